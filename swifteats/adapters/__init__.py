@@ -1,0 +1,1 @@
+"""Thin adapters that connect the pure core to Kafka, Redis, PostgreSQL and memory."""

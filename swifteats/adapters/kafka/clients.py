@@ -1,0 +1,51 @@
+"""Producer and consumer factories built from Settings; nothing broker-specific."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from swifteats.settings import Settings
+
+
+def _common(settings: Settings) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": settings.kafka_host.split(","),
+        "client_id": "swifteats",
+        "metadata_max_age_ms": settings.kafka_metadata_max_age_ms,
+    }
+
+
+def make_producer(settings: Settings) -> KafkaProducer:
+    """A producer that waits for the leader's ack and never blocks longer than 10 s."""
+    return KafkaProducer(
+        **_common(settings),
+        acks="all",
+        linger_ms=0,
+        max_block_ms=10_000,
+        max_request_size=settings.kafka_max_message_bytes,
+        retries=5,
+    )
+
+
+def make_consumer(
+    settings: Settings, *, group_id: str, topics: tuple[str, ...] = (), pattern: str | None = None
+) -> KafkaConsumer:
+    """A consumer in ``group_id`` committing by hand, reading new topics from the start."""
+    consumer = KafkaConsumer(
+        **_common(settings),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        fetch_max_bytes=settings.kafka_max_message_bytes * 4,
+        max_partition_fetch_bytes=settings.kafka_max_message_bytes,
+    )
+    if pattern is not None:
+        consumer.subscribe(pattern=pattern)
+    else:
+        consumer.subscribe(topics=list(topics))
+    return consumer

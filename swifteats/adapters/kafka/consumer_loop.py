@@ -1,0 +1,106 @@
+"""A consumer thread: poll, handle each record, flush what it produced, commit.
+
+Delivery is at least once: offsets are committed only after the batch is handled,
+and a batch whose handling raises is read again after a pause. Handlers are
+therefore idempotent, and send bad input to the DLQ themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaConsumer
+from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
+
+log = logging.getLogger(__name__)
+
+Record = Any
+"""A kafka-python ``ConsumerRecord``."""
+
+_LAG_EVERY_S = 5.0
+
+
+class ConsumerLoop(threading.Thread):
+    """Runs ``handle`` over every record of a consumer until ``stop`` is set."""
+
+    def __init__(
+        self,
+        name: str,
+        connect: Callable[[], KafkaConsumer],
+        handle: Callable[[Record], None],
+        *,
+        after_batch: Callable[[], None],
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self._connect = connect
+        self._handle = handle
+        self._after_batch = after_batch
+        self._stop = stop
+        self.lag = 0
+        self.last_poll_ok = 0.0
+        self._lag_checked = 0.0
+
+    def run(self) -> None:
+        """Poll until stopped, reconnecting after broker errors."""
+        consumer: KafkaConsumer | None = None
+        while not self._stop.is_set():
+            try:
+                consumer = consumer or self._connect()
+                self._poll_once(consumer)
+            except KafkaError as error:
+                log.warning("%s: Kafka error %r; reconnecting", self.name, error)
+                _close(consumer)
+                consumer = None
+                self._stop.wait(1.0)
+        _close(consumer)
+
+    def _poll_once(self, consumer: KafkaConsumer) -> None:
+        batches = consumer.poll(timeout_ms=200, max_records=500)
+        self.last_poll_ok = time.monotonic()
+        if batches:
+            try:
+                for records in batches.values():
+                    for record in records:
+                        self._handle(record)
+                self._after_batch()
+            except Exception:
+                log.exception("%s: handling failed; the batch will be read again", self.name)
+                _rewind(consumer, batches)
+                self._stop.wait(1.0)
+                return
+            _commit(consumer)
+        self._update_lag(consumer)
+
+    def _update_lag(self, consumer: KafkaConsumer) -> None:
+        if time.monotonic() - self._lag_checked < _LAG_EVERY_S:
+            return
+        self._lag_checked = time.monotonic()
+        partitions = list(consumer.assignment())
+        if partitions:
+            ends = consumer.end_offsets(partitions)
+            self.lag = sum(max(0, ends[tp] - consumer.position(tp)) for tp in partitions)
+
+
+def _commit(consumer: KafkaConsumer) -> None:
+    try:
+        consumer.commit()
+    except (CommitFailedError, RebalanceInProgressError) as error:
+        log.info("commit skipped during a rebalance (%r); records may be redelivered", error)
+
+
+def _rewind(consumer: KafkaConsumer, batches: dict[Any, list[Record]]) -> None:
+    for partition, records in batches.items():
+        consumer.seek(partition, min(record.offset for record in records))
+
+
+def _close(consumer: KafkaConsumer | None) -> None:
+    if consumer is not None:
+        try:
+            consumer.close(autocommit=False)
+        except KafkaError:
+            log.debug("error while closing a consumer", exc_info=True)

@@ -1,0 +1,47 @@
+"""Publishing :class:`Outgoing` messages with a producer made on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaProducer
+
+from swifteats.services.outgoing import Outgoing
+
+
+class Publisher:
+    """Sends messages; ``flush`` waits for all of them and raises if any failed."""
+
+    def __init__(self, connect: Callable[[], KafkaProducer]) -> None:
+        self._connect = connect
+        self._producer: KafkaProducer | None = None
+        self._pending: list[Any] = []
+
+    def send(self, message: Outgoing) -> None:
+        """Queue one message."""
+        self._producer = self._producer or self._connect()
+        headers = [(k, v.encode()) for k, v in message.headers.items()]
+        future = self._producer.send(
+            message.topic, key=message.key.encode(), value=message.value(), headers=headers
+        )
+        self._pending.append(future)
+
+    def flush(self) -> None:
+        """Wait until every queued message is acknowledged; raise the first failure."""
+        pending, self._pending = self._pending, []
+        if self._producer is None or not pending:
+            return
+        try:
+            self._producer.flush(timeout=10)
+            for future in pending:
+                future.get(timeout=0)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the producer; the next send makes a new one."""
+        producer, self._producer, self._pending = self._producer, None, []
+        if producer is not None:
+            producer.close(timeout=1)

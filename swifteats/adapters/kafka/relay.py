@@ -1,0 +1,82 @@
+"""The outbox relay: publishes due outbox rows to Kafka and marks them sent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from psycopg import Connection
+from psycopg import Error as DatabaseError
+from psycopg_pool import ConnectionPool
+
+from swifteats.adapters.postgres.outbox import OutboxMessage, publish_due, seconds_until_due
+from swifteats.adapters.postgres.pool import Row
+from swifteats.domain.clock import Clock
+
+log = logging.getLogger(__name__)
+
+_IDLE_WAIT_S = 1.0
+
+
+class OutboxRelay(threading.Thread):
+    """Publishes the outbox; ``wake`` is set by writers so new rows go out at once."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool[Connection[Row]],
+        connect: Callable[[], KafkaProducer],
+        *,
+        clock: Clock,
+        wake: threading.Event,
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name="outbox-relay", daemon=True)
+        self._pool = pool
+        self._connect = connect
+        self._clock = clock
+        self._wake = wake
+        self._stop = stop
+        self._producer: KafkaProducer | None = None
+        self.published = 0
+        self.connected = False
+
+    def run(self) -> None:
+        """Publish until stopped; on any failure keep the rows and try again shortly."""
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                sent = publish_due(self._pool, self._send_all, now=self._clock())
+                self.published += sent
+                if sent:
+                    continue
+                due = seconds_until_due(self._pool, now=self._clock())
+            except (KafkaError, DatabaseError) as error:
+                log.warning("outbox relay: %r; retrying", error)
+                self._drop_producer()
+                due = _IDLE_WAIT_S
+            self._wake.wait(_IDLE_WAIT_S if due is None else min(due, _IDLE_WAIT_S))
+        self._drop_producer()
+
+    def _send_all(self, messages: list[OutboxMessage]) -> None:
+        producer = self._producer or self._connect()
+        self._producer, self.connected = producer, True
+        futures = [
+            producer.send(
+                m.topic,
+                key=m.key.encode(),
+                value=m.payload,
+                headers=[(k, v.encode()) for k, v in m.headers.items()],
+            )
+            for m in messages
+        ]
+        producer.flush(timeout=10)
+        for future in futures:
+            future.get(timeout=0)
+
+    def _drop_producer(self) -> None:
+        producer, self._producer, self.connected = self._producer, None, False
+        if producer is not None:
+            producer.close(timeout=1)

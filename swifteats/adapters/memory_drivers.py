@@ -1,0 +1,76 @@
+"""Drivers in process memory, for replays and unit tests; same contract as Redis."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
+from swifteats.domain.geo import Point, haversine_km
+
+
+class InMemoryDriverIndex:
+    """:class:`~swifteats.domain.drivers.DriverIndex` in a dict (single-threaded use)."""
+
+    def __init__(self) -> None:
+        self._drivers: dict[str, DriverRecord] = {}
+        self._claims: dict[str, Claim] = {}
+
+    def register(self, driver_id: str, location: Point, status: DriverStatus) -> None:
+        """Add or replace a driver."""
+        held = self._drivers.get(driver_id)
+        order_id = held.order_id if held else None
+        self._drivers[driver_id] = DriverRecord(driver_id, location, status, order_id)
+
+    def move(self, driver_id: str, location: Point) -> None:
+        """Update a registered driver's position."""
+        self._drivers[driver_id] = replace(self._require(driver_id), location=location)
+
+    def set_status(self, driver_id: str, status: DriverStatus) -> None:
+        """Change a registered driver's status."""
+        self._drivers[driver_id] = replace(self._require(driver_id), status=status)
+
+    def get(self, driver_id: str) -> DriverRecord | None:
+        """One driver, or None."""
+        return self._drivers.get(driver_id)
+
+    def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
+        """Every driver within ``radius_km`` of ``center``, nearest first."""
+        near = [
+            (haversine_km(center, d.location), d.driver_id, d)
+            for d in self._drivers.values()
+            if haversine_km(center, d.location) <= radius_km
+        ]
+        return [replace(d, order_id=None) for _, _, d in sorted(near)]
+
+    def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
+        """Give the order its first still-available driver, or the one it already holds."""
+        held = self._claims.get(order_id)
+        if held is not None:
+            return replace(held, existing=True)
+        for driver_id, eta in ranked:
+            driver = self._drivers.get(driver_id)
+            if driver is not None and driver.status is DriverStatus.AVAILABLE:
+                self._drivers[driver_id] = replace(
+                    driver, status=DriverStatus.BUSY, order_id=order_id
+                )
+                self._claims[order_id] = Claim(driver_id, eta, existing=False)
+                return self._claims[order_id]
+        return None
+
+    def release(self, driver_id: str, order_id: str, location: Point) -> bool:
+        """Make the driver available at ``location`` if it still holds ``order_id``."""
+        driver = self._drivers.get(driver_id)
+        if driver is None or driver.order_id != order_id:
+            return False
+        self._drivers[driver_id] = DriverRecord(driver_id, location, DriverStatus.AVAILABLE)
+        return True
+
+    def count_available(self) -> int:
+        """How many drivers are available now."""
+        return sum(1 for d in self._drivers.values() if d.status is DriverStatus.AVAILABLE)
+
+    def _require(self, driver_id: str) -> DriverRecord:
+        driver = self._drivers.get(driver_id)
+        if driver is None:
+            raise UnknownDriverError(driver_id)
+        return driver

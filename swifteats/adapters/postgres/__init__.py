@@ -1,0 +1,1 @@
+"""PostgreSQL: versioned schema, the order store and the transactional outbox."""

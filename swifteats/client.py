@@ -1,0 +1,100 @@
+"""HTTP clients of the two services, for the CLI, check-flow and the replay's fleet."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+import httpx
+
+
+class ServiceError(RuntimeError):
+    """A service answered with an error status."""
+
+
+class SwiftEatsClient:
+    """Talks to the Order Service and the Driver Assignment Service."""
+
+    def __init__(self, orders_url: str, assignment_url: str, *, timeout_s: float = 10.0) -> None:
+        self._orders = httpx.Client(base_url=orders_url, timeout=timeout_s)
+        self._assignment = httpx.Client(base_url=assignment_url, timeout=timeout_s)
+
+    def close(self) -> None:
+        """Close both connections."""
+        self._orders.close()
+        self._assignment.close()
+
+    def register_driver(
+        self, driver_id: str, latitude: float, longitude: float, status: str = "available"
+    ) -> dict[str, Any]:
+        """Register or re-register a driver."""
+        body = {
+            "driverId": driver_id,
+            "latitude": latitude,
+            "longitude": longitude,
+            "status": status,
+        }
+        return _json(self._assignment.post("/drivers", json=body))
+
+    def move_driver(self, driver_id: str, latitude: float, longitude: float) -> dict[str, Any]:
+        """Update a driver's position."""
+        body = {"latitude": latitude, "longitude": longitude}
+        return _json(self._assignment.put(f"/drivers/{driver_id}/location", json=body))
+
+    def set_driver_status(self, driver_id: str, status: str) -> dict[str, Any]:
+        """Change a driver's status."""
+        return _json(self._assignment.put(f"/drivers/{driver_id}/status", json={"status": status}))
+
+    def get_driver(self, driver_id: str) -> dict[str, Any]:
+        """One driver."""
+        return _json(self._assignment.get(f"/drivers/{driver_id}"))
+
+    def nearby_drivers(
+        self, latitude: float, longitude: float, radius_km: float
+    ) -> list[dict[str, Any]]:
+        """Drivers within ``radius_km``."""
+        params = {"latitude": latitude, "longitude": longitude, "radius": radius_km}
+        return cast(list[dict[str, Any]], _checked(self._assignment.get("/drivers", params=params)))
+
+    def place_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        """POST /orders."""
+        return _json(self._orders.post("/orders", json=order))
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        """GET /orders/{id}."""
+        return _json(self._orders.get(f"/orders/{order_id}"))
+
+    def deliver(self, order_id: str) -> dict[str, Any]:
+        """POST /orders/{id}/delivered: the driver is free again at the customer's door."""
+        return _json(self._orders.post(f"/orders/{order_id}/delivered"))
+
+    def wait_for_order(
+        self, order_id: str, statuses: set[str], *, timeout_s: float, interval_s: float = 0.05
+    ) -> dict[str, Any]:
+        """Poll the order until its status is one of ``statuses``; raise TimeoutError."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            order = self.get_order(order_id)
+            if order["status"] in statuses:
+                return order
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"order {order_id} still {order['status']} after {timeout_s}s")
+            time.sleep(interval_s)
+
+    def health(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Both services' /health bodies."""
+        orders, assignment = self._orders.get("/health"), self._assignment.get("/health")
+        return cast(dict[str, Any], orders.json()), cast(dict[str, Any], assignment.json())
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    return cast(dict[str, Any], _checked(response))
+
+
+def _checked(response: httpx.Response) -> Any:
+    if response.is_error:
+        raise ServiceError(
+            f"{response.request.method} {response.request.url}: "
+            f"{response.status_code} {response.text}"
+        )
+    return response.json()

@@ -1,0 +1,99 @@
+"""The assignment decision: search, rank, claim — one request at a time.
+
+Used unchanged by the Driver Assignment Service (Redis index) and the
+in-process replay (memory index).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from swifteats.domain.clock import Clock
+from swifteats.domain.drivers import DriverIndex
+from swifteats.domain.eta import EtaModel
+from swifteats.domain.events import (
+    AssignmentFailed,
+    AssignmentRequested,
+    AssignmentResponse,
+    DriverAssigned,
+)
+from swifteats.domain.ranking import RankedDriver, no_candidate_reason, rank_drivers
+from swifteats.domain.scoring import ScoringWeights
+
+Timer = Callable[[], float]
+"""A monotonic seconds counter, for stage timings."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer to one request, with what it was based on and how long each step took."""
+
+    response: AssignmentResponse
+    candidates: list[RankedDriver]
+    drivers_in_area: int
+    reused_claim: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def log_fields(self) -> dict[str, Any]:
+        """The decision as structured log fields."""
+        chosen = self.response.driver_id if isinstance(self.response, DriverAssigned) else None
+        return {
+            "orderId": self.response.order_id,
+            "chosenDriver": chosen,
+            "error": getattr(self.response, "error", None),
+            "driversInArea": self.drivers_in_area,
+            "reusedClaim": self.reused_claim,
+            "timingsMs": {k: round(v * 1000, 3) for k, v in self.timings.items()},
+            "candidates": [
+                {
+                    "driverId": c.driver_id,
+                    "score": round(c.score, 3),
+                    "distanceKm": round(c.distance_km, 3),
+                    "slack": c.slack,
+                    "etaToRestaurant": c.eta_to_restaurant,
+                    "totalEta": c.total_eta,
+                    "slackTerm": round(c.terms.slack_term, 3),
+                    "distanceTerm": round(c.terms.distance_term, 3),
+                    "etaTerm": round(c.terms.eta_term, 3),
+                }
+                for c in self.candidates[:10]
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Assigner:
+    """Finds, ranks and claims a driver for each request."""
+
+    drivers: DriverIndex
+    weights: ScoringWeights
+    eta: EtaModel
+    clock: Clock
+    timer: Timer = time.perf_counter
+
+    def assign(self, request: AssignmentRequested) -> Decision:
+        """Claim the best available driver near the restaurant, or say why none could be."""
+        start = self.timer()
+        nearby = self.drivers.search(request.restaurant, request.radius_km)
+        searched = self.timer()
+        ranked = rank_drivers(request.job(), nearby, self.weights, self.eta)
+        scored = self.timer()
+        claim = self.drivers.claim(request.order_id, [(r.driver_id, r.total_eta) for r in ranked])
+        claimed = self.timer()
+        timings = {
+            "search": searched - start,
+            "scoring": scored - searched,
+            "claim": claimed - scored,
+            "total": claimed - start,
+        }
+        response: AssignmentResponse
+        if claim is None:
+            reason = no_candidate_reason(len(nearby))
+            response = AssignmentFailed(request.order_id, reason, self.clock())
+        else:
+            response = DriverAssigned(request.order_id, claim.driver_id, claim.eta, self.clock())
+        reused = claim is not None and claim.existing
+        return Decision(response, ranked, len(nearby), reused, timings)

@@ -1,0 +1,79 @@
+"""Drivers as the assignment sees them, and the port that stores them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from swifteats.domain.geo import Point
+
+
+class DriverStatus(StrEnum):
+    """A driver's availability."""
+
+    AVAILABLE = "available"
+    BUSY = "busy"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class DriverRecord:
+    """A driver's last known position, status and current order."""
+
+    driver_id: str
+    location: Point
+    status: DriverStatus
+    order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The driver an order holds and the ETA promised; ``existing`` when claimed before."""
+
+    driver_id: str
+    eta: int
+    existing: bool
+
+
+class UnknownDriverError(LookupError):
+    """The driver id was never registered."""
+
+
+class DriverIndex(Protocol):
+    """Where drivers' positions and statuses live (Redis in the services, memory in replays)."""
+
+    def register(self, driver_id: str, location: Point, status: DriverStatus) -> None:
+        """Add or replace a driver."""
+        ...
+
+    def move(self, driver_id: str, location: Point) -> None:
+        """Update a registered driver's position."""
+        ...
+
+    def set_status(self, driver_id: str, status: DriverStatus) -> None:
+        """Change a registered driver's status."""
+        ...
+
+    def get(self, driver_id: str) -> DriverRecord | None:
+        """One driver, or None."""
+        ...
+
+    def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
+        """Every driver, whatever the status, within ``radius_km`` of ``center``."""
+        ...
+
+    def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
+        """Atomically give the order the first still-available driver of ``(driver_id, eta)``.
+
+        An order that already holds a driver gets that claim back and nothing new is claimed.
+        """
+        ...
+
+    def release(self, driver_id: str, order_id: str, location: Point) -> bool:
+        """Make the driver available at ``location`` if it still holds ``order_id``."""
+        ...
+
+    def count_available(self) -> int:
+        """How many drivers are available now."""
+        ...

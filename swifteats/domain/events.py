@@ -1,0 +1,226 @@
+"""The design's messages, with one explicit mapping between wire names and Python names."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from swifteats.domain.geo import Point, geo_key, valid_coordinates
+from swifteats.domain.ranking import INVALID_COORDINATES, Job
+
+DEFAULT_RADIUS_KM = 5.0
+
+
+class InvalidMessageError(ValueError):
+    """A message that cannot be read; ``reason`` says why in words fit for a response."""
+
+    def __init__(self, reason: str, order_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.order_id = order_id
+
+
+def format_instant(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``: ``2024-01-15T10:30:00.000Z``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_instant(text: str) -> datetime:
+    """Read an ISO-8601 instant (``Z`` or an offset) as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"instant without a time zone: {text!r}")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    """One line of an order."""
+
+    name: str
+    quantity: int
+    unit_price: float
+
+    def to_wire(self) -> dict[str, Any]:
+        """The item as it travels in JSON."""
+        return {"name": self.name, "quantity": self.quantity, "unitPrice": self.unit_price}
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRequested:
+    """Order Service → Driver Assignment Service: find a driver for this order."""
+
+    event_id: str
+    occurred_at: datetime
+    order_id: str
+    restaurant: Point
+    customer: Point
+    preparation_time: float
+    radius_km: float
+    items: tuple[dict[str, Any], ...]
+    total_amount: float
+    special_instructions: str
+
+    @property
+    def geo_key(self) -> str:
+        """The geo key of the restaurant."""
+        return geo_key(self.restaurant.latitude, self.restaurant.longitude)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The design's Assignment Request Message, field for field."""
+        return {
+            "eventId": self.event_id,
+            "eventType": "AssignmentRequested",
+            "occurredAt": format_instant(self.occurred_at),
+            "orderId": self.order_id,
+            "geoKey": self.geo_key,
+            "restaurantLatitude": self.restaurant.latitude,
+            "restaurantLongitude": self.restaurant.longitude,
+            "customerLatitude": self.customer.latitude,
+            "customerLongitude": self.customer.longitude,
+            "preparationTime": self.preparation_time,
+            "radius": self.radius_km,
+            "items": list(self.items),
+            "totalAmount": self.total_amount,
+            "specialInstructions": self.special_instructions,
+        }
+
+    def job(self) -> Job:
+        """What the ranking needs of this request."""
+        return Job(
+            self.order_id, self.restaurant, self.customer, self.preparation_time, self.radius_km
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DriverAssigned:
+    """Driver Assignment Service → Order Service: the order has a driver."""
+
+    order_id: str
+    driver_id: str
+    eta: int
+    assigned_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        """The design's Assignment Success Response."""
+        return {
+            "orderId": self.order_id,
+            "driverId": self.driver_id,
+            "eta": self.eta,
+            "assignedAt": format_instant(self.assigned_at),
+            "status": "assigned",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentFailed:
+    """Driver Assignment Service → Order Service: no driver, and why."""
+
+    order_id: str
+    error: str
+    failed_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        """The design's Assignment Failure Response."""
+        return {
+            "orderId": self.order_id,
+            "error": self.error,
+            "failedAt": format_instant(self.failed_at),
+            "status": "failed",
+        }
+
+
+AssignmentResponse = DriverAssigned | AssignmentFailed
+
+
+def parse_assignment_requested(payload: object) -> AssignmentRequested:
+    """Read an Assignment Request Message; raise :class:`InvalidMessageError` with the reason."""
+    if not isinstance(payload, Mapping):
+        raise InvalidMessageError("message is not a JSON object")
+    order_id = _text(payload, "orderId")
+    try:
+        restaurant = _point(payload, "restaurantLatitude", "restaurantLongitude")
+        customer = _point(payload, "customerLatitude", "customerLongitude")
+        items = payload.get("items", [])
+        if not isinstance(items, list):
+            raise InvalidMessageError("items must be a list")
+        return AssignmentRequested(
+            event_id=str(payload.get("eventId", "")),
+            occurred_at=_optional_instant(payload, "occurredAt"),
+            order_id=order_id,
+            restaurant=restaurant,
+            customer=customer,
+            preparation_time=_number(payload, "preparationTime", minimum=0.0),
+            radius_km=_number(payload, "radius", minimum=0.0, default=DEFAULT_RADIUS_KM),
+            items=tuple(items),
+            total_amount=_number(payload, "totalAmount", minimum=0.0, default=0.0),
+            special_instructions=str(payload.get("specialInstructions") or ""),
+        )
+    except InvalidMessageError as error:
+        raise InvalidMessageError(error.reason, order_id) from None
+
+
+def parse_assignment_response(payload: object) -> AssignmentResponse:
+    """Read a success or failure response; raise :class:`InvalidMessageError` with the reason."""
+    if not isinstance(payload, Mapping):
+        raise InvalidMessageError("message is not a JSON object")
+    order_id = _text(payload, "orderId")
+    status = payload.get("status")
+    if status == "assigned":
+        eta = _number(payload, "eta", minimum=0.0)
+        return DriverAssigned(
+            order_id, _text(payload, "driverId"), math.ceil(eta), _instant(payload, "assignedAt")
+        )
+    if status == "failed":
+        return AssignmentFailed(order_id, _text(payload, "error"), _instant(payload, "failedAt"))
+    raise InvalidMessageError(f"status must be 'assigned' or 'failed', got {status!r}", order_id)
+
+
+def _text(payload: Mapping[str, Any], field: str) -> str:
+    value = payload.get(field)
+    if not isinstance(value, str) or not value:
+        raise InvalidMessageError(f"Missing field: {field} must be a non-empty string")
+    return value
+
+
+def _number(
+    payload: Mapping[str, Any], field: str, *, minimum: float, default: float | None = None
+) -> float:
+    value = payload.get(field, default)
+    if value is None:
+        raise InvalidMessageError(f"Missing field: {field}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidMessageError(f"Invalid field: {field} must be a number")
+    if value < minimum:
+        raise InvalidMessageError(f"Invalid field: {field} must be at least {minimum:g}")
+    return float(value)
+
+
+def _point(payload: Mapping[str, Any], lat_field: str, lon_field: str) -> Point:
+    lat, lon = payload.get(lat_field), payload.get(lon_field)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    if not numbers or not valid_coordinates(float(lat), float(lon)):  # type: ignore[arg-type]
+        raise InvalidMessageError(INVALID_COORDINATES)
+    return Point(float(lat), float(lon))  # type: ignore[arg-type]
+
+
+def _instant(payload: Mapping[str, Any], field: str) -> datetime:
+    value = payload.get(field)
+    try:
+        return parse_instant(value) if isinstance(value, str) else _bad_instant(field)
+    except ValueError:
+        return _bad_instant(field)
+
+
+def _optional_instant(payload: Mapping[str, Any], field: str) -> datetime:
+    if field not in payload:
+        return datetime.fromtimestamp(0, UTC)
+    return _instant(payload, field)
+
+
+def _bad_instant(field: str) -> datetime:
+    raise InvalidMessageError(f"Invalid field: {field} must be an ISO-8601 instant")

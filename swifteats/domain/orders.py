@@ -1,0 +1,73 @@
+"""The order lifecycle and the rules an order must satisfy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from swifteats.domain.events import OrderItem
+from swifteats.domain.geo import Point
+
+TOTAL_TOLERANCE = 0.01
+"""How far a stated total may stray from the sum of its items (rounding of cents)."""
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands."""
+
+    NEW_ORDER = "new_order"
+    ASSIGNED_DRIVER = "assigned_driver"
+    PICKED_UP = "picked_up"
+    DELIVERED = "delivered"
+    ASSIGNMENT_FAILED = "assignment_failed"
+
+
+_NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.NEW_ORDER: frozenset({OrderStatus.ASSIGNED_DRIVER, OrderStatus.ASSIGNMENT_FAILED}),
+    OrderStatus.ASSIGNED_DRIVER: frozenset({OrderStatus.PICKED_UP, OrderStatus.DELIVERED}),
+    OrderStatus.PICKED_UP: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.ASSIGNMENT_FAILED: frozenset(),
+}
+
+
+class InvalidTransitionError(ValueError):
+    """An order was asked to move to a state it cannot reach from where it is."""
+
+
+def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
+    """True when ``target`` directly follows ``current`` in the lifecycle."""
+    return target in _NEXT[current]
+
+
+def require_transition(current: OrderStatus, target: OrderStatus) -> None:
+    """Raise :class:`InvalidTransitionError` unless ``current → target`` is allowed."""
+    if not can_transition(current, target):
+        raise InvalidTransitionError(f"an order in {current} cannot become {target}")
+
+
+def items_total(items: Iterable[OrderItem]) -> float:
+    """Sum of quantity × unit price."""
+    return sum(item.quantity * item.unit_price for item in items)
+
+
+def total_matches(items: Iterable[OrderItem], total_amount: float) -> bool:
+    """True when the stated total equals the items' sum to the cent."""
+    return abs(items_total(items) - total_amount) <= TOTAL_TOLERANCE + 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """A validated, paid order about to be stored."""
+
+    order_id: str
+    customer_id: str
+    restaurant_id: str
+    restaurant: Point
+    customer: Point
+    items: tuple[OrderItem, ...]
+    total_amount: float
+    preparation_time: float
+    special_instructions: str
+    radius_km: float

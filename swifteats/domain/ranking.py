@@ -1,0 +1,78 @@
+"""Ranking the drivers near a restaurant and explaining why an assignment failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from swifteats.domain.drivers import DriverRecord, DriverStatus
+from swifteats.domain.eta import EtaModel
+from swifteats.domain.geo import Point, haversine_km
+from swifteats.domain.scoring import ScoreTerms, ScoringWeights, priority_score
+
+NO_DRIVERS_IN_AREA = "No available drivers in area"
+ALL_DRIVERS_BUSY = "All drivers busy"
+INVALID_COORDINATES = "Invalid coordinates"
+INTERNAL_ERROR = "Internal error"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What the ranking needs to know of an order."""
+
+    order_id: str
+    restaurant: Point
+    customer: Point
+    preparation_time: float
+    radius_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class RankedDriver:
+    """One candidate with every input and term of its score."""
+
+    driver_id: str
+    distance_km: float
+    eta_to_restaurant: int
+    eta_to_customer: int
+    slack: float
+    terms: ScoreTerms
+
+    @property
+    def total_eta(self) -> int:
+        """Minutes to the restaurant plus minutes from there to the customer."""
+        return self.eta_to_restaurant + self.eta_to_customer
+
+    @property
+    def score(self) -> float:
+        """The priority score."""
+        return self.terms.score
+
+
+def rank_drivers(
+    job: Job, candidates: Iterable[DriverRecord], weights: ScoringWeights, eta: EtaModel
+) -> list[RankedDriver]:
+    """Score the available candidates, best first; ties go to the nearer, then the lower id."""
+    to_customer = eta.travel_minutes(job.restaurant, job.customer)
+    ranked = [
+        _rank_one(job, driver, to_customer, weights, eta)
+        for driver in candidates
+        if driver.status is DriverStatus.AVAILABLE
+    ]
+    ranked.sort(key=lambda r: (-r.score, r.distance_km, r.driver_id))
+    return ranked
+
+
+def _rank_one(
+    job: Job, driver: DriverRecord, to_customer: int, weights: ScoringWeights, eta: EtaModel
+) -> RankedDriver:
+    distance = haversine_km(driver.location, job.restaurant)
+    to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
+    slack = job.preparation_time - to_restaurant
+    terms = priority_score(slack, distance, to_restaurant + to_customer, weights)
+    return RankedDriver(driver.driver_id, distance, to_restaurant, to_customer, slack, terms)
+
+
+def no_candidate_reason(drivers_in_area: int) -> str:
+    """Why nobody could be assigned: nobody near, or everybody near is taken."""
+    return ALL_DRIVERS_BUSY if drivers_in_area else NO_DRIVERS_IN_AREA

@@ -1,0 +1,58 @@
+"""The design's ``calculatePriorityScore`` with every constant in :class:`ScoringWeights`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringWeights:
+    """Constants of the priority score; the defaults are the design's."""
+
+    base: float = 100.0
+    slack_bonus_per_minute: float = 10.0
+    slack_bonus_cap: float = 50.0
+    slack_penalty_per_minute: float = 20.0
+    distance_penalty_per_km: float = 5.0
+    eta_penalty_per_minute: float = 2.0
+    floor: float = 0.0
+
+    @classmethod
+    def from_json(cls, text: str) -> ScoringWeights:
+        """Defaults overridden by the fields of a JSON object; unknown fields are an error."""
+        if not text.strip():
+            return cls()
+        values: Any = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError("scoring weights must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown scoring weight(s): {', '.join(unknown)}")
+        return replace(cls(), **{k: float(v) for k, v in values.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTerms:
+    """The parts the score is made of, kept for decision logs and research."""
+
+    slack_term: float
+    distance_term: float
+    eta_term: float
+    score: float
+
+
+def priority_score(
+    slack: float, distance_km: float, total_eta: float, weights: ScoringWeights
+) -> ScoreTerms:
+    """Score one driver: positive slack earns a capped bonus; lateness, distance and ETA cost."""
+    if slack > 0:
+        slack_term = min(slack * weights.slack_bonus_per_minute, weights.slack_bonus_cap)
+    else:
+        slack_term = -abs(slack) * weights.slack_penalty_per_minute
+    distance_term = -distance_km * weights.distance_penalty_per_km
+    eta_term = -total_eta * weights.eta_penalty_per_minute
+    raw = weights.base + slack_term + distance_term + eta_term
+    return ScoreTerms(slack_term, distance_term, eta_term, max(raw, weights.floor))

@@ -1,0 +1,102 @@
+"""Latency percentiles per stage, counters, Prometheus exposition and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter, deque
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import Counter as PromCounter
+
+_WINDOW = 10_000
+"""Samples kept per stage for /stats percentiles (the most recent ones)."""
+
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` percentile (0–100) of already sorted values."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+class ServiceMetrics:
+    """What one service counts and times; read by /stats and /metrics."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self._lock = threading.Lock()
+        self._samples: dict[str, deque[float]] = {}
+        self._counts: Counter[str] = Counter()
+        self._latency = Histogram(
+            "swifteats_stage_seconds",
+            "Time per pipeline stage",
+            ["service", "stage"],
+            registry=self.registry,
+            buckets=_BUCKETS,
+        )
+        self._events = PromCounter(
+            "swifteats_events", "Events by kind", ["service", "kind"], registry=self.registry
+        )
+        self._service = service
+
+    def observe(self, stage: str, seconds: float) -> None:
+        """Record one duration of ``stage``."""
+        with self._lock:
+            self._samples.setdefault(stage, deque(maxlen=_WINDOW)).append(seconds)
+        self._latency.labels(self._service, stage).observe(seconds)
+
+    def count(self, kind: str, n: int = 1) -> None:
+        """Add ``n`` to the counter ``kind``."""
+        with self._lock:
+            self._counts[kind] += n
+        self._events.labels(self._service, kind).inc(n)
+
+    def counts(self) -> dict[str, int]:
+        """Every counter's value."""
+        with self._lock:
+            return dict(self._counts)
+
+    def latency_ms(self) -> dict[str, dict[str, float]]:
+        """p50/p95/p99 and sample count per stage over the recent window, in milliseconds."""
+        with self._lock:
+            snapshot = {stage: sorted(values) for stage, values in self._samples.items()}
+        return {
+            stage: {
+                "p50": round(percentile(values, 50) * 1000, 3),
+                "p95": round(percentile(values, 95) * 1000, 3),
+                "p99": round(percentile(values, 99) * 1000, 3),
+                "count": len(values),
+            }
+            for stage, values in snapshot.items()
+        }
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; ``extra={"fields": {...}}`` adds structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render a record as JSON."""
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """JSON logs on stderr at ``level``; kafka-python's chatter only from warnings up."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.getLogger("kafka").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""The two HTTP + Kafka services, thin around the domain."""

@@ -1,0 +1,1 @@
+"""The Driver Assignment Service: consumes requests, claims drivers, answers."""

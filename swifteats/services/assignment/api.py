@@ -1,0 +1,131 @@
+"""HTTP routes of the Driver Assignment Service: drivers, health, stats, metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, UnknownDriverError
+from swifteats.domain.geo import Point
+from swifteats.observability import ServiceMetrics
+from swifteats.services.http import Check, health_response, metrics_response
+
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class Location(BaseModel):
+    """A position in decimal degrees."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: Latitude
+    longitude: Longitude
+
+
+class DriverIn(Location):
+    """A driver announcing itself."""
+
+    driver_id: str = Field(alias="driverId", min_length=1, max_length=128)
+    status: DriverStatus = DriverStatus.AVAILABLE
+
+
+class StatusIn(BaseModel):
+    """A new status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: DriverStatus
+
+
+class AssignmentRuntime(Protocol):
+    """What the routes need of the running service."""
+
+    drivers: DriverIndex
+    metrics: ServiceMetrics
+
+    def health_checks(self) -> dict[str, Check]:
+        """Named dependency checks."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """The /stats body."""
+        ...
+
+
+def driver_json(driver: DriverRecord) -> dict[str, Any]:
+    """A driver as the API shows it."""
+    return {
+        "driverId": driver.driver_id,
+        "latitude": driver.location.latitude,
+        "longitude": driver.location.longitude,
+        "status": driver.status.value,
+        "orderId": driver.order_id,
+    }
+
+
+def build_api(runtime: AssignmentRuntime) -> FastAPI:
+    """The FastAPI application of the Driver Assignment Service."""
+    app = FastAPI(title="swifteats Driver Assignment Service")
+    app.include_router(_driver_routes(runtime.drivers))
+
+    @app.get("/health")
+    def health() -> Response:
+        return health_response("driver-assignment", runtime.health_checks())
+
+    @app.get("/stats")
+    def stats() -> dict[str, Any]:
+        return runtime.stats()
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return metrics_response(runtime.metrics)
+
+    return app
+
+
+def _driver_routes(drivers: DriverIndex) -> APIRouter:
+    router = APIRouter(prefix="/drivers", tags=["drivers"])
+
+    def known(driver_id: str) -> DriverRecord:
+        driver = drivers.get(driver_id)
+        if driver is None:
+            raise HTTPException(404, f"driver {driver_id!r} is not registered")
+        return driver
+
+    @router.post("", status_code=201)
+    def register(body: DriverIn) -> dict[str, Any]:
+        drivers.register(body.driver_id, Point(body.latitude, body.longitude), body.status)
+        return driver_json(known(body.driver_id))
+
+    @router.put("/{driver_id}/location")
+    def move(driver_id: str, body: Location) -> dict[str, Any]:
+        try:
+            drivers.move(driver_id, Point(body.latitude, body.longitude))
+        except UnknownDriverError:
+            raise HTTPException(404, f"driver {driver_id!r} is not registered") from None
+        return driver_json(known(driver_id))
+
+    @router.put("/{driver_id}/status")
+    def set_status(driver_id: str, body: StatusIn) -> dict[str, Any]:
+        try:
+            drivers.set_status(driver_id, body.status)
+        except UnknownDriverError:
+            raise HTTPException(404, f"driver {driver_id!r} is not registered") from None
+        return driver_json(known(driver_id))
+
+    @router.get("/{driver_id}")
+    def get_one(driver_id: str) -> dict[str, Any]:
+        return driver_json(known(driver_id))
+
+    @router.get("")
+    def nearby(
+        latitude: Annotated[float, Query(ge=-90, le=90)],
+        longitude: Annotated[float, Query(ge=-180, le=180)],
+        radius: Annotated[float, Query(gt=0, le=500)] = 5.0,
+    ) -> list[dict[str, Any]]:
+        return [driver_json(d) for d in drivers.search(Point(latitude, longitude), radius)]
+
+    return router

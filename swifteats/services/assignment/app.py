@@ -1,0 +1,115 @@
+"""Wiring of the Driver Assignment Service: Redis index, assigner, Kafka loop, HTTP API."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import redis
+from fastapi import FastAPI
+from kafka import KafkaConsumer
+
+from swifteats.adapters.kafka.clients import make_consumer, make_producer
+from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
+from swifteats.adapters.kafka.publisher import Publisher
+from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.domain.assignment import Assigner
+from swifteats.domain.clock import Clock, system_clock
+from swifteats.domain.drivers import DriverIndex
+from swifteats.domain.eta import ConstantSpeedEta
+from swifteats.domain.scoring import ScoringWeights
+from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
+from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.api import build_api
+from swifteats.services.assignment.handler import RequestHandler
+from swifteats.services.http import Check
+from swifteats.settings import Settings
+
+GROUP_ID = "driver-assignment"
+_HEALTHY_POLL_AGE_S = 15.0
+
+
+class AssignmentService:
+    """The running service: a consumer thread and the HTTP API around one handler."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        drivers: DriverIndex,
+        redis_client: redis.Redis,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.settings = settings
+        self.drivers = drivers
+        self.metrics = ServiceMetrics("driver-assignment")
+        self._redis = redis_client
+        eta = ConstantSpeedEta(settings.eta_speed_kmh, settings.eta_min_minutes)
+        weights = ScoringWeights.from_json(settings.scoring_weights)
+        assigner = Assigner(drivers, weights, eta, clock)
+        self.handler = RequestHandler(
+            assigner, clock=clock, metrics=self.metrics, slow_ms=settings.slow_processing_ms
+        )
+        self._publisher = Publisher(lambda: make_producer(settings))
+        self._stop = threading.Event()
+        self._loop = ConsumerLoop(
+            "assignment-consumer",
+            self._connect,
+            self._handle,
+            after_batch=self._publisher.flush,
+            stop=self._stop,
+        )
+        self.api: FastAPI = build_api(self)
+
+    def start(self) -> None:
+        """Start consuming."""
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop consuming, commit what was handled and close the clients."""
+        self._stop.set()
+        self._loop.join(timeout=10)
+        self._publisher.close()
+
+    def health_checks(self) -> dict[str, Check]:
+        """Redis answers PING; Kafka was polled lately."""
+        return {"redis": lambda: bool(self._redis.ping()), "kafka": self._kafka_ok}
+
+    def stats(self) -> dict[str, Any]:
+        """Requests, outcomes, latency per step, available drivers and consumer lag."""
+        counts = self.metrics.counts()
+        decided = counts.get("assigned", 0) + counts.get("failed", 0)
+        return {
+            "service": "driver-assignment",
+            "requests": counts.get("requests", 0),
+            "assigned": counts.get("assigned", 0),
+            "failed": counts.get("failed", 0),
+            "deadLettered": counts.get("dead_letters", 0),
+            "successRate": counts.get("assigned", 0) / decided if decided else None,
+            "failuresByReason": {
+                k.removeprefix("failed:"): v for k, v in counts.items() if k.startswith("failed:")
+            },
+            "latencyMs": self.metrics.latency_ms(),
+            "availableDrivers": self.drivers.count_available(),
+            "consumerLag": self._loop.lag,
+        }
+
+    def _kafka_ok(self) -> bool:
+        return time.monotonic() - self._loop.last_poll_ok < _HEALTHY_POLL_AGE_S
+
+    def _connect(self) -> KafkaConsumer:
+        return make_consumer(self.settings, group_id=GROUP_ID, pattern=REQUEST_TOPIC_PATTERN)
+
+    def _handle(self, record: Record) -> None:
+        key = record.key.decode(errors="replace") if record.key else None
+        self._publisher.send(self.handler.handle(record.value, source_topic=record.topic, key=key))
+
+
+def build_assignment_service(
+    settings: Settings, *, drivers: DriverIndex | None = None
+) -> AssignmentService:
+    """The service with a Redis driver index unless ``drivers`` is given."""
+    client = connect_redis(settings.redis_host, settings.redis_port)
+    index = drivers or RedisDriverIndex(client, settings.redis_prefix)
+    return AssignmentService(settings, drivers=index, redis_client=client)

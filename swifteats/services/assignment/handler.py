@@ -1,0 +1,113 @@
+"""One request message in, one response (or dead letter) out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from swifteats.domain.assignment import Assigner, Decision
+from swifteats.domain.clock import Clock
+from swifteats.domain.events import (
+    AssignmentFailed,
+    DriverAssigned,
+    InvalidMessageError,
+    format_instant,
+    parse_assignment_requested,
+)
+from swifteats.domain.ranking import INTERNAL_ERROR
+from swifteats.domain.topics import (
+    CONSUMED_AT_HEADER,
+    DLQ_TOPIC,
+    REQUEST_ID_HEADER,
+    RESPONSES_TOPIC,
+    dead_letter,
+)
+from swifteats.observability import ServiceMetrics
+from swifteats.services.outgoing import Outgoing, decode_json
+
+log = logging.getLogger("swifteats.assignment")
+
+
+class RequestHandler:
+    """Decodes a request, lets the :class:`Assigner` decide, and shapes the answer."""
+
+    def __init__(
+        self, assigner: Assigner, *, clock: Clock, metrics: ServiceMetrics, slow_ms: float
+    ) -> None:
+        self._assigner = assigner
+        self._clock = clock
+        self._metrics = metrics
+        self._slow_s = slow_ms / 1000
+
+    def handle(self, raw: bytes | None, *, source_topic: str, key: str | None) -> Outgoing:
+        """The message to publish for this request; bad input never raises."""
+        consumed_at = self._clock()
+        self._metrics.count("requests")
+        payload, undecodable = decode_json(raw)
+        if undecodable:
+            return self._dead_letter(undecodable, source_topic, raw, key)
+        try:
+            request = parse_assignment_requested(payload)
+        except InvalidMessageError as error:
+            if error.order_id is None:
+                return self._dead_letter(error.reason, source_topic, raw, key)
+            return self._failed(error.order_id, error.reason, None, consumed_at)
+        try:
+            decision = self._assigner.assign(request)
+        except Exception:
+            log.exception("assignment of %s failed", request.order_id)
+            return self._failed(request.order_id, INTERNAL_ERROR, request.event_id, consumed_at)
+        self._record(decision)
+        return _response(decision, request.event_id, consumed_at)
+
+    def _record(self, decision: Decision) -> None:
+        for stage, seconds in decision.timings.items():
+            self._metrics.observe(stage, seconds)
+        outcome = "assigned" if isinstance(decision.response, DriverAssigned) else "failed"
+        self._metrics.count(outcome)
+        if isinstance(decision.response, AssignmentFailed):
+            self._metrics.count(f"failed:{decision.response.error}")
+        slow = decision.timings["total"] > self._slow_s
+        log.log(
+            logging.WARNING if slow else logging.INFO,
+            "slow assignment decision" if slow else "assignment decision",
+            extra={"fields": decision.log_fields()},
+        )
+
+    def _failed(
+        self, order_id: str, reason: str, request_id: str | None, consumed_at: datetime
+    ) -> Outgoing:
+        self._metrics.count("failed")
+        self._metrics.count(f"failed:{reason}")
+        response = AssignmentFailed(order_id, reason, self._clock())
+        return Outgoing(
+            RESPONSES_TOPIC, order_id, response.to_wire(), _headers(request_id, consumed_at)
+        )
+
+    def _dead_letter(
+        self, reason: str, source_topic: str, raw: bytes | None, key: str | None
+    ) -> Outgoing:
+        self._metrics.count("dead_letters")
+        log.warning("request sent to the DLQ: %s", reason, extra={"fields": {"key": key}})
+        envelope = dead_letter(
+            reason=reason,
+            source_topic=source_topic,
+            raw=raw or b"",
+            failed_at=self._clock(),
+            order_id=None,
+        )
+        return Outgoing(DLQ_TOPIC, key or "", envelope)
+
+
+def _response(decision: Decision, request_id: str, consumed_at: datetime) -> Outgoing:
+    response = decision.response
+    return Outgoing(
+        RESPONSES_TOPIC, response.order_id, response.to_wire(), _headers(request_id, consumed_at)
+    )
+
+
+def _headers(request_id: str | None, consumed_at: datetime) -> dict[str, str]:
+    headers = {CONSUMED_AT_HEADER: format_instant(consumed_at)}
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
+    return headers

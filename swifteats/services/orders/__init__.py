@@ -1,0 +1,1 @@
+"""The Order Service: takes orders over HTTP, publishes requests, applies answers."""

@@ -1,0 +1,156 @@
+"""HTTP routes of the Order Service."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from fastapi import FastAPI, HTTPException, Response
+from fastapi.responses import JSONResponse
+
+from swifteats.adapters.postgres.orders import (
+    DuplicateOrderError,
+    OrderNotFoundError,
+    OrderStore,
+)
+from swifteats.adapters.postgres.pool import Row
+from swifteats.domain.clock import Clock
+from swifteats.domain.events import format_instant
+from swifteats.domain.orders import InvalidTransitionError, OrderStatus
+from swifteats.domain.payment import PaymentProvider
+from swifteats.observability import ServiceMetrics
+from swifteats.services.http import Check, health_response, metrics_response
+from swifteats.services.orders.schemas import OrderIn
+
+_TIMESTAMPS = {
+    "placedAt": "created_at",
+    "requestPublishedAt": "request_published_at",
+    "requestConsumedAt": "request_consumed_at",
+    "decidedAt": "decided_at",
+    "responseConsumedAt": "response_consumed_at",
+    "pickedUpAt": "picked_up_at",
+    "deliveredAt": "delivered_at",
+    "failedAt": "failed_at",
+    "updatedAt": "updated_at",
+}
+
+
+class OrderRuntime(Protocol):
+    """What the routes need of the running service."""
+
+    store: OrderStore
+    payments: PaymentProvider
+    metrics: ServiceMetrics
+    clock: Clock
+
+    def order_placed(self) -> None:
+        """Tell the relay a new outbox row is waiting."""
+        ...
+
+    def delivered(self, order: Row) -> None:
+        """Free the order's driver at the customer's door."""
+        ...
+
+    def health_checks(self) -> dict[str, Check]:
+        """Named dependency checks."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """The /stats body."""
+        ...
+
+
+def order_json(row: Row) -> dict[str, Any]:
+    """An order as the API shows it."""
+    return {
+        "orderId": row["id"],
+        "customerId": row["customer_id"],
+        "restaurantId": row["restaurant_id"],
+        "status": row["status"],
+        "driverId": row["driver_id"],
+        "eta": row["eta_minutes"],
+        "attempts": row["attempts"],
+        "lastError": row["last_error"],
+        "totalAmount": float(row["total_amount"]),
+        "preparationTime": row["preparation_time"],
+        "items": row["items"],
+        "restaurantLocation": {
+            "latitude": row["restaurant_latitude"],
+            "longitude": row["restaurant_longitude"],
+        },
+        "customerLocation": {
+            "latitude": row["customer_latitude"],
+            "longitude": row["customer_longitude"],
+        },
+        "timestamps": {
+            name: format_instant(row[column]) if row[column] else None
+            for name, column in _TIMESTAMPS.items()
+        },
+    }
+
+
+def build_api(runtime: OrderRuntime) -> FastAPI:
+    """The FastAPI application of the Order Service."""
+    app = FastAPI(title="swifteats Order Service")
+
+    @app.post("/orders", status_code=201)
+    def create_order(body: OrderIn) -> Response:
+        started = runtime.clock()
+        order = body.to_new_order()
+        payment = runtime.payments.charge(
+            order_id=order.order_id, customer_id=order.customer_id, amount=order.total_amount
+        )
+        if not payment.approved:
+            runtime.metrics.count("payments_declined")
+            raise HTTPException(402, payment.reason)
+        try:
+            runtime.store.place(order, now=started)
+        except DuplicateOrderError:
+            raise HTTPException(409, f"order {order.order_id!r} exists already") from None
+        runtime.order_placed()
+        runtime.metrics.count("orders_placed")
+        runtime.metrics.observe("http_accept", (runtime.clock() - started).total_seconds())
+        return JSONResponse(order_json(runtime.store.get(order.order_id)), status_code=201)
+
+    @app.get("/orders/{order_id}")
+    def get_order(order_id: str) -> dict[str, Any]:
+        return order_json(_existing(runtime.store, order_id))
+
+    @app.post("/orders/{order_id}/picked-up")
+    def picked_up(order_id: str) -> dict[str, Any]:
+        return order_json(_advance(runtime, order_id, OrderStatus.PICKED_UP))
+
+    @app.post("/orders/{order_id}/delivered")
+    def delivered(order_id: str) -> dict[str, Any]:
+        row = _advance(runtime, order_id, OrderStatus.DELIVERED)
+        runtime.delivered(row)
+        return order_json(row)
+
+    @app.get("/health")
+    def health() -> Response:
+        return health_response("order-service", runtime.health_checks())
+
+    @app.get("/stats")
+    def stats() -> dict[str, Any]:
+        return runtime.stats()
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return metrics_response(runtime.metrics)
+
+    return app
+
+
+def _existing(store: OrderStore, order_id: str) -> Row:
+    try:
+        return store.get(order_id)
+    except OrderNotFoundError:
+        raise HTTPException(404, f"order {order_id!r} does not exist") from None
+
+
+def _advance(runtime: OrderRuntime, order_id: str, target: OrderStatus) -> Row:
+    try:
+        return runtime.store.advance(order_id, target, now=runtime.clock())
+    except OrderNotFoundError:
+        raise HTTPException(404, f"order {order_id!r} does not exist") from None
+    except InvalidTransitionError as error:
+        raise HTTPException(409, str(error)) from None

@@ -1,0 +1,86 @@
+"""The body of ``POST /orders``, validated field by field."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from swifteats.domain.events import DEFAULT_RADIUS_KM, OrderItem
+from swifteats.domain.geo import Point
+from swifteats.domain.orders import NewOrder, items_total, total_matches
+
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+Money = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LocationIn(_Strict):
+    """A position; 0 is a valid latitude or longitude."""
+
+    latitude: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    longitude: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+    def point(self) -> Point:
+        """As a domain point."""
+        return Point(self.latitude, self.longitude)
+
+
+class ItemIn(_Strict):
+    """One line of the order."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(ge=1, le=1000)]
+    unit_price: Money = Field(alias="unitPrice")
+
+
+class OrderIn(_Strict):
+    """A customer's order as posted."""
+
+    order_id: Id | None = Field(None, alias="orderId")
+    customer_id: Id = Field(alias="customerId")
+    restaurant_id: Id = Field(alias="restaurantId")
+    restaurant_location: LocationIn = Field(alias="restaurantLocation")
+    customer_location: LocationIn = Field(alias="customerLocation")
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=200)]
+    total_amount: Money = Field(alias="totalAmount")
+    preparation_time: Annotated[float, Field(ge=0, le=24 * 60, allow_inf_nan=False)] = Field(
+        alias="preparationTime"
+    )
+    special_instructions: Annotated[str, Field(max_length=1000)] = Field(
+        "", alias="specialInstructions"
+    )
+    radius: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = DEFAULT_RADIUS_KM
+
+    @model_validator(mode="after")
+    def _total_matches_items(self) -> OrderIn:
+        items = self.domain_items()
+        if not total_matches(items, self.total_amount):
+            raise ValueError(
+                f"totalAmount {self.total_amount:.2f} does not equal the items' sum "
+                f"{items_total(items):.2f}"
+            )
+        return self
+
+    def domain_items(self) -> tuple[OrderItem, ...]:
+        """The items as domain values."""
+        return tuple(OrderItem(i.name, i.quantity, i.unit_price) for i in self.items)
+
+    def to_new_order(self) -> NewOrder:
+        """The order to store, with a fresh id unless the client gave one."""
+        return NewOrder(
+            order_id=self.order_id or f"order_{uuid.uuid4().hex[:16]}",
+            customer_id=self.customer_id,
+            restaurant_id=self.restaurant_id,
+            restaurant=self.restaurant_location.point(),
+            customer=self.customer_location.point(),
+            items=self.domain_items(),
+            total_amount=round(self.total_amount, 2),
+            preparation_time=self.preparation_time,
+            special_instructions=self.special_instructions,
+            radius_km=self.radius,
+        )

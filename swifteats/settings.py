@@ -1,0 +1,103 @@
+"""The one Settings object, read from the design's environment names and ``SWIFTEATS_*``.
+
+Precedence: explicit keyword arguments, then environment variables, then the
+addresses a running local stack wrote (``swifteats stack up``), then defaults.
+Build it in an entry point with :func:`load_settings`, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STACK_ENV_FILE = "stack.env"
+"""Name of the file, under the state directory, holding the running stack's addresses."""
+
+DEFAULT_STATE_DIR = Path.home() / ".local" / "state" / "swifteats"
+
+
+def _design(name: str) -> AliasChoices:
+    """The design's environment name, or the field name as a keyword argument."""
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Configuration of both services, the stack and the tools around them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SWIFTEATS_", frozen=True, populate_by_name=True, extra="ignore"
+    )
+
+    kafka_host: str = Field("localhost:9092", validation_alias=_design("KAFKA_HOST"))
+    redis_host: str = Field("localhost", validation_alias=_design("REDIS_HOST"))
+    redis_port: int = Field(6379, validation_alias=_design("REDIS_PORT"))
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://postgres@localhost:5432/swift_eats"),
+        validation_alias=_design("DATABASE_URL"),
+    )
+    port: int = Field(3000, validation_alias=_design("PORT"))
+    driver_assignment_service_port: int = Field(
+        3004, validation_alias=_design("DRIVER_ASSIGNMENT_SERVICE_PORT")
+    )
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    host: str = "127.0.0.1"
+    """Interface the HTTP servers bind to."""
+    redis_prefix: str = "swifteats"
+    """Namespace of every Redis key the project writes."""
+
+    kafka_session_timeout_ms: int = 6000
+    kafka_max_poll_interval_ms: int = 5000
+    kafka_heartbeat_interval_ms: int = 1000
+    kafka_metadata_max_age_ms: int = 2000
+    """How often consumers refresh metadata, so a new geo topic is subscribed within seconds."""
+    kafka_max_message_bytes: int = 1_048_576
+
+    retry_base_s: float = 1.0
+    retry_factor: float = 2.0
+    retry_cap_s: float = 30.0
+    retry_max_attempts: int = 5
+    """Assignment attempts per order, the first one included."""
+
+    payment_decline_customers: str = ""
+    """Comma-separated customer ids the simulated payment provider declines."""
+    scoring_weights: str = ""
+    """JSON object overriding fields of ``ScoringWeights``."""
+    eta_speed_kmh: float = 30.0
+    eta_min_minutes: int = 5
+    slow_processing_ms: float = 200.0
+    log_level: str = "INFO"
+
+
+def stack_env_path(state_dir: Path) -> Path:
+    """Where ``swifteats stack up`` writes the resolved addresses."""
+    return state_dir / STACK_ENV_FILE
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines (``export`` and quotes allowed); a missing file is empty."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip().removeprefix("export ").strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings: overrides, then environment, then the running stack, then defaults."""
+    state_dir = Path(os.environ.get("SWIFTEATS_STATE_DIR", DEFAULT_STATE_DIR))
+    from_stack = {
+        key: value
+        for key, value in read_env_file(stack_env_path(state_dir)).items()
+        if key not in os.environ
+    }
+    return Settings(**{**from_stack, **overrides})
