@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
+from swifteats.check_flow import FlowResult
 from swifteats.client import SwiftEatsClient
 from swifteats.settings import Settings, load_settings
 
 app = typer.Typer(
-    help="swifteats: order-to-driver assignment — services, replay, research.", no_args_is_help=True
+    pretty_exceptions_enable=False,
+    help="swifteats: order-to-driver assignment — services, replay, research.",
+    no_args_is_help=True,
 )
 drivers_app = typer.Typer(
     help="Register, move and inspect drivers (through the assignment service).",
@@ -71,14 +74,27 @@ def check_flow(orders_url: OrdersUrl = None, assignment_url: AssignmentUrl = Non
 
     client = _client(load_settings(), orders_url, assignment_url)
     try:
-        result = run_check_flow(client)
+        _report_flow(run_check_flow(client))
     finally:
         client.close()
+
+
+def _report_flow(result: FlowResult) -> None:
     _print(result.order)
     status = result.order["status"]
     typer.echo(f"{status} in {result.placed_to_assigned_ms:.0f} ms (placed → {status})")
     if status != "assigned_driver":
         raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Main job: start what the stack lacks, run both services and check-flow, stop them."""
+    from swifteats.demo import run_demo
+    from swifteats.stack import stack_up
+
+    stack_up(load_settings())
+    _report_flow(run_demo(load_settings()))
 
 
 @drivers_app.command("register")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import httpx
@@ -16,6 +17,8 @@ class SwiftEatsClient:
     """Talks to the Order Service and the Driver Assignment Service."""
 
     def __init__(self, orders_url: str, assignment_url: str, *, timeout_s: float = 10.0) -> None:
+        self.orders_url = orders_url
+        self.assignment_url = assignment_url
         self._orders = httpx.Client(base_url=orders_url, timeout=timeout_s)
         self._assignment = httpx.Client(base_url=assignment_url, timeout=timeout_s)
 
@@ -64,22 +67,48 @@ class SwiftEatsClient:
         """GET /orders/{id}."""
         return _json(self._orders.get(f"/orders/{order_id}"))
 
+    def pick_up(self, order_id: str) -> dict[str, Any]:
+        """POST /orders/{id}/picked-up."""
+        return _json(self._orders.post(f"/orders/{order_id}/picked-up"))
+
+    def order_stats(self) -> dict[str, Any]:
+        """The Order Service's /stats."""
+        return _json(self._orders.get("/stats"))
+
+    def assignment_stats(self) -> dict[str, Any]:
+        """The Driver Assignment Service's /stats."""
+        return _json(self._assignment.get("/stats"))
+
     def deliver(self, order_id: str) -> dict[str, Any]:
         """POST /orders/{id}/delivered: the driver is free again at the customer's door."""
         return _json(self._orders.post(f"/orders/{order_id}/delivered"))
 
     def wait_for_order(
-        self, order_id: str, statuses: set[str], *, timeout_s: float, interval_s: float = 0.05
+        self, order_id: str, statuses: set[str], *, timeout_s: float
     ) -> dict[str, Any]:
         """Poll the order until its status is one of ``statuses``; raise TimeoutError."""
+        return self._poll_order(order_id, lambda o: o["status"] in statuses, timeout_s)
+
+    def wait_for_order_attempts(
+        self, order_id: str, attempts: int, *, timeout_s: float
+    ) -> dict[str, Any]:
+        """Poll the order until it has made at least ``attempts`` assignment attempts."""
+        return self._poll_order(order_id, lambda o: o["attempts"] >= attempts, timeout_s)
+
+    def _poll_order(
+        self, order_id: str, done: Callable[[dict[str, Any]], bool], timeout_s: float
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         while True:
             order = self.get_order(order_id)
-            if order["status"] in statuses:
+            if done(order):
                 return order
             if time.monotonic() > deadline:
-                raise TimeoutError(f"order {order_id} still {order['status']} after {timeout_s}s")
-            time.sleep(interval_s)
+                raise TimeoutError(
+                    f"order {order_id} still {order['status']} after {order['attempts']}"
+                    f" attempts and {timeout_s}s"
+                )
+            time.sleep(0.05)
 
     def health(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Both services' /health bodies."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections import Counter, deque
 from typing import Any
@@ -21,7 +22,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """The nearest-rank ``q`` percentile (0–100) of already sorted values."""
     if not sorted_values:
         return 0.0
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    rank = max(1, math.ceil(q * len(sorted_values) / 100))
     return sorted_values[rank - 1]
 
 

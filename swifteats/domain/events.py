@@ -34,7 +34,10 @@ def parse_instant(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"instant without a time zone: {text!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"instant outside the calendar: {text!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,7 @@ def parse_assignment_requested(payload: object) -> AssignmentRequested:
         if not isinstance(items, list):
             raise InvalidMessageError("items must be a list")
         return AssignmentRequested(
-            event_id=str(payload.get("eventId", "")),
+            event_id=_optional_text(payload, "eventId"),
             occurred_at=_optional_instant(payload, "occurredAt"),
             order_id=order_id,
             restaurant=restaurant,
@@ -187,25 +190,41 @@ def _text(payload: Mapping[str, Any], field: str) -> str:
     return value
 
 
+def _optional_text(payload: Mapping[str, Any], field: str) -> str:
+    value = payload.get(field)
+    return value if isinstance(value, str) else ""
+
+
 def _number(
     payload: Mapping[str, Any], field: str, *, minimum: float, default: float | None = None
 ) -> float:
     value = payload.get(field, default)
     if value is None:
         raise InvalidMessageError(f"Missing field: {field}")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    number = _finite(value)
+    if number is None:
         raise InvalidMessageError(f"Invalid field: {field} must be a number")
-    if value < minimum:
+    if number < minimum:
         raise InvalidMessageError(f"Invalid field: {field} must be at least {minimum:g}")
-    return float(value)
+    return number
 
 
 def _point(payload: Mapping[str, Any], lat_field: str, lon_field: str) -> Point:
-    lat, lon = payload.get(lat_field), payload.get(lon_field)
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
-    if not numbers or not valid_coordinates(float(lat), float(lon)):  # type: ignore[arg-type]
+    lat, lon = _finite(payload.get(lat_field)), _finite(payload.get(lon_field))
+    if lat is None or lon is None or not valid_coordinates(lat, lon):
         raise InvalidMessageError(INVALID_COORDINATES)
-    return Point(float(lat), float(lon))  # type: ignore[arg-type]
+    return Point(lat, lon)
+
+
+def _finite(value: object) -> float | None:
+    """The value as a finite float, or None for non-numbers, booleans, inf, NaN and huge ints."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _instant(payload: Mapping[str, Any], field: str) -> datetime:

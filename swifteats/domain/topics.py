@@ -38,6 +38,6 @@ def dead_letter(
     }
     try:
         envelope["original"] = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         envelope["original"] = None
     return envelope

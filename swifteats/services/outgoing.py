@@ -29,6 +29,8 @@ def decode_json(raw: bytes | None) -> tuple[Any, str | None]:
         return json.loads(raw), None
     except UnicodeDecodeError:
         return None, "message is not UTF-8"
+    except RecursionError:
+        return None, "message is nested too deeply"
     except ValueError as error:
         return None, f"message is not valid JSON: {error}"
 

@@ -42,6 +42,7 @@ class ConsumerLoop(threading.Thread):
         self._after_batch = after_batch
         self._stop = stop
         self.lag = 0
+        self.partitions = 0
         self.last_poll_ok = 0.0
         self._lag_checked = 0.0
 
@@ -62,6 +63,7 @@ class ConsumerLoop(threading.Thread):
     def _poll_once(self, consumer: KafkaConsumer) -> None:
         batches = consumer.poll(timeout_ms=200, max_records=500)
         self.last_poll_ok = time.monotonic()
+        self.partitions = len(consumer.assignment())
         if batches:
             try:
                 for records in batches.values():

@@ -93,6 +93,7 @@ class AssignmentService:
             "latencyMs": self.metrics.latency_ms(),
             "availableDrivers": self.drivers.count_available(),
             "consumerLag": self._loop.lag,
+            "assignedPartitions": self._loop.partitions,
         }
 
     def _kafka_ok(self) -> bool:

@@ -51,7 +51,7 @@ class RequestHandler:
         except InvalidMessageError as error:
             if error.order_id is None:
                 return self._dead_letter(error.reason, source_topic, raw, key)
-            return self._failed(error.order_id, error.reason, None, consumed_at)
+            return self._failed(error.order_id, error.reason, _event_id(payload), consumed_at)
         try:
             decision = self._assigner.assign(request)
         except Exception:
@@ -104,6 +104,11 @@ def _response(decision: Decision, request_id: str, consumed_at: datetime) -> Out
     return Outgoing(
         RESPONSES_TOPIC, response.order_id, response.to_wire(), _headers(request_id, consumed_at)
     )
+
+
+def _event_id(payload: object) -> str | None:
+    event_id = payload.get("eventId") if isinstance(payload, dict) else None
+    return event_id if isinstance(event_id, str) else None
 
 
 def _headers(request_id: str | None, consumed_at: datetime) -> dict[str, str]:

@@ -1,0 +1,5 @@
+"""``python -m swifteats`` runs the CLI."""
+
+from swifteats.cli import app
+
+app()

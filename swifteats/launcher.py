@@ -1,0 +1,76 @@
+"""Starting the services as child processes and waiting until they are healthy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+class ServiceStartError(RuntimeError):
+    """A service exited or never became healthy; the message carries its log."""
+
+
+@dataclass
+class ServiceProcess:
+    """``swifteats <command>`` running as a child process, serving HTTP at ``url``."""
+
+    command: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    @classmethod
+    def start(cls, command: str, *, port: int, env: dict[str, str], log: Path) -> ServiceProcess:
+        """Start the service on ``port`` with ``env`` added to this process's environment."""
+        child_env = {
+            **os.environ,
+            **env,
+            "PORT": str(port),
+            "DRIVER_ASSIGNMENT_SERVICE_PORT": str(port),
+        }
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "swifteats", command],
+                env=child_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(command, process, f"http://127.0.0.1:{port}", log)
+
+    def wait_until_up(self, *, timeout_s: float, healthy: bool = True) -> None:
+        """Wait until /health answers (200 when ``healthy``); raise ServiceStartError."""
+        deadline = time.monotonic() + timeout_s
+        while not self._answers(healthy):
+            if self.process.poll() is not None:
+                raise ServiceStartError(self._failure(f"exited with {self.process.returncode}"))
+            if time.monotonic() > deadline:
+                raise ServiceStartError(self._failure(f"not up after {timeout_s:.0f}s"))
+            time.sleep(0.05)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM, wait, then SIGKILL."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def _answers(self, healthy: bool) -> bool:
+        try:
+            status = httpx.get(self.url + "/health", timeout=2).status_code
+        except httpx.HTTPError:
+            return False
+        return status == 200 or not healthy
+
+    def _failure(self, what: str) -> str:
+        tail = self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+        return f"{self.command} {what}; last log lines:\n{tail}"

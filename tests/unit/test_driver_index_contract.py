@@ -1,0 +1,276 @@
+"""One DriverIndex contract, run over the in-memory index and a real Redis server.
+
+The Redis variant uses the server at 127.0.0.1:6379 (``REDIS_HOST``/``REDIS_PORT``
+override it), a unique key prefix per test, and deletes its keys afterwards. It is
+skipped, saying why, when no server answers PING.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.domain.drivers import Claim, DriverIndex, DriverStatus, UnknownDriverError
+from swifteats.domain.geo import Point, haversine_km
+
+AVAILABLE, BUSY, OFFLINE = DriverStatus.AVAILABLE, DriverStatus.BUSY, DriverStatus.OFFLINE
+CENTER = Point(40.7128, -74.0060)
+KM_PER_DEGREE_LAT = haversine_km(Point(0, 0), Point(1, 0))
+GEO_TOLERANCE = 1e-4
+
+
+def north(km: float) -> Point:
+    """A point ``km`` kilometres north of the centre."""
+    return Point(CENTER.latitude + km / KM_PER_DEGREE_LAT, CENTER.longitude)
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    host = os.environ.get("REDIS_HOST", "127.0.0.1")
+    port = int(os.environ.get("REDIS_PORT", "6379"))
+    probe = redis.Redis(
+        host=host, port=port, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        probe.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"no Redis server answers PING at {host}:{port} ({error})")
+    finally:
+        probe.close()
+    client = connect_redis(host, port)
+    yield client
+    client.close()
+
+
+def _redis_index(client: redis.Redis) -> Iterator[RedisDriverIndex]:
+    prefix = f"test:{uuid.uuid4()}"
+    yield RedisDriverIndex(client, prefix=prefix)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_index(redis_client: redis.Redis) -> Iterator[RedisDriverIndex]:
+    yield from _redis_index(redis_client)
+
+
+@pytest.fixture
+def index(request: pytest.FixtureRequest) -> Iterator[DriverIndex]:
+    if request.param == "memory":
+        yield InMemoryDriverIndex()
+    else:
+        yield from _redis_index(request.getfixturevalue("redis_client"))
+
+
+def assert_near(actual: Point, expected: Point) -> None:
+    assert actual.latitude == pytest.approx(expected.latitude, abs=GEO_TOLERANCE)
+    assert actual.longitude == pytest.approx(expected.longitude, abs=GEO_TOLERANCE)
+
+
+@pytest.mark.parametrize(
+    "index", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
+class TestDriverIndexContract:
+    def test_register_then_get(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        record = index.get("d1")
+        assert record is not None
+        assert record.driver_id == "d1"
+        assert record.status is AVAILABLE
+        assert record.order_id is None
+        assert_near(record.location, CENTER)
+
+    def test_get_unknown_is_none(self, index: DriverIndex) -> None:
+        assert index.get("nobody") is None
+
+    def test_register_again_replaces_position_and_status(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        index.register("d1", north(2), OFFLINE)
+        record = index.get("d1")
+        assert record is not None
+        assert record.status is OFFLINE
+        assert_near(record.location, north(2))
+
+    def test_search_returns_drivers_in_radius_nearest_first_with_status(
+        self, index: DriverIndex
+    ) -> None:
+        index.register("far", north(3.0), AVAILABLE)
+        index.register("out", north(6.0), AVAILABLE)
+        index.register("busy", north(0.5), BUSY)
+        index.register("mid", north(1.5), AVAILABLE)
+        index.register("south_out", north(-5.5), AVAILABLE)
+        found = index.search(CENTER, 5.0)
+        assert [d.driver_id for d in found] == ["busy", "mid", "far"]
+        assert [d.status for d in found] == [BUSY, AVAILABLE, AVAILABLE]
+        assert_near(found[1].location, north(1.5))
+
+    def test_search_of_an_empty_area(self, index: DriverIndex) -> None:
+        index.register("far", north(20.0), AVAILABLE)
+        assert index.search(CENTER, 5.0) == []
+
+    def test_claim_takes_the_first_available_in_the_ranking(self, index: DriverIndex) -> None:
+        for driver_id in ("d1", "d2", "d3"):
+            index.register(driver_id, CENTER, AVAILABLE)
+        claim = index.claim("order_1", [("d3", 12), ("d1", 7), ("d2", 9)])
+        assert claim == Claim("d3", 12, existing=False)
+        d3 = index.get("d3")
+        assert d3 is not None
+        assert d3.status is BUSY
+        assert d3.order_id == "order_1"
+        assert index.count_available() == 2
+
+    def test_a_second_claim_for_the_same_order_returns_the_held_driver(
+        self, index: DriverIndex
+    ) -> None:
+        for driver_id in ("d1", "d2"):
+            index.register(driver_id, CENTER, AVAILABLE)
+        first = index.claim("order_1", [("d1", 7), ("d2", 9)])
+        again = index.claim("order_1", [("d2", 9), ("d1", 7)])
+        assert first == Claim("d1", 7, existing=False)
+        assert again == Claim("d1", 7, existing=True)
+        d2 = index.get("d2")
+        assert d2 is not None
+        assert d2.status is AVAILABLE
+        assert index.count_available() == 1
+
+    def test_claim_skips_busy_and_offline_drivers(self, index: DriverIndex) -> None:
+        index.register("busy", CENTER, BUSY)
+        index.register("offline", CENTER, OFFLINE)
+        index.register("free", north(1), AVAILABLE)
+        claim = index.claim("order_1", [("busy", 5), ("offline", 5), ("ghost", 5), ("free", 6)])
+        assert claim == Claim("free", 6, existing=False)
+        busy = index.get("busy")
+        assert busy is not None
+        assert busy.order_id is None
+
+    def test_claim_returns_none_when_nobody_is_available(self, index: DriverIndex) -> None:
+        index.register("busy", CENTER, BUSY)
+        assert index.claim("order_1", [("busy", 5)]) is None
+        assert index.claim("order_2", []) is None
+        assert index.count_available() == 0
+
+    def test_two_orders_get_two_drivers(self, index: DriverIndex) -> None:
+        for driver_id in ("d1", "d2"):
+            index.register(driver_id, CENTER, AVAILABLE)
+        ranking = [("d1", 5), ("d2", 6)]
+        assert index.claim("order_1", ranking) == Claim("d1", 5, existing=False)
+        assert index.claim("order_2", ranking) == Claim("d2", 6, existing=False)
+        assert index.claim("order_3", ranking) is None
+
+    def test_release_only_for_the_order_held(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        index.claim("order_1", [("d1", 5)])
+        assert index.release("d1", "order_other", north(3)) is False
+        still = index.get("d1")
+        assert still is not None
+        assert still.status is BUSY
+        assert still.order_id == "order_1"
+        assert_near(still.location, CENTER)
+
+    def test_release_makes_the_driver_available_at_the_new_location(
+        self, index: DriverIndex
+    ) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        index.claim("order_1", [("d1", 5)])
+        assert index.release("d1", "order_1", north(3)) is True
+        record = index.get("d1")
+        assert record is not None
+        assert record.status is AVAILABLE
+        assert record.order_id is None
+        assert_near(record.location, north(3))
+        assert index.count_available() == 1
+        assert [d.driver_id for d in index.search(north(3), 0.5)] == ["d1"]
+        assert index.claim("order_2", [("d1", 5)]) == Claim("d1", 5, existing=False)
+
+    def test_release_of_a_free_or_unknown_driver_does_nothing(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        assert index.release("d1", "order_1", north(3)) is False
+        assert index.release("ghost", "order_1", north(3)) is False
+        record = index.get("d1")
+        assert record is not None
+        assert_near(record.location, CENTER)
+        assert index.get("ghost") is None
+
+    def test_move_updates_the_position(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, BUSY)
+        index.move("d1", north(4))
+        record = index.get("d1")
+        assert record is not None
+        assert_near(record.location, north(4))
+        assert record.status is BUSY
+        assert index.search(CENTER, 1.0) == []
+
+    def test_set_status_changes_availability(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        index.set_status("d1", OFFLINE)
+        record = index.get("d1")
+        assert record is not None
+        assert record.status is OFFLINE
+        assert index.claim("order_1", [("d1", 5)]) is None
+        index.set_status("d1", AVAILABLE)
+        assert index.claim("order_1", [("d1", 5)]) == Claim("d1", 5, existing=False)
+
+    def test_move_or_set_status_of_an_unknown_driver_raises(self, index: DriverIndex) -> None:
+        with pytest.raises(UnknownDriverError):
+            index.move("ghost", CENTER)
+        with pytest.raises(UnknownDriverError):
+            index.set_status("ghost", AVAILABLE)
+        assert index.get("ghost") is None
+
+    def test_count_available(self, index: DriverIndex) -> None:
+        assert index.count_available() == 0
+        index.register("a", CENTER, AVAILABLE)
+        index.register("b", north(1), AVAILABLE)
+        index.register("c", north(2), BUSY)
+        index.register("d", north(3), OFFLINE)
+        assert index.count_available() == 2
+        index.set_status("d", AVAILABLE)
+        assert index.count_available() == 3
+
+
+@pytest.mark.redis
+def test_concurrent_claims_never_share_a_driver(redis_index: RedisDriverIndex) -> None:
+    drivers = [f"d{i}" for i in range(5)]
+    for i, driver_id in enumerate(drivers):
+        redis_index.register(driver_id, north(i * 0.1), AVAILABLE)
+    ranking = [(driver_id, 5 + i) for i, driver_id in enumerate(drivers)]
+    threads_n = 8
+    start = threading.Barrier(threads_n)
+    results: dict[str, Claim | None] = {}
+    errors: list[BaseException] = []
+
+    def claim(order_id: str) -> None:
+        try:
+            start.wait(timeout=10)
+            results[order_id] = redis_index.claim(order_id, ranking)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=claim, args=(f"order_{n}",)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(results) == threads_n
+    claims = [c for c in results.values() if c is not None]
+    assert len(claims) == 5
+    assert sorted(c.driver_id for c in claims) == drivers
+    assert all(not c.existing for c in claims)
+    assert sum(1 for c in results.values() if c is None) == 3
+    assert redis_index.count_available() == 0
+    for order_id, held in results.items():
+        if held is not None:
+            record = redis_index.get(held.driver_id)
+            assert record is not None
+            assert record.order_id == order_id
