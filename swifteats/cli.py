@@ -10,6 +10,7 @@ import typer
 from swifteats.check_flow import FlowResult
 from swifteats.client import SwiftEatsClient
 from swifteats.settings import Settings, load_settings
+from swifteats.stack.cli import stack_app
 
 app = typer.Typer(
     pretty_exceptions_enable=False,
@@ -21,6 +22,7 @@ drivers_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(drivers_app, name="drivers")
+app.add_typer(stack_app, name="stack")
 
 OrdersUrl = Annotated[str | None, typer.Option(help="Order Service URL [default: from PORT]")]
 AssignmentUrl = Annotated[
