@@ -22,6 +22,12 @@ Record = Any
 """A kafka-python ``ConsumerRecord``."""
 
 _LAG_EVERY_S = 5.0
+_REJOIN_AFTER_S = 10.0
+_REJOIN_AFTER_MAX_S = 300.0
+
+
+class _StuckWithoutPartitionsError(Exception):
+    """Subscribed topics exist but the group gave this member nothing for too long."""
 
 
 class ConsumerLoop(threading.Thread):
@@ -40,16 +46,18 @@ class ConsumerLoop(threading.Thread):
         self._connect = connect
         self._handle = handle
         self._after_batch = after_batch
-        self._stop = stop
+        self._halt = stop
         self.lag = 0
         self.partitions = 0
         self.last_poll_ok = 0.0
         self._lag_checked = 0.0
+        self._unassigned_since: float | None = None
+        self._rejoin_after = _REJOIN_AFTER_S
 
     def run(self) -> None:
         """Poll until stopped, reconnecting after broker errors."""
         consumer: KafkaConsumer | None = None
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 consumer = consumer or self._connect()
                 self._poll_once(consumer)
@@ -57,13 +65,23 @@ class ConsumerLoop(threading.Thread):
                 log.warning("%s: Kafka error %r; reconnecting", self.name, error)
                 _close(consumer)
                 consumer = None
-                self._stop.wait(1.0)
+                self._halt.wait(1.0)
+            except _StuckWithoutPartitionsError:
+                log.warning(
+                    "%s: subscribed but unassigned for %.0fs; rejoining the group",
+                    self.name,
+                    self._rejoin_after,
+                )
+                _close(consumer)
+                consumer = None
+                self._rejoin_after = min(self._rejoin_after * 2, _REJOIN_AFTER_MAX_S)
         _close(consumer)
 
     def _poll_once(self, consumer: KafkaConsumer) -> None:
         batches = consumer.poll(timeout_ms=200, max_records=500)
         self.last_poll_ok = time.monotonic()
         self.partitions = len(consumer.assignment())
+        self._watch_assignment(consumer)
         if batches:
             try:
                 for records in batches.values():
@@ -73,10 +91,31 @@ class ConsumerLoop(threading.Thread):
             except Exception:
                 log.exception("%s: handling failed; the batch will be read again", self.name)
                 _rewind(consumer, batches)
-                self._stop.wait(1.0)
+                self._halt.wait(1.0)
                 return
             _commit(consumer)
         self._update_lag(consumer)
+
+    def _watch_assignment(self, consumer: KafkaConsumer) -> None:
+        """Rejoin when topics match the subscription but no partition came to us for a while.
+
+        A topic created while the group is (re)joining can leave every member with
+        an empty assignment that no later rebalance repairs; closing and reopening
+        the consumer joins again with the topic known. The wait doubles each time
+        (10 s up to 5 min), so a member that is legitimately idle in a group with
+        more members than partitions causes few rebalances.
+        """
+        if self.partitions or not consumer.subscription():
+            self._unassigned_since = None
+            if self.partitions:
+                self._rejoin_after = _REJOIN_AFTER_S
+            return
+        now = time.monotonic()
+        if self._unassigned_since is None:
+            self._unassigned_since = now
+        elif now - self._unassigned_since > self._rejoin_after:
+            self._unassigned_since = None
+            raise _StuckWithoutPartitionsError
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
         if time.monotonic() - self._lag_checked < _LAG_EVERY_S:

@@ -38,14 +38,14 @@ class OutboxRelay(threading.Thread):
         self._connect = connect
         self._clock = clock
         self._wake = wake
-        self._stop = stop
+        self._halt = stop
         self._producer: KafkaProducer | None = None
         self.published = 0
         self.connected = False
 
     def run(self) -> None:
         """Publish until stopped; on any failure keep the rows and try again shortly."""
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self._wake.clear()
             try:
                 sent = publish_due(self._pool, self._send_all, now=self._clock())
