@@ -22,6 +22,12 @@ class SwiftEatsClient:
         self._orders = httpx.Client(base_url=orders_url, timeout=timeout_s)
         self._assignment = httpx.Client(base_url=assignment_url, timeout=timeout_s)
 
+    def __enter__(self) -> SwiftEatsClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Close both connections."""
         self._orders.close()
