@@ -7,8 +7,10 @@ import hashlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +39,36 @@ def _spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
         )
     _CHILDREN.append(process)
     return process
+
+
+def stop_process(pid: int, timeout_s: float = 10.0) -> None:
+    """SIGTERM a server, wait up to ``timeout_s``, then SIGKILL; reap it if it is our child."""
+    child = next((p for p in _CHILDREN if p.pid == pid), None)
+    if child is not None:
+        _CHILDREN.remove(child)
+        child.terminate()
+        try:
+            child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return
+    _signal_until_gone(pid, timeout_s)
+
+
+def _signal_until_gone(pid: int, timeout_s: float) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
 
 
 def start_tansu(port: int, log_dir: Path) -> subprocess.Popen[bytes]:

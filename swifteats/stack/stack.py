@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +17,7 @@ from swifteats.stack.servers import (
     start_redis,
     start_tansu,
     stop_postgres,
+    stop_process,
 )
 
 
@@ -88,7 +86,7 @@ def stack_down(settings: Settings) -> None:
             if component.data_dir is not None:
                 stop_postgres(Path(component.data_dir))
             elif component.pid is not None:
-                _terminate(component.pid)
+                stop_process(component.pid)
     for path in (_state_file(settings.state_dir), stack_env_path(settings.state_dir)):
         path.unlink(missing_ok=True)
 
@@ -173,32 +171,6 @@ def _require_loopback(what: str, host: str, port: int) -> None:
 def _pg_address(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
-
-
-def _terminate(pid: int, timeout_s: float = 10.0) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        waited = 0
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return waited == 0
 
 
 def _state_file(state_dir: Path) -> Path:
