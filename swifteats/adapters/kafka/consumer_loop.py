@@ -23,11 +23,10 @@ Record = Any
 
 _LAG_EVERY_S = 5.0
 _REJOIN_AFTER_S = 10.0
-_REJOIN_AFTER_MAX_S = 300.0
 
 
 class _StuckWithoutPartitionsError(Exception):
-    """Subscribed topics exist but the group gave this member nothing for too long."""
+    """A subscribed topic has had no partition assigned to this member for too long."""
 
 
 class ConsumerLoop(threading.Thread):
@@ -51,8 +50,8 @@ class ConsumerLoop(threading.Thread):
         self.partitions = 0
         self.last_poll_ok = 0.0
         self._lag_checked = 0.0
-        self._unassigned_since: float | None = None
-        self._rejoin_after = _REJOIN_AFTER_S
+        self._unowned_since: dict[str, float] = {}
+        self._rejoined_for: set[str] = set()
 
     def run(self) -> None:
         """Poll until stopped, reconnecting after broker errors."""
@@ -66,15 +65,15 @@ class ConsumerLoop(threading.Thread):
                 _close(consumer)
                 consumer = None
                 self._halt.wait(1.0)
-            except _StuckWithoutPartitionsError:
+            except _StuckWithoutPartitionsError as stuck:
                 log.warning(
-                    "%s: subscribed but unassigned for %.0fs; rejoining the group",
+                    "%s: no partition of %s after %.0fs; rejoining the group",
                     self.name,
-                    self._rejoin_after,
+                    stuck,
+                    _REJOIN_AFTER_S,
                 )
                 _close(consumer)
                 consumer = None
-                self._rejoin_after = min(self._rejoin_after * 2, _REJOIN_AFTER_MAX_S)
         _close(consumer)
 
     def _poll_once(self, consumer: KafkaConsumer) -> None:
@@ -97,25 +96,26 @@ class ConsumerLoop(threading.Thread):
         self._update_lag(consumer)
 
     def _watch_assignment(self, consumer: KafkaConsumer) -> None:
-        """Rejoin when topics match the subscription but no partition came to us for a while.
+        """Rejoin once when a subscribed topic has had no partition of ours for a while.
 
-        A topic created while the group is (re)joining can leave every member with
-        an empty assignment that no later rebalance repairs; closing and reopening
-        the consumer joins again with the topic known. The wait doubles each time
-        (10 s up to 5 min), so a member that is legitimately idle in a group with
-        more members than partitions causes few rebalances.
+        A topic created while the group is (re)joining can be left out of every
+        member's assignment with no later rebalance to repair it (seen with
+        kafka-python against a fresh broker). Reopening the consumer joins again
+        with the topic known. Each topic triggers at most one such rejoin, so a
+        member that legitimately owns none of a topic's partitions (more members
+        than partitions) costs the group a single extra rebalance.
         """
-        if self.partitions or not consumer.subscription():
-            self._unassigned_since = None
-            if self.partitions:
-                self._rejoin_after = _REJOIN_AFTER_S
-            return
+        owned = {tp.topic for tp in consumer.assignment()}
         now = time.monotonic()
-        if self._unassigned_since is None:
-            self._unassigned_since = now
-        elif now - self._unassigned_since > self._rejoin_after:
-            self._unassigned_since = None
-            raise _StuckWithoutPartitionsError
+        for topic in consumer.subscription() or ():
+            if topic in owned or topic in self._rejoined_for:
+                self._unowned_since.pop(topic, None)
+                continue
+            since = self._unowned_since.setdefault(topic, now)
+            if now - since > _REJOIN_AFTER_S:
+                self._rejoined_for.update(self._unowned_since)
+                self._unowned_since.clear()
+                raise _StuckWithoutPartitionsError(topic)
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
         if time.monotonic() - self._lag_checked < _LAG_EVERY_S:

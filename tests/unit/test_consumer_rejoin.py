@@ -1,0 +1,60 @@
+"""The consumer loop rejoins once when a subscribed topic never reaches this member."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+from kafka import TopicPartition
+
+from swifteats.adapters.kafka import consumer_loop
+from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
+
+
+@dataclass
+class StubConsumer:
+    """Just the two questions the watchdog asks of a consumer."""
+
+    topics: set[str]
+    owned: set[TopicPartition] = field(default_factory=set)
+
+    def subscription(self) -> set[str]:
+        return self.topics
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.owned
+
+
+def _loop() -> ConsumerLoop:
+    return ConsumerLoop(
+        "test", lambda: None, lambda r: None, after_batch=lambda: None, stop=threading.Event()
+    )
+
+
+def test_a_topic_left_unassigned_triggers_exactly_one_rejoin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(consumer_loop.time, "monotonic", lambda: now[0])
+    loop = _loop()
+    consumer = StubConsumer({"a", "b"}, {TopicPartition("a", 0)})
+
+    loop._watch_assignment(consumer)
+    now[0] += 5
+    loop._watch_assignment(consumer)  # not yet
+    now[0] += 6
+    with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="b"):
+        loop._watch_assignment(consumer)
+    now[0] += 60
+    loop._watch_assignment(consumer)  # never again for "b"
+
+
+def test_owned_topics_never_trigger_a_rejoin(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(consumer_loop.time, "monotonic", lambda: now[0])
+    loop = _loop()
+    consumer = StubConsumer({"a"}, {TopicPartition("a", 0)})
+    for _ in range(10):
+        now[0] += 30
+        loop._watch_assignment(consumer)
