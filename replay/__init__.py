@@ -1,0 +1,1 @@
+"""The replay harness: order logs through the services on a simulated clock."""

@@ -1,0 +1,86 @@
+"""Where assignment decisions are made during a replay: in process, or the live services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.domain.assignment import Assigner, Decision
+from swifteats.domain.clock import Clock
+from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.eta import EtaModel
+from swifteats.domain.events import AssignmentRequested, DriverAssigned
+from swifteats.domain.geo import Point
+from swifteats.domain.scoring import ScoringWeights
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The outcome of one assignment attempt."""
+
+    order_id: str
+    driver_id: str | None
+    eta: int | None
+    error: str | None
+    decision: Decision | None = None
+
+
+class DispatchBackend(Protocol):
+    """What the replay needs from whoever assigns drivers."""
+
+    def driver_on(self, driver_id: str, at: Point) -> None:
+        """A driver starts a shift, available at ``at``."""
+        ...
+
+    def driver_off(self, driver_id: str) -> None:
+        """A driver ends a shift."""
+        ...
+
+    def request(self, request: AssignmentRequested) -> None:
+        """Ask for a driver."""
+        ...
+
+    def collect(self) -> list[Answer]:
+        """Every answer to the requests made so far (lockstep: waits for all of them)."""
+        ...
+
+    def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
+        """The order is at the door; the driver is available there."""
+        ...
+
+
+class InProcessBackend:
+    """The services' decision code with an in-memory driver index: no servers, same answers."""
+
+    def __init__(self, *, weights: ScoringWeights, eta: EtaModel, clock: Clock) -> None:
+        self.drivers = InMemoryDriverIndex()
+        self._assigner = Assigner(self.drivers, weights, eta, clock)
+        self._answers: list[Answer] = []
+
+    def driver_on(self, driver_id: str, at: Point) -> None:
+        """Register the driver as available."""
+        self.drivers.register(driver_id, at, DriverStatus.AVAILABLE)
+
+    def driver_off(self, driver_id: str) -> None:
+        """Mark the driver offline."""
+        self.drivers.set_status(driver_id, DriverStatus.OFFLINE)
+
+    def request(self, request: AssignmentRequested) -> None:
+        """Decide at once."""
+        decision = self._assigner.assign(request)
+        response = decision.response
+        if isinstance(response, DriverAssigned):
+            answer = Answer(response.order_id, response.driver_id, response.eta, None, decision)
+        else:
+            answer = Answer(response.order_id, None, None, response.error, decision)
+        self._answers.append(answer)
+
+    def collect(self) -> list[Answer]:
+        """The answers decided since the last call."""
+        answers, self._answers = self._answers, []
+        return answers
+
+    def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
+        """Free the driver at the door."""
+        self.drivers.release(driver_id, order_id, door)

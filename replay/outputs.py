@@ -1,0 +1,150 @@
+"""The run directory: ``manifest.json`` and Parquet tables of orders, decisions and drivers."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import swifteats
+from replay.simulation import OrderOutcome, RunResult
+from swifteats.domain.events import format_instant
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """The headline figures of a run."""
+
+    orders: int
+    delivered: int
+    never_assigned: int
+    click_to_door_mean: float | None
+    click_to_door_p90: float | None
+    ready_to_pickup_mean: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready values."""
+        return {
+            "orders": self.orders,
+            "delivered": self.delivered,
+            "never_assigned": self.never_assigned,
+            "click_to_door_mean": self.click_to_door_mean,
+            "click_to_door_p90": self.click_to_door_p90,
+            "ready_to_pickup_mean": self.ready_to_pickup_mean,
+        }
+
+
+def order_rows(result: RunResult, day_start: datetime) -> list[dict[str, Any]]:
+    """One row per order with every timestamp (minutes and ISO instants) and its outcome."""
+    return [_order_row(outcome, day_start) for outcome in result.outcomes.values()]
+
+
+def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
+    order, trip = outcome.order, outcome.trip
+    row: dict[str, Any] = {
+        "order_id": order.order_id,
+        "restaurant_id": order.restaurant_id,
+        "placed_min": order.placed_at,
+        "ready_min": order.ready_at,
+        "placed_at": format_instant(day_start + timedelta(minutes=order.placed_at)),
+        "attempts": outcome.attempts,
+        "last_error": outcome.last_error,
+        "outcome": "delivered" if trip else "never_assigned",
+        "driver_id": trip.driver_id if trip else None,
+        "eta": outcome.eta,
+        "restaurant_lat": order.restaurant.latitude,
+        "restaurant_lon": order.restaurant.longitude,
+        "customer_lat": order.customer.latitude,
+        "customer_lon": order.customer.longitude,
+    }
+    stages = ("assigned_at", "arrive_restaurant", "pickup", "arrive_customer", "dropoff")
+    for stage in stages:
+        row[f"{stage}_min"] = getattr(trip, stage) if trip else None
+    row["click_to_door"] = trip.dropoff - order.placed_at if trip else None
+    row["ready_to_pickup"] = trip.pickup - order.ready_at if trip else None
+    row["ready_to_door"] = trip.dropoff - order.ready_at if trip else None
+    return row
+
+
+def decision_rows(result: RunResult) -> list[dict[str, Any]]:
+    """One row per candidate of every decision, with its score components."""
+    rows = []
+    for decision in result.decisions:
+        for rank, candidate in enumerate(decision["candidates"], start=1):
+            rows.append(
+                {
+                    "order_id": decision["orderId"],
+                    "attempt": decision["attempt"],
+                    "time_min": decision["time"],
+                    "rank": rank,
+                    "chosen": candidate["driverId"] == decision["chosenDriver"],
+                    "drivers_in_area": decision["driversInArea"],
+                    **_snake(candidate),
+                }
+            )
+    return rows
+
+
+def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
+    names = {
+        "driverId": "driver_id",
+        "score": "score",
+        "distanceKm": "distance_km",
+        "slack": "slack",
+        "etaToRestaurant": "eta_to_restaurant",
+        "totalEta": "total_eta",
+        "slackTerm": "slack_term",
+        "distanceTerm": "distance_term",
+        "etaTerm": "eta_term",
+    }
+    return {names[k]: v for k, v in candidate.items()}
+
+
+def summarise(orders: pl.DataFrame) -> RunSummary:
+    """Delivered, never assigned and click-to-door figures of an orders table."""
+    delivered = orders.filter(pl.col("outcome") == "delivered")
+    ctd = delivered["click_to_door"]
+    return RunSummary(
+        orders=orders.height,
+        delivered=delivered.height,
+        never_assigned=orders.height - delivered.height,
+        click_to_door_mean=_rounded(ctd.mean()),
+        click_to_door_p90=_rounded(ctd.quantile(0.9)),
+        ready_to_pickup_mean=_rounded(delivered["ready_to_pickup"].mean()),
+    )
+
+
+def _rounded(value: object) -> float | None:
+    return round(float(value), 2) if isinstance(value, int | float) else None
+
+
+def write_run(
+    run_dir: Path, result: RunResult, *, day_start: datetime, manifest: dict[str, Any]
+) -> RunSummary:
+    """Write the tables and the manifest (with the summary) into ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    orders = pl.DataFrame(order_rows(result, day_start), infer_schema_length=None)
+    orders.write_parquet(run_dir / "orders.parquet")
+    pl.DataFrame(decision_rows(result), infer_schema_length=None).write_parquet(
+        run_dir / "decisions.parquet"
+    )
+    pl.DataFrame(result.timeline, infer_schema_length=None).write_parquet(
+        run_dir / "drivers.parquet"
+    )
+    summary = summarise(orders)
+    manifest = {
+        **manifest,
+        "summary": summary.as_dict(),
+        "versions": {
+            "swifteats": swifteats.__version__,
+            "python": platform.python_version(),
+            "polars": pl.__version__,
+        },
+    }
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return summary
