@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
@@ -29,8 +30,8 @@ class Answer:
 class DispatchBackend(Protocol):
     """What the replay needs from whoever assigns drivers."""
 
-    def driver_on(self, driver_id: str, at: Point) -> None:
-        """A driver starts a shift, available at ``at``."""
+    def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
+        """A driver starts a shift, available at ``at`` until ``shift_ends_at``."""
         ...
 
     def driver_off(self, driver_id: str) -> None:
@@ -53,14 +54,18 @@ class DispatchBackend(Protocol):
 class InProcessBackend:
     """The services' decision code with an in-memory driver index: no servers, same answers."""
 
-    def __init__(self, *, weights: ScoringWeights, eta: EtaModel, clock: Clock) -> None:
+    def __init__(
+        self, *, weights: ScoringWeights, eta: EtaModel, clock: Clock, pickup_lead_minutes: float
+    ) -> None:
         self.drivers = InMemoryDriverIndex()
-        self._assigner = Assigner(self.drivers, weights, eta, clock)
+        self._assigner = Assigner(
+            self.drivers, weights, eta, clock, pickup_lead_minutes=pickup_lead_minutes
+        )
         self._answers: list[Answer] = []
 
-    def driver_on(self, driver_id: str, at: Point) -> None:
-        """Register the driver as available."""
-        self.drivers.register(driver_id, at, DriverStatus.AVAILABLE)
+    def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
+        """Register the driver as available until the end of the shift."""
+        self.drivers.register(driver_id, at, DriverStatus.AVAILABLE, shift_ends_at)
 
     def driver_off(self, driver_id: str) -> None:
         """Mark the driver offline."""

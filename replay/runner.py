@@ -68,7 +68,12 @@ def run_replay(loaded: LoadedInput, request: RunRequest, run_dir: Path) -> RunSu
     """Replay ``loaded`` in lockstep with the in-process backend; write ``run_dir``."""
     started = datetime.now(UTC)
     clock = SimClock(loaded.day_start)
-    backend = InProcessBackend(weights=request.weights, eta=loaded.data.eta, clock=clock.now)
+    backend = InProcessBackend(
+        weights=request.weights,
+        eta=loaded.data.eta,
+        clock=clock.now,
+        pickup_lead_minutes=loaded.data.service_times.pickup_minutes / 2,
+    )
     config = ReplayConfig(radius_km=request.radius_km)
     result = Replay(loaded.data, backend, clock, config).run()
     manifest = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from replay.backends import Answer, DispatchBackend
@@ -89,7 +90,8 @@ class Replay:
         handler(event.payload)
 
     def _on_shift_start(self, shift: DriverShift) -> None:
-        self._backend.driver_on(shift.driver_id, shift.start)
+        ends = self._clock.day_start + timedelta(minutes=shift.shift_end)
+        self._backend.driver_on(shift.driver_id, shift.start, ends)
         self._record(shift.driver_id, "available", shift.start)
 
     def _on_shift_end(self, shift: DriverShift) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
 from swifteats.domain.geo import Point, haversine_km
@@ -15,11 +16,19 @@ class InMemoryDriverIndex:
         self._drivers: dict[str, DriverRecord] = {}
         self._claims: dict[str, Claim] = {}
 
-    def register(self, driver_id: str, location: Point, status: DriverStatus) -> None:
+    def register(
+        self,
+        driver_id: str,
+        location: Point,
+        status: DriverStatus,
+        shift_ends_at: datetime | None = None,
+    ) -> None:
         """Add or replace a driver."""
         held = self._drivers.get(driver_id)
         order_id = held.order_id if held else None
-        self._drivers[driver_id] = DriverRecord(driver_id, location, status, order_id)
+        self._drivers[driver_id] = DriverRecord(
+            driver_id, location, status, order_id, shift_ends_at
+        )
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
@@ -62,7 +71,9 @@ class InMemoryDriverIndex:
         driver = self._drivers.get(driver_id)
         if driver is None or driver.order_id != order_id:
             return False
-        self._drivers[driver_id] = DriverRecord(driver_id, location, DriverStatus.AVAILABLE)
+        self._drivers[driver_id] = replace(
+            driver, location=location, status=DriverStatus.AVAILABLE, order_id=None
+        )
         return True
 
     def count_available(self) -> int:

@@ -6,6 +6,7 @@ Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import cast
 
 import redis
@@ -50,14 +51,25 @@ class RedisDriverIndex:
         self._status = f"{prefix}:drivers:status"
         self._driver_order = f"{prefix}:drivers:order"
         self._order_driver = f"{prefix}:orders:driver"
+        self._shift_end = f"{prefix}:drivers:shift_end"
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
 
-    def register(self, driver_id: str, location: Point, status: DriverStatus) -> None:
+    def register(
+        self,
+        driver_id: str,
+        location: Point,
+        status: DriverStatus,
+        shift_ends_at: datetime | None = None,
+    ) -> None:
         """Add or replace a driver."""
         pipe = self._redis.pipeline(transaction=True)
         pipe.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
         pipe.hset(self._status, driver_id, status.value)
+        if shift_ends_at is None:
+            pipe.hdel(self._shift_end, driver_id)
+        else:
+            pipe.hset(self._shift_end, driver_id, shift_ends_at.timestamp())
         pipe.execute()
 
     def move(self, driver_id: str, location: Point) -> None:
@@ -76,11 +88,16 @@ class RedisDriverIndex:
         pipe.geopos(self._geo, driver_id)
         pipe.hget(self._status, driver_id)
         pipe.hget(self._driver_order, driver_id)
-        (position,), status, order_id = pipe.execute()
+        pipe.hget(self._shift_end, driver_id)
+        (position,), status, order_id, shift_end = pipe.execute()
         if position is None or status is None:
             return None
         return DriverRecord(
-            driver_id, Point(position[1], position[0]), DriverStatus(status), order_id
+            driver_id,
+            Point(position[1], position[0]),
+            DriverStatus(status),
+            order_id,
+            _instant(shift_end),
         )
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
@@ -100,10 +117,15 @@ class RedisDriverIndex:
         if not found:
             return []
         ids = [driver_id for driver_id, _ in found]
-        statuses = cast(list[str | None], self._redis.hmget(self._status, ids))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hmget(self._status, ids)
+        pipe.hmget(self._shift_end, ids)
+        statuses, shift_ends = cast(tuple[list[str | None], list[str | None]], pipe.execute())
         return [
-            DriverRecord(driver_id, Point(lat, lon), DriverStatus(status))
-            for (driver_id, (lon, lat)), status in zip(found, statuses, strict=True)
+            DriverRecord(driver_id, Point(lat, lon), DriverStatus(status), None, _instant(end))
+            for (driver_id, (lon, lat)), status, end in zip(
+                found, statuses, shift_ends, strict=True
+            )
             if status is not None
         ]
 
@@ -134,6 +156,10 @@ class RedisDriverIndex:
     def _require(self, driver_id: str) -> None:
         if not self._redis.hexists(self._status, driver_id):
             raise UnknownDriverError(driver_id)
+
+
+def _instant(epoch: str | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
 
 
 def connect_redis(host: str, port: int) -> redis.Redis:

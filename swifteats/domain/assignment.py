@@ -73,13 +73,22 @@ class Assigner:
     eta: EtaModel
     clock: Clock
     timer: Timer = time.perf_counter
+    pickup_lead_minutes: float = 0.0
+    """Minutes between arriving at the restaurant and the earliest pickup (shift checks)."""
 
     def assign(self, request: AssignmentRequested) -> Decision:
         """Claim the best available driver near the restaurant, or say why none could be."""
         start = self.timer()
         nearby = self.drivers.search(request.restaurant, request.radius_km)
         searched = self.timer()
-        ranked = rank_drivers(request.job(), nearby, self.weights, self.eta)
+        ranked = rank_drivers(
+            request.job(),
+            nearby,
+            self.weights,
+            self.eta,
+            now=self.clock(),
+            pickup_lead_minutes=self.pickup_lead_minutes,
+        )
         scored = self.timer()
         claim = self.drivers.claim(request.order_id, [(r.driver_id, r.total_eta) for r in ranked])
         claimed = self.timer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -25,6 +26,8 @@ class DriverRecord:
     location: Point
     status: DriverStatus
     order_id: str | None = None
+    shift_ends_at: datetime | None = None
+    """No order is given to this driver if it could only be picked up after this instant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,13 @@ class UnknownDriverError(LookupError):
 class DriverIndex(Protocol):
     """Where drivers' positions and statuses live (Redis in the services, memory in replays)."""
 
-    def register(self, driver_id: str, location: Point, status: DriverStatus) -> None:
+    def register(
+        self,
+        driver_id: str,
+        location: Point,
+        status: DriverStatus,
+        shift_ends_at: datetime | None = None,
+    ) -> None:
         """Add or replace a driver."""
         ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from swifteats.domain.drivers import DriverRecord, DriverStatus
 from swifteats.domain.eta import EtaModel
@@ -50,17 +51,38 @@ class RankedDriver:
 
 
 def rank_drivers(
-    job: Job, candidates: Iterable[DriverRecord], weights: ScoringWeights, eta: EtaModel
+    job: Job,
+    candidates: Iterable[DriverRecord],
+    weights: ScoringWeights,
+    eta: EtaModel,
+    *,
+    now: datetime | None = None,
+    pickup_lead_minutes: float = 0.0,
 ) -> list[RankedDriver]:
-    """Score the available candidates, best first; ties go to the nearer, then the lower id."""
+    """Score the available candidates, best first; ties go to the nearer, then the lower id.
+
+    With ``now`` given, a driver whose shift ends before the order could be picked up
+    (arrival plus ``pickup_lead_minutes``, or the food being ready, whichever is later)
+    is left out.
+    """
+    pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
-    ranked = [
-        _rank_one(job, driver, to_customer, weights, eta)
-        for driver in candidates
-        if driver.status is DriverStatus.AVAILABLE
-    ]
+    ranked = [_rank_one(job, driver, to_customer, weights, eta) for driver in pool]
+    shift_end = {d.driver_id: d.shift_ends_at for d in pool if d.shift_ends_at}
+    if now is not None and shift_end:
+        ranked = [
+            r
+            for r in ranked
+            if r.driver_id not in shift_end
+            or _pickup(now, job, r, pickup_lead_minutes) <= shift_end[r.driver_id]
+        ]
     ranked.sort(key=lambda r: (-r.score, r.distance_km, r.driver_id))
     return ranked
+
+
+def _pickup(now: datetime, job: Job, ranked: RankedDriver, lead: float) -> datetime:
+    minutes = max(ranked.eta_to_restaurant + lead, job.preparation_time)
+    return now + timedelta(minutes=minutes)
 
 
 def _rank_one(

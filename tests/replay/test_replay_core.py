@@ -40,7 +40,9 @@ def _order(order_id: str, placed: float, ready: float) -> LoggedOrder:
 def _run(orders: list[LoggedOrder], drivers: list[DriverShift]) -> RunResult:
     data = ReplayInput("t", tuple(orders), tuple(drivers), ServiceTimes(), ConstantSpeedEta(), "")
     clock = SimClock(DAY)
-    backend = InProcessBackend(weights=ScoringWeights(), eta=data.eta, clock=clock.now)
+    backend = InProcessBackend(
+        weights=ScoringWeights(), eta=data.eta, clock=clock.now, pickup_lead_minutes=2.0
+    )
     return Replay(data, backend, clock, ReplayConfig()).run()
 
 

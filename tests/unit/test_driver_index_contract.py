@@ -90,6 +90,17 @@ class TestDriverIndexContract:
         assert record.order_id is None
         assert_near(record.location, CENTER)
 
+    def test_shift_end_is_kept_and_shown_by_search(self, index: DriverIndex) -> None:
+        from datetime import UTC, datetime
+
+        ends = datetime(2026, 1, 1, 21, 30, tzinfo=UTC)
+        index.register("d1", CENTER, AVAILABLE, ends)
+        index.register("d2", CENTER, AVAILABLE)
+        record = index.get("d1")
+        assert record is not None and record.shift_ends_at == ends
+        found = {d.driver_id: d.shift_ends_at for d in index.search(CENTER, 1.0)}
+        assert found == {"d1": ends, "d2": None}
+
     def test_get_unknown_is_none(self, index: DriverIndex) -> None:
         assert index.get("nobody") is None
 

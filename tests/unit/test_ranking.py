@@ -128,3 +128,39 @@ def test_ranking_is_sorted_and_a_permutation_of_the_available(
     for r in ranked:
         assert r.slack == preparation_time - r.eta_to_restaurant
         assert r.total_eta == r.eta_to_restaurant + r.eta_to_customer
+
+
+def test_a_driver_whose_shift_ends_before_the_pickup_is_left_out() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from swifteats.domain.drivers import DriverRecord, DriverStatus
+    from swifteats.domain.eta import ConstantSpeedEta
+    from swifteats.domain.geo import Point
+    from swifteats.domain.ranking import Job, rank_drivers
+    from swifteats.domain.scoring import ScoringWeights
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    restaurant = Point(40.7128, -74.0060)
+    job = Job("o1", restaurant, Point(40.7228, -74.0060), preparation_time=15, radius_km=5)
+    leaving = DriverRecord(
+        "leaving", restaurant, DriverStatus.AVAILABLE, None, now + timedelta(minutes=10)
+    )
+    staying = DriverRecord(
+        "staying",
+        Point(40.7200, -74.0060),
+        DriverStatus.AVAILABLE,
+        None,
+        now + timedelta(minutes=17),
+    )
+    open_ended = DriverRecord("open", Point(40.7300, -74.0060), DriverStatus.AVAILABLE)
+    ranked = rank_drivers(
+        job,
+        [leaving, staying, open_ended],
+        ScoringWeights(),
+        ConstantSpeedEta(),
+        now=now,
+        pickup_lead_minutes=2,
+    )
+    assert [r.driver_id for r in ranked] == ["staying", "open"]
+    without_clock = rank_drivers(job, [leaving, staying], ScoringWeights(), ConstantSpeedEta())
+    assert [r.driver_id for r in without_clock][0] == "leaving"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, UnknownDriverError
+from swifteats.domain.events import format_instant
 from swifteats.domain.geo import Point
 from swifteats.observability import ServiceMetrics
 from swifteats.services.http import Check, health_response, metrics_response
@@ -30,6 +31,7 @@ class DriverIn(Location):
 
     driver_id: str = Field(alias="driverId", min_length=1, max_length=128)
     status: DriverStatus = DriverStatus.AVAILABLE
+    shift_ends_at: AwareDatetime | None = Field(None, alias="shiftEndsAt")
 
 
 class StatusIn(BaseModel):
@@ -63,6 +65,7 @@ def driver_json(driver: DriverRecord) -> dict[str, Any]:
         "longitude": driver.location.longitude,
         "status": driver.status.value,
         "orderId": driver.order_id,
+        "shiftEndsAt": format_instant(driver.shift_ends_at) if driver.shift_ends_at else None,
     }
 
 
@@ -97,7 +100,8 @@ def _driver_routes(drivers: DriverIndex) -> APIRouter:
 
     @router.post("", status_code=201)
     def register(body: DriverIn) -> dict[str, Any]:
-        drivers.register(body.driver_id, Point(body.latitude, body.longitude), body.status)
+        location = Point(body.latitude, body.longitude)
+        drivers.register(body.driver_id, location, body.status, body.shift_ends_at)
         return driver_json(known(body.driver_id))
 
     @router.put("/{driver_id}/location")
