@@ -86,8 +86,13 @@ class PlanarEta:
         )
 
     def minutes_between_metres(self, a: tuple[float, float], b: tuple[float, float]) -> int:
-        """Whole minutes between two planar positions (float noise rounded away first)."""
-        return math.ceil(round(math.dist(a, b) / self.meters_per_minute, 6))
+        """Whole minutes between two planar positions."""
+        return planar_minutes(a, b, self.meters_per_minute)
+
+
+def planar_minutes(a: tuple[float, float], b: tuple[float, float], meters_per_minute: float) -> int:
+    """``ceil(euclid(a, b) / meters_per_minute)``, float noise of the projection rounded away."""
+    return math.ceil(round(math.dist(a, b) / meters_per_minute, 6))
 
 
 @dataclass(frozen=True, slots=True)

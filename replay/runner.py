@@ -11,6 +11,8 @@ from pathlib import Path
 from replay.backends import InProcessBackend
 from replay.clock import SimClock
 from replay.inputs import ReplayInput
+from replay.mdrp import MdrpInstance, load_mdrp
+from replay.mdrp_solution import check_solution, write_solution
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
 from replay.simulation import Replay, ReplayConfig
@@ -21,6 +23,8 @@ from swifteats.domain.scoring import ScoringWeights
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_ORDERS = DATA_DIR / "sample_orders.csv"
 SAMPLE_DRIVERS = DATA_DIR / "sample_drivers.csv"
+MDRP_DAY_START = datetime(2026, 1, 1, tzinfo=UTC)
+"""The instant minute 0 of an MDRP instance stands for (the data carry no date)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,19 @@ class LoadedInput:
     data: ReplayInput
     day_start: datetime
     source: str
+    mdrp: MdrpInstance | None = None
+
+
+def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
+    """An MDRP instance folder, an order log with its driver schedule, or the bundled sample."""
+    if path is None:
+        return load_order_log(SAMPLE_ORDERS, SAMPLE_DRIVERS)
+    if path.is_dir():
+        data, instance = load_mdrp(path)
+        return LoadedInput(data, MDRP_DAY_START, str(path), instance)
+    if drivers is None:
+        raise ValueError("an order log needs --drivers FILE (a driver schedule)")
+    return load_order_log(path, drivers)
 
 
 def load_order_log(orders: Path, drivers: Path) -> LoadedInput:
@@ -76,6 +93,11 @@ def run_replay(loaded: LoadedInput, request: RunRequest, run_dir: Path) -> RunSu
     )
     config = ReplayConfig(radius_km=request.radius_km)
     result = Replay(loaded.data, backend, clock, config).run()
+    feasibility = None
+    if loaded.mdrp is not None:
+        write_solution(run_dir / "mdrp", result)
+        report = check_solution(run_dir / "mdrp", loaded.mdrp)
+        feasibility = {"feasible": report.feasible, "violations": report.violations[:50]}
     manifest = {
         "run_id": run_dir.name,
         "input": loaded.source,
@@ -90,6 +112,7 @@ def run_replay(loaded: LoadedInput, request: RunRequest, run_dir: Path) -> RunSu
         "day_start": loaded.day_start.isoformat(),
         "started_at": started.isoformat(),
         "ended_at": datetime.now(UTC).isoformat(),
+        "mdrp_check": feasibility,
     }
     return write_run(run_dir, result, day_start=loaded.day_start, manifest=manifest)
 

@@ -103,7 +103,10 @@ def demo() -> None:
 @app.command()
 def replay(
     input_path: Annotated[
-        Path | None, typer.Argument(help="Order log (CSV/Parquet); default: the bundled sample")
+        Path | None,
+        typer.Argument(
+            help="Order log (CSV/Parquet) or MDRP instance folder; default: the bundled sample"
+        ),
     ] = None,
     drivers: Annotated[Path | None, typer.Option(help="Driver schedule for an order log")] = None,
     backend: Annotated[str, typer.Option(help="inprocess (live: not yet)")] = "inprocess",
@@ -114,11 +117,9 @@ def replay(
 ) -> None:
     """Replay an order log on a simulated clock with a moving fleet; write a run directory."""
     from replay.runner import (
-        SAMPLE_DRIVERS,
-        SAMPLE_ORDERS,
         RunRequest,
         describe,
-        load_order_log,
+        load_input,
         new_run_id,
         parse_weights,
         run_replay,
@@ -127,12 +128,11 @@ def replay(
     if backend != "inprocess":
         typer.echo("only --backend inprocess is available so far", err=True)
         raise typer.Exit(2)
-    orders = input_path or SAMPLE_ORDERS
-    schedule = drivers or (SAMPLE_DRIVERS if input_path is None else None)
-    if schedule is None:
-        typer.echo("an order log needs --drivers FILE (a driver schedule)", err=True)
-        raise typer.Exit(2)
-    loaded = load_order_log(orders, schedule)
+    try:
+        loaded = load_input(input_path, drivers)
+    except (ValueError, FileNotFoundError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     request = RunRequest(
         backend=backend, weights=parse_weights(weights), seed=seed, radius_km=radius
     )
