@@ -134,3 +134,30 @@ def test_delivery_makes_the_driver_available_at_the_customer(client: SwiftEatsCl
 def client_url(client: SwiftEatsClient) -> str:
     """The Order Service base URL of a client."""
     return client.orders_url
+
+
+def test_stats_and_metrics_report_every_stage(client: SwiftEatsClient) -> None:
+    client.register_driver("d-stats", RESTAURANT[0], RESTAURANT[1])
+    placed = client.place_order(sample_order())
+    client.wait_for_order(placed["orderId"], {"assigned_driver"}, timeout_s=30)
+
+    orders = client.order_stats()
+    assert orders["byStatus"] == {"assigned_driver": 1}
+    assert orders["successRate"] == 1.0
+    for stage in (
+        "accepted_to_published",
+        "published_to_consumed",
+        "consumed_to_decided",
+        "decided_to_response_consumed",
+        "placed_to_assigned",
+    ):
+        assert orders["latencyMs"][stage]["count"] == 1, stage
+        assert orders["latencyMs"][stage]["p99"] >= 0
+    assignment = client.assignment_stats()
+    assert (assignment["requests"], assignment["assigned"]) == (1, 1)
+    assert set(assignment["latencyMs"]) == {"search", "scoring", "claim", "total"}
+    assert assignment["availableDrivers"] == 0
+    metrics = httpx.get(client.assignment_url + "/metrics").text
+    assert 'swifteats_stage_seconds_count{service="driver-assignment",stage="claim"} 1.0' in metrics
+    health = httpx.get(client.orders_url + "/health").json()
+    assert health["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
