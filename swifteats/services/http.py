@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Protocol
 
-from fastapi import Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from swifteats.observability import ServiceMetrics
 
 Check = Callable[[], bool]
+
+
+class Observable(Protocol):
+    """A running service that can say how it is."""
+
+    metrics: ServiceMetrics
+
+    def health_checks(self) -> dict[str, Check]:
+        """Named dependency checks."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """The /stats body."""
+        ...
+
+
+def observability_routes(service: str, runtime: Observable) -> APIRouter:
+    """``GET /health``, ``GET /stats`` and ``GET /metrics`` of a service."""
+    router = APIRouter(tags=["observability"])
+
+    @router.get("/health")
+    def health() -> Response:
+        return health_response(service, runtime.health_checks())
+
+    @router.get("/stats")
+    def stats() -> dict[str, Any]:
+        return runtime.stats()
+
+    @router.get("/metrics")
+    def metrics() -> Response:
+        return metrics_response(runtime.metrics)
+
+    return router
 
 
 def health_response(service: str, checks: dict[str, Check]) -> JSONResponse:

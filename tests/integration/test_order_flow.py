@@ -12,27 +12,12 @@ from swifteats.check_flow import RESTAURANT, run_check_flow, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.geo import Point, haversine_km
 from swifteats.domain.topics import RESPONSES_TOPIC
+from tests.design import REQUEST_KEYS, SUCCESS_KEYS
 from tests.integration.helpers import Broker, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres]
 
 INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-REQUEST_KEYS = [
-    "eventId",
-    "eventType",
-    "occurredAt",
-    "orderId",
-    "geoKey",
-    "restaurantLatitude",
-    "restaurantLongitude",
-    "customerLatitude",
-    "customerLongitude",
-    "preparationTime",
-    "radius",
-    "items",
-    "totalAmount",
-    "specialInstructions",
-]
 
 
 def test_check_flow_assigns_the_nearest_driver_and_delivery_frees_it(
@@ -80,7 +65,7 @@ def test_messages_on_the_topics_match_the_design_field_for_field(
 
     (raw_response,) = read_topic(kafka.host, RESPONSES_TOPIC, count=1)
     response = json.loads(raw_response)
-    assert list(response) == ["orderId", "driverId", "eta", "assignedAt", "status"]
+    assert list(response) == SUCCESS_KEYS
     assert response["status"] == "assigned"
     assert response["driverId"] == "d-json"
     assert isinstance(response["eta"], int)

@@ -22,25 +22,8 @@ from swifteats.domain.events import (
     parse_instant,
 )
 from swifteats.domain.geo import Point
+from tests.design import FAILURE_KEYS, REQUEST_KEYS, SUCCESS_KEYS
 
-REQUEST_KEYS = [
-    "eventId",
-    "eventType",
-    "occurredAt",
-    "orderId",
-    "geoKey",
-    "restaurantLatitude",
-    "restaurantLongitude",
-    "customerLatitude",
-    "customerLongitude",
-    "preparationTime",
-    "radius",
-    "items",
-    "totalAmount",
-    "specialInstructions",
-]
-SUCCESS_KEYS = ["orderId", "driverId", "eta", "assignedAt", "status"]
-FAILURE_KEYS = ["orderId", "error", "failedAt", "status"]
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 AT = datetime(2024, 1, 15, 10, 30, 0, tzinfo=UTC)

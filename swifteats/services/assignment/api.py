@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, UnknownDriverError
 from swifteats.domain.events import format_instant
 from swifteats.domain.geo import Point
-from swifteats.observability import ServiceMetrics
-from swifteats.services.http import Check, health_response, metrics_response
+from swifteats.services.http import Observable, observability_routes
 
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
@@ -42,19 +41,10 @@ class StatusIn(BaseModel):
     status: DriverStatus
 
 
-class AssignmentRuntime(Protocol):
+class AssignmentRuntime(Observable, Protocol):
     """What the routes need of the running service."""
 
     drivers: DriverIndex
-    metrics: ServiceMetrics
-
-    def health_checks(self) -> dict[str, Check]:
-        """Named dependency checks."""
-        ...
-
-    def stats(self) -> dict[str, Any]:
-        """The /stats body."""
-        ...
 
 
 def driver_json(driver: DriverRecord) -> dict[str, Any]:
@@ -74,18 +64,7 @@ def build_api(runtime: AssignmentRuntime) -> FastAPI:
     app = FastAPI(title="swifteats Driver Assignment Service")
     app.include_router(_driver_routes(runtime.drivers))
 
-    @app.get("/health")
-    def health() -> Response:
-        return health_response("driver-assignment", runtime.health_checks())
-
-    @app.get("/stats")
-    def stats() -> dict[str, Any]:
-        return runtime.stats()
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return metrics_response(runtime.metrics)
-
+    app.include_router(observability_routes("driver-assignment", runtime))
     return app
 
 

@@ -17,8 +17,7 @@ from swifteats.domain.clock import Clock
 from swifteats.domain.events import format_instant
 from swifteats.domain.orders import InvalidTransitionError, OrderStatus
 from swifteats.domain.payment import PaymentProvider
-from swifteats.observability import ServiceMetrics
-from swifteats.services.http import Check, health_response, metrics_response
+from swifteats.services.http import Observable, observability_routes
 from swifteats.services.orders.schemas import OrderIn
 
 _TIMESTAMPS = {
@@ -34,12 +33,11 @@ _TIMESTAMPS = {
 }
 
 
-class OrderRuntime(Protocol):
+class OrderRuntime(Observable, Protocol):
     """What the routes need of the running service."""
 
     store: OrderStore
     payments: PaymentProvider
-    metrics: ServiceMetrics
     clock: Clock
 
     def order_placed(self) -> None:
@@ -48,14 +46,6 @@ class OrderRuntime(Protocol):
 
     def delivered(self, order: Row) -> None:
         """Free the order's driver at the customer's door."""
-        ...
-
-    def health_checks(self) -> dict[str, Check]:
-        """Named dependency checks."""
-        ...
-
-    def stats(self) -> dict[str, Any]:
-        """The /stats body."""
         ...
 
 
@@ -125,18 +115,7 @@ def build_api(runtime: OrderRuntime) -> FastAPI:
         runtime.delivered(row)
         return order_json(row)
 
-    @app.get("/health")
-    def health() -> Response:
-        return health_response("order-service", runtime.health_checks())
-
-    @app.get("/stats")
-    def stats() -> dict[str, Any]:
-        return runtime.stats()
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return metrics_response(runtime.metrics)
-
+    app.include_router(observability_routes("order-service", runtime))
     return app
 
 
