@@ -13,14 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from replay.inputs import (
-    DriverShift,
-    LoggedOrder,
-    PlanarEta,
-    PlanarProjection,
-    ReplayInput,
-    planar_minutes,
-)
+from replay.inputs import DriverShift, LoggedOrder, ReplayInput
+from swifteats.domain.eta import PlanarEta, PlanarProjection, planar_minutes
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
 

@@ -67,9 +67,18 @@ class Settings(BaseSettings):
     """Comma-separated customer ids the simulated payment provider declines."""
     scoring_weights: str = ""
     """JSON object overriding fields of ``ScoringWeights``."""
+    eta_model: str = "haversine"
+    """``haversine`` (the design's) or ``planar`` (MDRP instances: metres on a plane)."""
     eta_speed_kmh: float = 30.0
     eta_min_minutes: int = 5
+    eta_origin: str = "40.7128,-74.0060"
+    """``planar`` only: the lat,lon that planar metres are measured from."""
+    eta_meters_per_minute: float = 320.0
+    pickup_lead_minutes: float = 0.0
+    """Minutes from arriving at a restaurant to the earliest pickup, for shift-end checks."""
     slow_processing_ms: float = 200.0
+    simulated_clock: bool = False
+    """Order Service only: time is what ``PUT /clock`` last said (for lockstep replays)."""
     log_level: str = "INFO"
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.events import (
+    UNKNOWN_INSTANT,
     AssignmentFailed,
     AssignmentRequested,
     AssignmentResponse,
@@ -86,7 +88,7 @@ class Assigner:
             nearby,
             self.weights,
             self.eta,
-            now=self.clock(),
+            now=self._decision_time(request),
             pickup_lead_minutes=self.pickup_lead_minutes,
         )
         scored = self.timer()
@@ -106,3 +108,9 @@ class Assigner:
             response = DriverAssigned(request.order_id, claim.driver_id, claim.eta, self.clock())
         reused = claim is not None and claim.existing
         return Decision(response, ranked, len(nearby), reused, timings)
+
+    def _decision_time(self, request: AssignmentRequested) -> datetime:
+        """The request's own time: preparation time and shift ends are relative to it."""
+        if request.occurred_at == UNKNOWN_INSTANT:
+            return self.clock()
+        return request.occurred_at

@@ -12,3 +12,18 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock someone else moves (a replay harness); it never goes backwards."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def __call__(self) -> datetime:
+        """The instant it was last set to."""
+        return self._now
+
+    def advance_to(self, instant: datetime) -> None:
+        """Move to ``instant``; an earlier instant is ignored."""
+        self._now = max(self._now, instant)

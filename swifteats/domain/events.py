@@ -12,6 +12,8 @@ from swifteats.domain.geo import Point, geo_key, valid_coordinates
 from swifteats.domain.ranking import INVALID_COORDINATES, Job
 
 DEFAULT_RADIUS_KM = 5.0
+UNKNOWN_INSTANT = datetime.fromtimestamp(0, UTC)
+"""``occurredAt`` of a request that did not say when it happened."""
 
 
 class InvalidMessageError(ValueError):
@@ -237,7 +239,7 @@ def _instant(payload: Mapping[str, Any], field: str) -> datetime:
 
 def _optional_instant(payload: Mapping[str, Any], field: str) -> datetime:
     if field not in payload:
-        return datetime.fromtimestamp(0, UTC)
+        return UNKNOWN_INSTANT
     return _instant(payload, field)
 
 

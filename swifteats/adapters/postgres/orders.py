@@ -76,7 +76,7 @@ class OrderStore:
     def get(self, order_id: str) -> Row:
         """The order row; raise :class:`OrderNotFoundError`."""
         with self._pool.connection() as conn:
-            row = conn.execute("SELECT * FROM orders WHERE id = %s", (order_id,)).fetchone()
+            row = conn.execute(_SELECT_WITH_NEXT_ATTEMPT, (order_id,)).fetchone()
         if row is None:
             raise OrderNotFoundError(order_id)
         return row
@@ -296,6 +296,13 @@ def _order_params(order: NewOrder, request: AssignmentRequested, now: datetime) 
         "now": now,
     }
 
+
+_SELECT_WITH_NEXT_ATTEMPT = """
+SELECT o.*, (SELECT min(available_at) FROM outbox
+             WHERE outbox.order_id = o.id AND sent_at IS NULL
+               AND topic LIKE 'driver_assignment.requests.%%') AS next_attempt_at
+FROM orders o WHERE o.id = %s
+"""
 
 _INSERT_ORDER = """
 INSERT INTO orders (id, customer_id, restaurant_id, restaurant_latitude, restaurant_longitude,

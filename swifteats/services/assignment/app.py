@@ -17,7 +17,8 @@ from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.drivers import DriverIndex
-from swifteats.domain.eta import ConstantSpeedEta
+from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta, PlanarProjection
+from swifteats.domain.geo import Point
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
 from swifteats.observability import ServiceMetrics
@@ -45,9 +46,14 @@ class AssignmentService:
         self.drivers = drivers
         self.metrics = ServiceMetrics("driver-assignment")
         self._redis = redis_client
-        eta = ConstantSpeedEta(settings.eta_speed_kmh, settings.eta_min_minutes)
         weights = ScoringWeights.from_json(settings.scoring_weights)
-        assigner = Assigner(drivers, weights, eta, clock)
+        assigner = Assigner(
+            drivers,
+            weights,
+            eta_model(settings),
+            clock,
+            pickup_lead_minutes=settings.pickup_lead_minutes,
+        )
         self.handler = RequestHandler(
             assigner, clock=clock, metrics=self.metrics, slow_ms=settings.slow_processing_ms
         )
@@ -105,6 +111,17 @@ class AssignmentService:
     def _handle(self, record: Record) -> None:
         key = record.key.decode(errors="replace") if record.key else None
         self._publisher.send(self.handler.handle(record.value, source_topic=record.topic, key=key))
+
+
+def eta_model(settings: Settings) -> EtaModel:
+    """The travel-time model the settings name."""
+    if settings.eta_model == "planar":
+        latitude, longitude = (float(part) for part in settings.eta_origin.split(","))
+        projection = PlanarProjection(Point(latitude, longitude))
+        return PlanarEta(projection, settings.eta_meters_per_minute)
+    if settings.eta_model != "haversine":
+        raise ValueError(f"unknown SWIFTEATS_ETA_MODEL {settings.eta_model!r}")
+    return ConstantSpeedEta(settings.eta_speed_kmh, settings.eta_min_minutes)
 
 
 def build_assignment_service(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel
 
 from swifteats.adapters.postgres.orders import (
     DuplicateOrderError,
@@ -30,6 +32,7 @@ _TIMESTAMPS = {
     "deliveredAt": "delivered_at",
     "failedAt": "failed_at",
     "updatedAt": "updated_at",
+    "nextAttemptAt": "next_attempt_at",
 }
 
 
@@ -47,6 +50,16 @@ class OrderRuntime(Observable, Protocol):
     def delivered(self, order: Row) -> None:
         """Free the order's driver at the customer's door."""
         ...
+
+    def set_clock(self, instant: datetime) -> bool:
+        """Move a simulated clock; False when the service runs on the wall clock."""
+        ...
+
+
+class ClockIn(BaseModel):
+    """The instant a simulated clock moves to."""
+
+    now: AwareDatetime
 
 
 def order_json(row: Row) -> dict[str, Any]:
@@ -72,7 +85,7 @@ def order_json(row: Row) -> dict[str, Any]:
             "longitude": row["customer_longitude"],
         },
         "timestamps": {
-            name: format_instant(row[column]) if row[column] else None
+            name: format_instant(row[column]) if row.get(column) else None
             for name, column in _TIMESTAMPS.items()
         },
     }
@@ -100,6 +113,12 @@ def build_api(runtime: OrderRuntime) -> FastAPI:
         runtime.metrics.count("orders_placed")
         runtime.metrics.observe("http_accept", (runtime.clock() - started).total_seconds())
         return JSONResponse(order_json(runtime.store.get(order.order_id)), status_code=201)
+
+    @app.put("/clock")
+    def set_clock(body: ClockIn) -> dict[str, str]:
+        if not runtime.set_clock(body.now):
+            raise HTTPException(404, "this service runs on the wall clock")
+        return {"now": format_instant(runtime.clock())}
 
     @app.get("/orders/{order_id}")
     def get_order(order_id: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -21,7 +22,7 @@ from swifteats.adapters.postgres.orders import OrderStore
 from swifteats.adapters.postgres.pool import Row, open_pool
 from swifteats.adapters.postgres.stats import order_stats
 from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
-from swifteats.domain.clock import Clock, system_clock
+from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.geo import Point
 from swifteats.domain.payment import PaymentProvider, SimulatedPayments
@@ -101,6 +102,14 @@ class OrderService:
         if not self._drivers.release(order["driver_id"], order["id"], door):
             log.warning("driver %s no longer held order %s", order["driver_id"], order["id"])
 
+    def set_clock(self, instant: datetime) -> bool:
+        """Move the simulated clock and let the relay publish what became due."""
+        if not isinstance(self.clock, ManualClock):
+            return False
+        self.clock.advance_to(instant)
+        self._wake.set()
+        return True
+
     def health_checks(self) -> dict[str, Check]:
         """PostgreSQL, Redis and Kafka (the consumer polled lately, the relay is connected)."""
         return {
@@ -160,4 +169,5 @@ def build_order_service(
         drivers=RedisDriverIndex(client, settings.redis_prefix),
         redis_client=client,
         payments=payments or SimulatedPayments.from_setting(settings.payment_decline_customers),
+        clock=ManualClock(system_clock()) if settings.simulated_clock else system_clock,
     )
