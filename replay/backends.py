@@ -25,10 +25,27 @@ class Answer:
     eta: int | None
     error: str | None
     decision: Decision | None = None
+    retry_at: float | None = None
+    """Backends that retry by themselves: the minute of the next attempt (None: given up)."""
 
 
 class DispatchBackend(Protocol):
     """What the replay needs from whoever assigns drivers."""
+
+    owns_retries: bool
+    """True when the backend retries failed attempts itself (the live Order Service)."""
+
+    def advance(self, now: datetime) -> None:
+        """The replay's clock moved to ``now``."""
+        ...
+
+    def retry_due(self, order_id: str) -> None:
+        """A retry the backend scheduled is due now (only when it owns retries)."""
+        ...
+
+    def picked_up(self, order_id: str) -> None:
+        """The food left the restaurant."""
+        ...
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """A driver starts a shift, available at ``at`` until ``shift_ends_at``."""
@@ -53,6 +70,8 @@ class DispatchBackend(Protocol):
 
 class InProcessBackend:
     """The services' decision code with an in-memory driver index: no servers, same answers."""
+
+    owns_retries = False
 
     def __init__(
         self, *, weights: ScoringWeights, eta: EtaModel, clock: Clock, pickup_lead_minutes: float
@@ -80,6 +99,16 @@ class InProcessBackend:
         else:
             answer = Answer(response.order_id, None, None, response.error, decision)
         self._answers.append(answer)
+
+    def advance(self, now: datetime) -> None:
+        """Nothing to do: the assigner reads the replay's clock."""
+
+    def retry_due(self, order_id: str) -> None:
+        """Never called: the replay schedules in-process retries itself."""
+        raise NotImplementedError
+
+    def picked_up(self, order_id: str) -> None:
+        """Nothing to record."""
 
     def collect(self) -> list[Answer]:
         """The answers decided since the last call."""

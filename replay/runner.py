@@ -11,14 +11,16 @@ from pathlib import Path
 from replay.backends import InProcessBackend
 from replay.clock import SimClock
 from replay.inputs import ReplayInput
+from replay.live import LiveBackend, LiveEnvironment, live_services
 from replay.mdrp import MdrpInstance, load_mdrp
 from replay.mdrp_solution import check_solution, write_solution
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
-from replay.simulation import Replay, ReplayConfig
-from swifteats.domain.eta import ConstantSpeedEta
+from replay.simulation import Replay, ReplayConfig, RunResult
+from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.scoring import ScoringWeights
+from swifteats.settings import Settings, load_settings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_ORDERS = DATA_DIR / "sample_orders.csv"
@@ -81,18 +83,20 @@ class RunRequest:
     radius_km: float = 5.0
 
 
-def run_replay(loaded: LoadedInput, request: RunRequest, run_dir: Path) -> RunSummary:
-    """Replay ``loaded`` in lockstep with the in-process backend; write ``run_dir``."""
+def run_replay(
+    loaded: LoadedInput, request: RunRequest, run_dir: Path, settings: Settings | None = None
+) -> RunSummary:
+    """Replay ``loaded`` in lockstep on the chosen backend; write ``run_dir``.
+
+    ``settings`` (the live backend only) say where the stack is; by default they are
+    loaded from the environment and the running stack.
+    """
     started = datetime.now(UTC)
-    clock = SimClock(loaded.day_start)
-    backend = InProcessBackend(
-        weights=request.weights,
-        eta=loaded.data.eta,
-        clock=clock.now,
-        pickup_lead_minutes=loaded.data.service_times.pickup_minutes / 2,
-    )
     config = ReplayConfig(radius_km=request.radius_km)
-    result = Replay(loaded.data, backend, clock, config).run()
+    if request.backend == "live":
+        result = _run_live(loaded, request, config, settings or load_settings())
+    else:
+        result = _run_in_process(loaded, request, config)
     feasibility = None
     if loaded.mdrp is not None:
         write_solution(run_dir / "mdrp", result)
@@ -115,6 +119,59 @@ def run_replay(loaded: LoadedInput, request: RunRequest, run_dir: Path) -> RunSu
         "mdrp_check": feasibility,
     }
     return write_run(run_dir, result, day_start=loaded.day_start, manifest=manifest)
+
+
+def _run_in_process(loaded: LoadedInput, request: RunRequest, config: ReplayConfig) -> RunResult:
+    clock = SimClock(loaded.day_start)
+    backend = InProcessBackend(
+        weights=request.weights,
+        eta=loaded.data.eta,
+        clock=clock.now,
+        pickup_lead_minutes=_pickup_lead(loaded),
+    )
+    return Replay(loaded.data, backend, clock, config).run()
+
+
+def _run_live(
+    loaded: LoadedInput, request: RunRequest, config: ReplayConfig, settings: Settings
+) -> RunResult:
+    env = LiveEnvironment(
+        retry=config.retry,
+        pickup_lead_minutes=_pickup_lead(loaded),
+        service_env={
+            "SWIFTEATS_SCORING_WEIGHTS": json.dumps(asdict(request.weights)),
+            **_eta_env(loaded.data.eta),
+        },
+    )
+    with live_services(settings, env) as (orders_url, assignment_url):
+        clock = SimClock(loaded.day_start)
+        backend = LiveBackend(orders_url, assignment_url, loaded.day_start)
+        try:
+            return Replay(loaded.data, backend, clock, config).run()
+        finally:
+            backend.close()
+
+
+def _pickup_lead(loaded: LoadedInput) -> float:
+    return loaded.data.service_times.pickup_minutes / 2
+
+
+def _eta_env(eta: EtaModel) -> dict[str, str]:
+    """The services' settings for the replay's travel model."""
+    if isinstance(eta, PlanarEta):
+        origin = eta.projection.origin
+        return {
+            "SWIFTEATS_ETA_MODEL": "planar",
+            "SWIFTEATS_ETA_ORIGIN": f"{origin.latitude!r},{origin.longitude!r}",
+            "SWIFTEATS_ETA_METERS_PER_MINUTE": repr(eta.meters_per_minute),
+        }
+    if isinstance(eta, ConstantSpeedEta):
+        return {
+            "SWIFTEATS_ETA_MODEL": "haversine",
+            "SWIFTEATS_ETA_SPEED_KMH": repr(eta.speed_kmh),
+            "SWIFTEATS_ETA_MIN_MINUTES": str(eta.min_minutes),
+        }
+    raise ValueError(f"the live services have no setting for {type(eta).__name__}")
 
 
 def parse_weights(text: str | None) -> ScoringWeights:

@@ -72,6 +72,7 @@ class Replay:
         """Play every event to the end of the day."""
         self._schedule_inputs()
         while batch := self._clock.next_batch():
+            self._backend.advance(self._clock.now())
             for event in batch:
                 self._handle(event)
             for answer in self._backend.collect():
@@ -106,12 +107,21 @@ class Replay:
         self._backend.request(self._request_for(outcome.order))
 
     def _on_retry(self, order_id: str) -> None:
-        self._on_order(order_id)
+        if self._backend.owns_retries:
+            outcome = self._outcomes[order_id]
+            outcome.attempts += 1
+            outcome.requested_at.append(self._clock.minutes)
+            self._backend.retry_due(order_id)
+        else:
+            self._on_order(order_id)
 
     def _on_trip_step(self, step: tuple[str, str, Point]) -> None:
         driver_id, state, where = step
         self._position[driver_id] = where
         self._record(driver_id, state, where)
+
+    def _on_picked_up(self, order_id: str) -> None:
+        self._backend.picked_up(order_id)
 
     def _on_driver_free(self, trip: Trip) -> None:
         door = self._outcomes[trip.order_id].order.customer
@@ -132,7 +142,11 @@ class Replay:
                     **answer.decision.log_fields(),
                 }
             )
-        if answer.driver_id is None:
+        if answer.driver_id is None and self._backend.owns_retries:
+            outcome.last_error = answer.error
+            if answer.retry_at is not None:
+                self._clock.schedule(answer.retry_at, Priority.RETRY, "retry", answer.order_id)
+        elif answer.driver_id is None:
             self._retry_later(outcome, answer.error or "no answer")
         else:
             self._start_trip(outcome, answer.driver_id, answer.eta)
@@ -168,6 +182,7 @@ class Replay:
         )
         for time, state, where in steps:
             self._clock.schedule(time, Priority.TRIP_STEP, "trip_step", (driver_id, state, where))
+        self._clock.schedule(trip.pickup, Priority.TRIP_STEP, "picked_up", order.order_id)
         self._clock.schedule(trip.free_at, Priority.DRIVER_FREE, "driver_free", trip)
 
     def _request_for(self, order: LoggedOrder) -> AssignmentRequested:

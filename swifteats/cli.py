@@ -109,7 +109,7 @@ def replay(
         ),
     ] = None,
     drivers: Annotated[Path | None, typer.Option(help="Driver schedule for an order log")] = None,
-    backend: Annotated[str, typer.Option(help="inprocess (live: not yet)")] = "inprocess",
+    backend: Annotated[str, typer.Option(help="live (the services) or inprocess")] = "live",
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
     seed: int = 7,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
@@ -125,8 +125,8 @@ def replay(
         run_replay,
     )
 
-    if backend != "inprocess":
-        typer.echo("only --backend inprocess is available so far", err=True)
+    if backend not in ("inprocess", "live"):
+        typer.echo("--backend is inprocess or live", err=True)
         raise typer.Exit(2)
     try:
         loaded = load_input(input_path, drivers)

@@ -15,15 +15,17 @@ def system_clock() -> datetime:
 
 
 class ManualClock:
-    """A clock someone else moves (a replay harness); it never goes backwards."""
+    """A clock someone else moves (a replay harness); once set, it never goes backwards."""
 
     def __init__(self, start: datetime) -> None:
         self._now = start
+        self._set = False
 
     def __call__(self) -> datetime:
-        """The instant it was last set to."""
+        """The instant it was last set to (``start`` until then)."""
         return self._now
 
     def advance_to(self, instant: datetime) -> None:
-        """Move to ``instant``; an earlier instant is ignored."""
-        self._now = max(self._now, instant)
+        """Move to ``instant``; the first call may go anywhere, later ones only forward."""
+        self._now = max(self._now, instant) if self._set else instant
+        self._set = True

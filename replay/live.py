@@ -1,0 +1,196 @@
+"""The live backend: the replay drives the real services over HTTP, in lockstep.
+
+The harness starts what the stack lacks, a fresh database and Redis namespace per run,
+and both services; the Order Service runs on the replay's simulated clock
+(``PUT /clock``), so its retries and backoff happen in simulated time exactly as in
+production. After each instant the harness waits until every order in flight is answered.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from replay.backends import Answer
+from swifteats.domain.events import AssignmentRequested, format_instant, parse_instant
+from swifteats.domain.geo import Point
+from swifteats.domain.retry import RetryPolicy
+from swifteats.launcher import ServiceProcess
+from swifteats.settings import Settings
+from swifteats.stack import ensure_database, free_port, stack_up
+
+_ANSWER_TIMEOUT_S = 60.0
+_PLACEHOLDER_ITEM = {"name": "order", "quantity": 1, "unitPrice": 0.0}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEnvironment:
+    """What the services of one live replay are configured with."""
+
+    retry: RetryPolicy
+    pickup_lead_minutes: float
+    service_env: dict[str, str]
+    """Weights and travel model, as the services' environment variables."""
+
+
+@contextmanager
+def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[str, str]]:
+    """Both services on a fresh database and Redis namespace; yields their URLs."""
+    stack_up(settings)
+    tag = uuid.uuid4().hex[:10]
+    base = settings.database_url.get_secret_value().rsplit("/", 1)[0]
+    database_url = f"{base}/swifteats_replay_{tag}"
+    ensure_database(database_url)
+    common = {
+        "DATABASE_URL": database_url,
+        "SWIFTEATS_REDIS_PREFIX": f"replay:{tag}",
+        "SWIFTEATS_RETRY_BASE_S": str(env.retry.base_s),
+        "SWIFTEATS_RETRY_FACTOR": str(env.retry.factor),
+        "SWIFTEATS_RETRY_CAP_S": str(env.retry.cap_s),
+        "SWIFTEATS_RETRY_MAX_ATTEMPTS": str(env.retry.max_attempts),
+        "SWIFTEATS_PICKUP_LEAD_MINUTES": str(env.pickup_lead_minutes),
+        "SWIFTEATS_LOG_LEVEL": "WARNING",
+        **env.service_env,
+    }
+    logs = settings.state_dir / "logs" / f"replay-{tag}"
+    services = [
+        ServiceProcess.start(
+            "order-service",
+            port=free_port(),
+            log=logs / "orders.log",
+            env={**common, "SWIFTEATS_SIMULATED_CLOCK": "true"},
+        ),
+        ServiceProcess.start(
+            "assignment-service", port=free_port(), env=common, log=logs / "assignment.log"
+        ),
+    ]
+    try:
+        for service in services:
+            service.wait_until_up(timeout_s=90)
+        yield services[0].url, services[1].url
+    finally:
+        for service in services:
+            service.stop()
+
+
+class LiveBackend:
+    """Orders over HTTP to the Order Service; drivers through the assignment service."""
+
+    owns_retries = True
+
+    def __init__(self, orders_url: str, assignment_url: str, day_start: datetime) -> None:
+        self._orders = httpx.Client(base_url=orders_url, timeout=30)
+        self._assignment = httpx.Client(base_url=assignment_url, timeout=30)
+        self._day_start = day_start
+        self._now = day_start
+        self._waiting: dict[str, int] = {}
+        """Orders in flight → the number of attempts already answered."""
+        self._answered: dict[str, int] = {}
+        self.wall_latency_ms: list[float] = []
+
+    def close(self) -> None:
+        """Close both HTTP clients."""
+        self._orders.close()
+        self._assignment.close()
+
+    def advance(self, now: datetime) -> None:
+        """Move the Order Service's clock to the replay's."""
+        self._now = now
+        _ok(self._orders.put("/clock", json={"now": format_instant(now)}))
+
+    def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
+        """Register the driver, available until the end of the shift."""
+        _ok(
+            self._assignment.post(
+                "/drivers",
+                json={
+                    "driverId": driver_id,
+                    "latitude": at.latitude,
+                    "longitude": at.longitude,
+                    "status": "available",
+                    "shiftEndsAt": format_instant(shift_ends_at),
+                },
+            )
+        )
+
+    def driver_off(self, driver_id: str) -> None:
+        """Sign the driver off."""
+        _ok(self._assignment.put(f"/drivers/{driver_id}/status", json={"status": "offline"}))
+
+    def request(self, request: AssignmentRequested) -> None:
+        """Place the order; the Order Service publishes its request."""
+        body = {
+            "orderId": request.order_id,
+            "customerId": f"replay-{request.order_id}",
+            "restaurantId": request.geo_key,
+            "restaurantLocation": _location(request.restaurant),
+            "customerLocation": _location(request.customer),
+            "items": list(request.items) or [_PLACEHOLDER_ITEM],
+            "totalAmount": request.total_amount,
+            "preparationTime": request.preparation_time,
+            "radius": request.radius_km,
+        }
+        _ok(self._orders.post("/orders", json=body))
+        self._waiting[request.order_id] = 0
+
+    def retry_due(self, order_id: str) -> None:
+        """A retry the Order Service scheduled is due: wait for its answer too."""
+        self._waiting[order_id] = self._answered[order_id]
+
+    def collect(self) -> list[Answer]:
+        """Wait until every order in flight has its answer; return them."""
+        answers: list[Answer] = []
+        deadline = time.monotonic() + _ANSWER_TIMEOUT_S
+        while self._waiting:
+            for order_id, answered in list(self._waiting.items()):
+                answer = self._settled(order_id, answered)
+                if answer is not None:
+                    answers.append(answer)
+                    del self._waiting[order_id]
+            if self._waiting and time.monotonic() > deadline:
+                raise TimeoutError(f"no answer for {sorted(self._waiting)[:5]} in time")
+            if self._waiting:
+                time.sleep(0.005)
+        return answers
+
+    def picked_up(self, order_id: str) -> None:
+        """Tell the Order Service the food left the restaurant."""
+        _ok(self._orders.post(f"/orders/{order_id}/picked-up"))
+
+    def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
+        """Tell the Order Service; it frees the driver at the door."""
+        _ok(self._orders.post(f"/orders/{order_id}/delivered"))
+
+    def _settled(self, order_id: str, answered: int) -> Answer | None:
+        order = _ok(self._orders.get(f"/orders/{order_id}"))
+        status, attempts = order["status"], order["attempts"]
+        if status == "assigned_driver":
+            return Answer(order_id, order["driverId"], order["eta"], None)
+        next_at = order["timestamps"]["nextAttemptAt"]
+        if status == "assignment_failed":
+            return Answer(order_id, None, None, order["lastError"], retry_at=None)
+        if next_at is not None and parse_instant(next_at) > self._now and attempts > answered:
+            self._answered[order_id] = attempts
+            retry_at = (parse_instant(next_at) - self._day_start) / timedelta(minutes=1)
+            return Answer(order_id, None, None, order["lastError"], retry_at=retry_at)
+        return None
+
+
+def _location(point: Point) -> dict[str, float]:
+    return {"latitude": point.latitude, "longitude": point.longitude}
+
+
+def _ok(response: httpx.Response) -> Any:
+    if response.is_error:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url}: "
+            f"{response.status_code} {response.text}"
+        )
+    return response.json()
