@@ -2,49 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import typer
 
 from swifteats.settings import load_settings
-from swifteats.stack.servers import ServerUnavailableError
-from swifteats.stack.stack import StackError, env_lines, stack_down, stack_status, stack_up
+from swifteats.stack.errors import StackError
+from swifteats.stack.records import env_lines
+from swifteats.stack.stack import stack_down, stack_status, stack_up
 
 stack_app = typer.Typer(
     help="The local Kafka broker, Redis and PostgreSQL: reuse what runs, start what is missing.",
     no_args_is_help=True,
 )
 
+T = TypeVar("T")
+
+
+def _or_exit(action: Callable[[], T]) -> T:
+    """Run ``action``; a StackError becomes its message on stderr and exit status 1."""
+    try:
+        return action()
+    except StackError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
 
 @stack_app.command()
 def up() -> None:
     """Reuse the servers that answer, start the missing ones on loopback."""
     settings = load_settings()
-    try:
-        state = stack_up(settings)
-    except (StackError, ServerUnavailableError) as error:
-        typer.echo(f"stack up failed: {error}", err=True)
-        raise typer.Exit(1) from None
+    state = _or_exit(lambda: stack_up(settings))
     for component in state.components():
-        how = "started by the stack" if component.started else "already running, reused"
+        how = f"started (pid {component.pid})" if component.started else "already running, reused"
         typer.echo(f"{component.name:9} {component.address:40} {how}")
     typer.echo(
-        'Services find these addresses by themselves; for a shell: eval "$(swifteats stack env)"'
+        'Services find these addresses themselves; for a shell: eval "$(swifteats stack env)"'
     )
 
 
 @stack_app.command()
 def down() -> None:
     """Stop what ``stack up`` started; servers it reused keep running."""
-    stack_down(load_settings())
-    typer.echo("stack stopped (reused servers left running)")
+    settings = load_settings()
+    _or_exit(lambda: stack_down(settings))
+    typer.echo("stopped what the stack started; reused servers left running")
 
 
 @stack_app.command()
 def status() -> None:
     """Address, reachability and owner of each component."""
-    for item in stack_status(load_settings()):
+    settings = load_settings()
+    for item in _or_exit(lambda: stack_status(settings)):
         owner = f"started by the stack (pid {item.pid})" if item.started_by_stack else "external"
-        state = "up" if item.reachable else "DOWN"
-        typer.echo(f"{item.name:9} {item.address:40} {state:5} {owner}")
+        reachable = "reachable" if item.reachable else "UNREACHABLE"
+        typer.echo(f"{item.name:9} {item.address:40} {reachable:11} {owner}")
 
 
 @stack_app.command()

@@ -13,8 +13,8 @@ def split_host_port(address: str, default_port: int) -> tuple[str, int]:
     """``host:port`` (first of a comma-separated list) as a pair."""
     first = address.split(",")[0].strip()
     host, sep, port = first.rpartition(":")
-    if not sep:
-        return first, default_port
+    if not sep or (":" in host and not host.endswith("]")):  # no port, or a bare IPv6
+        return first.strip("[]"), default_port
     return host.strip("[]"), int(port)
 
 
@@ -28,6 +28,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def listen_host(host: str) -> str:
+    """The interface a server started for ``host`` binds: the IP itself, 127.0.0.1 for a name."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return "127.0.0.1"
+
+
+def url_host(host: str) -> str:
+    """``host`` as written in a URL: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
     """True when a TCP connection to ``host:port`` succeeds."""
     try:
@@ -38,7 +51,16 @@ def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
 
 
 def wait_for_port(host: str, port: int, timeout_s: float) -> None:
-    """Wait until ``host:port`` accepts connections; raise TimeoutError."""
+    """Wait until ``host:port`` accepts TCP connections.
+
+    Args:
+        host: Name or IP address to connect to.
+        port: TCP port.
+        timeout_s: How long to keep trying.
+
+    Raises:
+        TimeoutError: Nothing accepted a connection within ``timeout_s``.
+    """
     deadline = time.monotonic() + timeout_s
     while not port_open(host, port):
         if time.monotonic() > deadline:

@@ -1,56 +1,32 @@
-"""``stack up/down/status``: which server is reused, which one the stack started, and where."""
+"""``stack up/down/status``: reuse the servers that answer, start the rest, stop only those."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from swifteats.settings import Settings, stack_env_path
-from swifteats.stack.network import is_loopback, port_open, split_host_port
-from swifteats.stack.servers import (
+import psycopg
+
+from swifteats.settings import Settings
+from swifteats.stack.errors import StackError
+from swifteats.stack.kafka_broker import start_tansu
+from swifteats.stack.network import is_loopback, listen_host, port_open, split_host_port, url_host
+from swifteats.stack.postgres_server import (
+    PostgresServer,
     ensure_database,
     postgres_answers,
-    redis_answers,
     start_postgres,
-    start_redis,
-    start_tansu,
     stop_postgres,
-    stop_process,
 )
+from swifteats.stack.processes import executable_of, is_running, stop_process
+from swifteats.stack.records import Component, StackState, forget, load_state, save_state
+from swifteats.stack.redis_server import redis_answers, start_redis
 
-
-class StackError(RuntimeError):
-    """A component can be neither reached nor started."""
-
-
-@dataclass(frozen=True)
-class Component:
-    """One server of the stack: its address and, when the stack started it, how to stop it."""
-
-    name: str
-    address: str
-    pid: int | None = None
-    data_dir: str | None = None
-
-    @property
-    def started(self) -> bool:
-        """True when the stack started this server."""
-        return self.pid is not None or self.data_dir is not None
-
-
-@dataclass(frozen=True)
-class StackState:
-    """The three components as ``stack up`` left them."""
-
-    kafka: Component
-    redis: Component
-    postgres: Component
-
-    def components(self) -> tuple[Component, Component, Component]:
-        """Kafka, Redis and PostgreSQL."""
-        return self.kafka, self.redis, self.postgres
+KAFKA_DEFAULT_PORT = 9092
+POSTGRES_DEFAULT_PORT = 5432
 
 
 @dataclass(frozen=True)
@@ -61,133 +37,199 @@ class ComponentStatus:
     address: str
     reachable: bool
     started_by_stack: bool
+    """True when a process the stack started is running for this address."""
     pid: int | None
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where one component is configured to be, and how to tell it answers."""
+
+    name: str
+    what: str
+    address: str
+    host: str
+    port: int
+    answers: Callable[[], bool]
+
+    @property
+    def where(self) -> str:
+        """``host:port`` for messages."""
+        return f"{url_host(self.host)}:{self.port}"
+
+
 def stack_up(settings: Settings) -> StackState:
-    """Reuse what answers, start on loopback what does not; write the addresses to stack.env."""
-    previous = _load(settings.state_dir)
+    """Reuse the servers that answer, start the missing ones on loopback, record them.
+
+    Idempotent: a server a previous ``stack_up`` started and that still answers is
+    kept. Writes ``stack.env`` so that ``load_settings()`` finds the addresses.
+
+    Args:
+        settings: Addresses of the three servers and the state directory.
+
+    Returns:
+        Each component with its address and, if the stack started it, its pid.
+
+    Raises:
+        StackError: A component can be neither reached nor started; whatever this
+            call started is stopped again.
+    """
+    previous = load_state(settings.state_dir)
     stack_dir = settings.state_dir / "stack"
-    state = StackState(
-        kafka=_kafka(settings, stack_dir, previous.kafka if previous else None),
-        redis=_redis(settings, stack_dir, previous.redis if previous else None),
-        postgres=_postgres(settings, stack_dir, previous.postgres if previous else None),
-    )
-    ensure_database(settings.database_url.get_secret_value())
-    _save(settings, state)
+    starters: dict[str, Callable[[_Target], Component]] = {
+        "kafka": lambda target: _start_kafka(target, stack_dir),
+        "redis": lambda target: _start_redis(target, stack_dir),
+        "postgres": lambda target: _start_postgres(target, settings, stack_dir),
+    }
+    components: list[Component] = []
+    targets = _targets(settings)
+    try:
+        for target in targets:
+            before = previous.get(target.name) if previous else None
+            components.append(_bring_up(target, before, starters[target.name]))
+        _ensure_database(settings.database_url.get_secret_value(), targets[-1])  # PostgreSQL
+    except BaseException:
+        for component in components:
+            if previous is None or component != previous.get(component.name):
+                stop_component(component)
+        raise
+    state = StackState(*components)
+    save_state(settings, state)
     return state
 
 
 def stack_down(settings: Settings) -> None:
-    """Stop only what ``stack up`` started; forget the addresses."""
-    state = _load(settings.state_dir)
+    """Stop the servers ``stack_up`` started, then forget the record and ``stack.env``.
+
+    Servers that were already running when ``stack_up`` found them are left alone.
+    """
+    state = load_state(settings.state_dir)
     if state is not None:
         for component in state.components():
-            if component.data_dir is not None:
-                stop_postgres(Path(component.data_dir))
-            elif component.pid is not None:
-                stop_process(component.pid)
-    for path in (_state_file(settings.state_dir), stack_env_path(settings.state_dir)):
-        path.unlink(missing_ok=True)
+            stop_component(component)
+    forget(settings.state_dir)
 
 
 def stack_status(settings: Settings) -> list[ComponentStatus]:
     """Each component: address, whether it answers, whether the stack started it."""
-    state = _load(settings.state_dir)
-    started = {c.name: c for c in state.components()} if state else {}
-    redis_address = f"{settings.redis_host}:{settings.redis_port}"
-    database_url = settings.database_url.get_secret_value()
-    probes = {
-        "kafka": (settings.kafka_host, port_open(*split_host_port(settings.kafka_host, 9092))),
-        "redis": (redis_address, redis_answers(settings.redis_host, settings.redis_port)),
-        "postgres": (_pg_address(database_url), postgres_answers(database_url)),
-    }
-    return [
-        ComponentStatus(
-            name,
-            address,
-            reachable,
-            name in started and started[name].started,
-            started[name].pid if name in started else None,
+    state = load_state(settings.state_dir)
+    statuses = []
+    for target in _targets(settings):
+        record = state.get(target.name) if state else None
+        ours = record if record and record.address == target.address and _is_ours(record) else None
+        statuses.append(
+            ComponentStatus(
+                target.name,
+                target.address,
+                target.answers(),
+                started_by_stack=ours is not None,
+                pid=ours.pid if ours else None,
+            )
         )
-        for name, (address, reachable) in probes.items()
-    ]
+    return statuses
 
 
-def env_lines(settings: Settings) -> list[str]:
-    """``export`` lines of the four addresses, for ``eval``."""
-    return [
-        f"export KAFKA_HOST={settings.kafka_host}",
-        f"export REDIS_HOST={settings.redis_host}",
-        f"export REDIS_PORT={settings.redis_port}",
-        f"export DATABASE_URL={settings.database_url.get_secret_value()}",
-    ]
+def stop_component(component: Component) -> None:
+    """Stop ``component`` if the stack started it and it still runs; otherwise nothing."""
+    if component.pid is None or not _is_ours(component):
+        return
+    if component.data_dir and component.executable:
+        stop_postgres(PostgresServer(component.pid, Path(component.data_dir), component.executable))
+    else:
+        stop_process(component.pid, component.executable)
 
 
-def _kafka(settings: Settings, stack_dir: Path, previous: Component | None) -> Component:
-    host, port = split_host_port(settings.kafka_host, 9092)
-    if port_open(host, port):
-        return _still(previous, settings.kafka_host, "kafka")
-    _require_loopback("Kafka", host, port)
-    process = start_tansu(port, stack_dir / "logs")
-    return Component("kafka", settings.kafka_host, pid=process.pid)
-
-
-def _redis(settings: Settings, stack_dir: Path, previous: Component | None) -> Component:
-    address = f"{settings.redis_host}:{settings.redis_port}"
-    if redis_answers(settings.redis_host, settings.redis_port):
-        return _still(previous, address, "redis")
-    _require_loopback("Redis", settings.redis_host, settings.redis_port)
-    process = start_redis(settings.redis_port, stack_dir / "redis")
-    return Component("redis", address, pid=process.pid)
-
-
-def _postgres(settings: Settings, stack_dir: Path, previous: Component | None) -> Component:
+def _targets(settings: Settings) -> list[_Target]:
+    kafka_host, kafka_port = split_host_port(settings.kafka_host, KAFKA_DEFAULT_PORT)
+    redis_host, redis_port = settings.redis_host, settings.redis_port
     url = settings.database_url.get_secret_value()
-    address = _pg_address(url)
-    if postgres_answers(url):
-        return _still(previous, address, "postgres")
     parts = urlsplit(url)
-    _require_loopback("PostgreSQL", parts.hostname or "localhost", parts.port or 5432)
-    data = start_postgres(parts.port or 5432, stack_dir)
-    return Component("postgres", address, data_dir=str(data))
+    pg_host, pg_port = parts.hostname or "localhost", parts.port or POSTGRES_DEFAULT_PORT
+    return [
+        _Target(
+            "kafka",
+            "Kafka",
+            settings.kafka_host,
+            kafka_host,
+            kafka_port,
+            lambda: port_open(kafka_host, kafka_port),
+        ),
+        _Target(
+            "redis",
+            "Redis",
+            f"{url_host(redis_host)}:{redis_port}",
+            redis_host,
+            redis_port,
+            lambda: redis_answers(redis_host, redis_port),
+        ),
+        _Target(
+            "postgres",
+            "PostgreSQL",
+            f"{url_host(pg_host)}:{pg_port}{parts.path}",
+            pg_host,
+            pg_port,
+            lambda: postgres_answers(url),
+        ),
+    ]
 
 
-def _still(previous: Component | None, address: str, name: str) -> Component:
-    """A server that answers: ours if a previous ``up`` started it there, else external."""
-    if previous is not None and previous.address == address and previous.started:
+def _bring_up(
+    target: _Target, previous: Component | None, start: Callable[[_Target], Component]
+) -> Component:
+    """Reuse what answers at ``target``, else start one there; stop our stale one first."""
+    answers = target.answers()
+    if answers and previous and previous.address == target.address and _is_ours(previous):
         return previous
-    return Component(name, address)
-
-
-def _require_loopback(what: str, host: str, port: int) -> None:
-    if not is_loopback(host):
+    if previous:
+        stop_component(previous)  # ours, but at another address or not answering
+    if answers:
+        return Component(target.name, target.address)
+    if target.name != "kafka" and port_open(target.host, target.port):
         raise StackError(
-            f"cannot reach {what} at {host}:{port} and it is not a local address, "
+            f"{target.what} at {target.where} accepts connections but refuses ours; "
+            "check the configured address and credentials"
+        )
+    if not is_loopback(target.host):
+        raise StackError(
+            f"cannot reach {target.what} at {target.where} and it is not a local address, "
             "so the stack will not start one"
         )
+    try:
+        return start(target)
+    except StackError as error:
+        raise StackError(
+            f"cannot reach {target.what} at {target.where} and could not start one: {error}"
+        ) from None
 
 
-def _pg_address(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+def _start_kafka(target: _Target, stack_dir: Path) -> Component:
+    process = start_tansu(target.port, stack_dir / "logs", host=listen_host(target.host))
+    return Component(target.name, target.address, process.pid, executable_of(process))
 
 
-def _state_file(state_dir: Path) -> Path:
-    return state_dir / "stack" / "stack.json"
+def _start_redis(target: _Target, stack_dir: Path) -> Component:
+    host = listen_host(target.host)
+    process = start_redis(host, target.port, stack_dir / "redis", stack_dir / "logs" / "redis.log")
+    return Component(target.name, target.address, process.pid, executable_of(process))
 
 
-def _load(state_dir: Path) -> StackState | None:
-    path = _state_file(state_dir)
-    if not path.is_file():
-        return None
-    raw = json.loads(path.read_text())
-    return StackState(**{name: Component(**raw[name]) for name in ("kafka", "redis", "postgres")})
+def _start_postgres(target: _Target, settings: Settings, stack_dir: Path) -> Component:
+    user = urlsplit(settings.database_url.get_secret_value()).username or getpass.getuser()
+    server = start_postgres(listen_host(target.host), target.port, user, stack_dir)
+    return Component(
+        target.name, target.address, server.pid, server.executable, str(server.data_dir)
+    )
 
 
-def _save(settings: Settings, state: StackState) -> None:
-    path = _state_file(settings.state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(state), indent=2))
-    lines = [line.removeprefix("export ") for line in env_lines(settings)]
-    stack_env_path(settings.state_dir).write_text("\n".join(lines) + "\n")
+def _ensure_database(url: str, target: _Target) -> None:
+    try:
+        ensure_database(url)
+    except psycopg.Error as error:
+        name = urlsplit(url).path.lstrip("/")
+        raise StackError(
+            f"cannot create database {name} in {target.what} at {target.where}: {error}"
+        ) from None
+
+
+def _is_ours(component: Component) -> bool:
+    return component.pid is not None and is_running(component.pid, component.executable)

@@ -13,12 +13,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from swifteats.client import SwiftEatsClient
 from swifteats.settings import Settings
-from swifteats.stack import ensure_database, free_port, stack_down, stack_up
+from swifteats.stack import drop_database, ensure_database, free_port, stack_down, stack_up
 from tests.integration.helpers import Broker, Deployment
 
 
@@ -48,8 +47,7 @@ def database_url(servers: Settings) -> Iterator[str]:
     url = base.rsplit("/", 1)[0] + "/" + name
     ensure_database(url)
     yield url
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # noqa: S608
+    drop_database(url)
 
 
 @pytest.fixture
