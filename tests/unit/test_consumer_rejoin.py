@@ -32,7 +32,7 @@ def _loop() -> ConsumerLoop:
     )
 
 
-def test_a_topic_left_unassigned_triggers_exactly_one_rejoin(
+def test_a_topic_left_unassigned_triggers_rejoins_ever_further_apart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [100.0]
@@ -46,8 +46,13 @@ def test_a_topic_left_unassigned_triggers_exactly_one_rejoin(
     now[0] += 6
     with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="b"):
         loop._watch_assignment(consumer)
-    now[0] += 60
-    loop._watch_assignment(consumer)  # never again for "b"
+    now[0] += 1
+    loop._watch_assignment(consumer)  # the reopened consumer still lacks "b"
+    now[0] += 15
+    loop._watch_assignment(consumer)  # the next rejoin waits 20 s, not 10
+    now[0] += 6
+    with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="b"):
+        loop._watch_assignment(consumer)
 
 
 def test_owned_topics_never_trigger_a_rejoin(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ Record = Any
 
 _LAG_EVERY_S = 5.0
 _REJOIN_AFTER_S = 10.0
+_REJOIN_AFTER_MAX_S = 300.0
 
 
 class _StuckWithoutPartitionsError(Exception):
@@ -51,7 +52,7 @@ class ConsumerLoop(threading.Thread):
         self.last_poll_ok = 0.0
         self._lag_checked = 0.0
         self._unowned_since: dict[str, float] = {}
-        self._rejoined_for: set[str] = set()
+        self._patience: dict[str, float] = {}
 
     def run(self) -> None:
         """Poll until stopped, reconnecting after broker errors."""
@@ -67,10 +68,7 @@ class ConsumerLoop(threading.Thread):
                 self._halt.wait(1.0)
             except _StuckWithoutPartitionsError as stuck:
                 log.warning(
-                    "%s: no partition of %s after %.0fs; rejoining the group",
-                    self.name,
-                    stuck,
-                    _REJOIN_AFTER_S,
+                    "%s: no partition of %s for a while; rejoining the group", self.name, stuck
                 )
                 _close(consumer)
                 consumer = None
@@ -96,24 +94,25 @@ class ConsumerLoop(threading.Thread):
         self._update_lag(consumer)
 
     def _watch_assignment(self, consumer: KafkaConsumer) -> None:
-        """Rejoin once when a subscribed topic has had no partition of ours for a while.
+        """Rejoin when a subscribed topic has had no partition of ours for a while.
 
         A topic created while the group is (re)joining can be left out of every
         member's assignment with no later rebalance to repair it (seen with
         kafka-python against a fresh broker). Reopening the consumer joins again
-        with the topic known. Each topic triggers at most one such rejoin, so a
-        member that legitimately owns none of a topic's partitions (more members
-        than partitions) costs the group a single extra rebalance.
+        with the topic known. The wait per topic doubles after each such rejoin
+        (10 s, 20 s, … 5 min), so a member that legitimately owns none of a topic's
+        partitions (more members than partitions) costs the group few rebalances.
         """
         owned = {tp.topic for tp in consumer.assignment()}
         now = time.monotonic()
         for topic in consumer.subscription() or ():
-            if topic in owned or topic in self._rejoined_for:
+            if topic in owned:
                 self._unowned_since.pop(topic, None)
                 continue
             since = self._unowned_since.setdefault(topic, now)
-            if now - since > _REJOIN_AFTER_S:
-                self._rejoined_for.update(self._unowned_since)
+            patience = self._patience.get(topic, _REJOIN_AFTER_S)
+            if now - since > patience:
+                self._patience[topic] = min(patience * 2, _REJOIN_AFTER_MAX_S)
                 self._unowned_since.clear()
                 raise _StuckWithoutPartitionsError(topic)
 
