@@ -22,11 +22,11 @@ from replay.backends import Answer
 from swifteats.domain.events import AssignmentRequested, format_instant, parse_instant
 from swifteats.domain.geo import Point
 from swifteats.domain.retry import RetryPolicy
-from swifteats.launcher import ServiceProcess
+from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
-from swifteats.stack import ensure_database, free_port, stack_up
+from swifteats.stack import drop_database, ensure_database, free_port, stack_up
 
-_ANSWER_TIMEOUT_S = 60.0
+_ANSWER_TIMEOUT_S = 120.0
 _PLACEHOLDER_ITEM = {"name": "order", "quantity": 1, "unitPrice": 0.0}
 
 
@@ -49,6 +49,7 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[st
     database_url = f"{base}/swifteats_replay_{tag}"
     ensure_database(database_url)
     common = {
+        **stack_env(settings),
         "DATABASE_URL": database_url,
         "SWIFTEATS_REDIS_PREFIX": f"replay:{tag}",
         "SWIFTEATS_RETRY_BASE_S": str(env.retry.base_s),
@@ -78,6 +79,7 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[st
     finally:
         for service in services:
             service.stop()
+        drop_database(database_url)
 
 
 class LiveBackend:

@@ -7,22 +7,22 @@ from contextlib import contextmanager
 
 from swifteats.check_flow import FlowResult, run_check_flow
 from swifteats.client import SwiftEatsClient
-from swifteats.launcher import ServiceProcess
+from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
 
 
 @contextmanager
 def running_services(settings: Settings) -> Iterator[SwiftEatsClient]:
     """Both services as child processes on their configured ports, stopped on exit."""
-    logs = settings.state_dir / "logs"
+    logs, env = settings.state_dir / "logs", stack_env(settings)
     services = [
         ServiceProcess.start(
-            "order-service", port=settings.port, env={}, log=logs / "order-service.log"
+            "order-service", port=settings.port, env=env, log=logs / "order-service.log"
         ),
         ServiceProcess.start(
             "assignment-service",
             port=settings.driver_assignment_service_port,
-            env={},
+            env=env,
             log=logs / "assignment-service.log",
         ),
     ]

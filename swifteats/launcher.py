@@ -11,6 +11,19 @@ from pathlib import Path
 
 import httpx
 
+from swifteats.settings import Settings
+
+
+def stack_env(settings: Settings) -> dict[str, str]:
+    """The addresses a child service must use, whatever its own environment says."""
+    return {
+        "KAFKA_HOST": settings.kafka_host,
+        "REDIS_HOST": settings.redis_host,
+        "REDIS_PORT": str(settings.redis_port),
+        "DATABASE_URL": settings.database_url.get_secret_value(),
+        "SWIFTEATS_STATE_DIR": str(settings.state_dir),
+    }
+
 
 class ServiceStartError(RuntimeError):
     """A service exited or never became healthy; the message carries its log."""

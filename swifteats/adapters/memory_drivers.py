@@ -8,6 +8,30 @@ from datetime import datetime
 from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
 from swifteats.domain.geo import Point, haversine_km
 
+_GEO_LAT_LIMIT = 85.05112878
+_GEO_STEP = 1 << 26
+
+
+def redis_geo_position(point: Point) -> Point:
+    """The position Redis GEO gives back for ``point``: the centre of its 52-bit geohash cell.
+
+    Storing positions this way makes the in-memory index rank exactly as Redis does,
+    down to travel times rounded up to whole minutes.
+    """
+    return Point(
+        _cell_centre(point.latitude, -_GEO_LAT_LIMIT, _GEO_LAT_LIMIT),
+        _cell_centre(point.longitude, -180.0, 180.0),
+    )
+
+
+def _cell_centre(value: float, low: float, high: float) -> float:
+    cell = int((value - low) / (high - low) * _GEO_STEP)
+    scale = high - low
+    cell_low = low + (cell * 1.0 / _GEO_STEP) * scale
+    cell_high = low + ((cell + 1) * 1.0 / _GEO_STEP) * scale
+    centre = max(low, min(high, (cell_low + cell_high) / 2))
+    return float(f"{centre:.17f}")  # Redis answers with 17 decimal places
+
 
 class InMemoryDriverIndex:
     """:class:`~swifteats.domain.drivers.DriverIndex` in a dict (single-threaded use)."""
@@ -27,12 +51,14 @@ class InMemoryDriverIndex:
         held = self._drivers.get(driver_id)
         order_id = held.order_id if held else None
         self._drivers[driver_id] = DriverRecord(
-            driver_id, location, status, order_id, shift_ends_at
+            driver_id, redis_geo_position(location), status, order_id, shift_ends_at
         )
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
-        self._drivers[driver_id] = replace(self._require(driver_id), location=location)
+        self._drivers[driver_id] = replace(
+            self._require(driver_id), location=redis_geo_position(location)
+        )
 
     def set_status(self, driver_id: str, status: DriverStatus) -> None:
         """Change a registered driver's status."""
@@ -72,7 +98,10 @@ class InMemoryDriverIndex:
         if driver is None or driver.order_id != order_id:
             return False
         self._drivers[driver_id] = replace(
-            driver, location=location, status=DriverStatus.AVAILABLE, order_id=None
+            driver,
+            location=redis_geo_position(location),
+            status=DriverStatus.AVAILABLE,
+            order_id=None,
         )
         return True
 

@@ -165,8 +165,10 @@ def test_a_run_writes_its_tables_and_manifest(tmp_path: Path) -> None:
     assert len(manifest["input_sha256"]) == 64
 
 
-def test_swifteats_replay_with_no_arguments_replays_the_bundled_sample(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["replay", "--out", str(tmp_path / "run")])
+def test_swifteats_replay_without_input_replays_the_bundled_sample(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["replay", "--backend", "inprocess", "--out", str(tmp_path / "run")]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.split("\n", 1)[1])
     assert summary["orders"] == 500
