@@ -27,6 +27,8 @@ class Answer:
     decision: Decision | None = None
     retry_at: float | None = None
     """Backends that retry by themselves: the minute of the next attempt (None: given up)."""
+    answer_ms: float | None = None
+    """Wall milliseconds from asking to having the answer."""
 
 
 class DispatchBackend(Protocol):
@@ -94,10 +96,20 @@ class InProcessBackend:
         """Decide at once."""
         decision = self._assigner.assign(request)
         response = decision.response
+        took_ms = decision.timings["total"] * 1000
         if isinstance(response, DriverAssigned):
-            answer = Answer(response.order_id, response.driver_id, response.eta, None, decision)
+            answer = Answer(
+                response.order_id,
+                response.driver_id,
+                response.eta,
+                None,
+                decision,
+                answer_ms=took_ms,
+            )
         else:
-            answer = Answer(response.order_id, None, None, response.error, decision)
+            answer = Answer(
+                response.order_id, None, None, response.error, decision, answer_ms=took_ms
+            )
         self._answers.append(answer)
 
     def advance(self, now: datetime) -> None:

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -95,6 +95,7 @@ class LiveBackend:
         self._waiting: dict[str, int] = {}
         """Orders in flight → the number of attempts already answered."""
         self._answered: dict[str, int] = {}
+        self._asked_at: dict[str, float] = {}
         self.wall_latency_ms: list[float] = []
 
     def close(self) -> None:
@@ -139,11 +140,13 @@ class LiveBackend:
             "preparationTime": request.preparation_time,
             "radius": request.radius_km,
         }
+        self._asked_at[request.order_id] = time.perf_counter()
         _ok(self._orders.post("/orders", json=body))
         self._waiting[request.order_id] = 0
 
     def retry_due(self, order_id: str) -> None:
         """A retry the Order Service scheduled is due: wait for its answer too."""
+        self._asked_at[order_id] = time.perf_counter()
         self._waiting[order_id] = self._answered[order_id]
 
     def collect(self) -> list[Answer]:
@@ -154,7 +157,8 @@ class LiveBackend:
             for order_id, answered in list(self._waiting.items()):
                 answer = self._settled(order_id, answered)
                 if answer is not None:
-                    answers.append(answer)
+                    took_ms = (time.perf_counter() - self._asked_at[order_id]) * 1000
+                    answers.append(replace(answer, answer_ms=took_ms))
                     del self._waiting[order_id]
             if self._waiting and time.monotonic() > deadline:
                 raise TimeoutError(f"no answer for {sorted(self._waiting)[:5]} in time")

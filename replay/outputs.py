@@ -26,6 +26,9 @@ class RunSummary:
     click_to_door_mean: float | None
     click_to_door_p90: float | None
     ready_to_pickup_mean: float | None
+    answer_ms_p50: float | None
+    answer_ms_p99: float | None
+    """Wall time from asking for a driver to having the answer (live: through Kafka)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values."""
@@ -36,6 +39,8 @@ class RunSummary:
             "click_to_door_mean": self.click_to_door_mean,
             "click_to_door_p90": self.click_to_door_p90,
             "ready_to_pickup_mean": self.ready_to_pickup_mean,
+            "answer_ms_p50": self.answer_ms_p50,
+            "answer_ms_p99": self.answer_ms_p99,
         }
 
 
@@ -105,8 +110,8 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
     return {names[k]: v for k, v in candidate.items()}
 
 
-def summarise(orders: pl.DataFrame) -> RunSummary:
-    """Delivered, never assigned and click-to-door figures of an orders table."""
+def summarise(orders: pl.DataFrame, latency: pl.DataFrame) -> RunSummary:
+    """Delivered, never assigned, click-to-door and answer-time figures of a run."""
     delivered = orders.filter(pl.col("outcome") == "delivered")
     ctd = delivered["click_to_door"]
     return RunSummary(
@@ -116,6 +121,8 @@ def summarise(orders: pl.DataFrame) -> RunSummary:
         click_to_door_mean=_rounded(ctd.mean()),
         click_to_door_p90=_rounded(ctd.quantile(0.9)),
         ready_to_pickup_mean=_rounded(delivered["ready_to_pickup"].mean()),
+        answer_ms_p50=_rounded(latency["answer_ms"].quantile(0.5)) if latency.height else None,
+        answer_ms_p99=_rounded(latency["answer_ms"].quantile(0.99)) if latency.height else None,
     )
 
 
@@ -136,7 +143,9 @@ def write_run(
     pl.DataFrame(result.timeline, infer_schema_length=None).write_parquet(
         run_dir / "drivers.parquet"
     )
-    summary = summarise(orders)
+    latency = pl.DataFrame(result.latency, infer_schema_length=None)
+    latency.write_parquet(run_dir / "latency.parquet")
+    summary = summarise(orders, latency)
     manifest = {
         **manifest,
         "summary": summary.as_dict(),

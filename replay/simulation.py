@@ -42,6 +42,7 @@ class RunResult:
     outcomes: dict[str, OrderOutcome]
     decisions: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
+    latency: list[dict[str, Any]]
     trips: list[Trip]
 
 
@@ -72,6 +73,7 @@ class Replay:
         self._decisions: list[dict[str, Any]] = []
         self._timeline: list[dict[str, Any]] = []
         self._trips: list[Trip] = []
+        self._latency: list[dict[str, Any]] = []
 
     def run(self) -> RunResult:
         """Play every event to the end of the day."""
@@ -85,7 +87,9 @@ class Replay:
                 # whatever partitions the live services read them from.
                 for answer in self._backend.collect():
                     self._apply(answer)
-        return RunResult(self._outcomes, self._decisions, self._timeline, self._trips)
+        return RunResult(
+            self._outcomes, self._decisions, self._timeline, self._latency, self._trips
+        )
 
     def _schedule_inputs(self) -> None:
         for shift in self._data.drivers:
@@ -142,6 +146,21 @@ class Replay:
 
     def _apply(self, answer: Answer) -> None:
         outcome = self._outcomes[answer.order_id]
+        self._latency.append(
+            {
+                "order_id": answer.order_id,
+                "attempt": outcome.attempts,
+                "time_min": self._clock.minutes,
+                "assigned": answer.driver_id is not None,
+                "answer_ms": answer.answer_ms,
+                **{
+                    f"{stage}_ms": seconds * 1000
+                    for stage, seconds in (
+                        answer.decision.timings if answer.decision else {}
+                    ).items()
+                },
+            }
+        )
         if answer.decision is not None:
             self._decisions.append(
                 {

@@ -159,6 +159,9 @@ def test_a_run_writes_its_tables_and_manifest(tmp_path: Path) -> None:
     assert (delivered["pickup_min"] >= delivered["ready_min"]).all()
     decisions = pl.read_parquet(tmp_path / "run" / "decisions.parquet")
     assert decisions.filter(pl.col("chosen")).height == summary.delivered
+    latency = pl.read_parquet(tmp_path / "run" / "latency.parquet")
+    assert latency.height == table["attempts"].sum()
+    assert {"answer_ms", "search_ms", "scoring_ms", "claim_ms", "total_ms"} <= set(latency.columns)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["backend"] == "inprocess"
     assert manifest["weights"]["base"] == 100.0
