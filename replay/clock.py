@@ -10,13 +10,15 @@ from typing import Any
 
 
 class Priority(IntEnum):
-    """Order of events at the same minute: free drivers first, new orders after shifts."""
+    """Order of events at the same minute: free drivers and shifts first, then retries that
+    fell due (the live Order Service releases those as soon as its clock gets there), then
+    new orders."""
 
     DRIVER_FREE = 0
     SHIFT_END = 1
     SHIFT_START = 2
-    ORDER = 3
-    RETRY = 4
+    RETRY = 3
+    ORDER = 4
     TRIP_STEP = 5
 
 
@@ -31,6 +33,12 @@ class Event:
     payload: Any = field(compare=False, default=None)
 
 
+def _to_millisecond(minutes: float) -> float:
+    """Event times on a millisecond grid: the instants services exchange carry milliseconds,
+    so a time that went through a service compares equal to one computed here."""
+    return round(minutes * 60_000) / 60_000
+
+
 class SimClock:
     """Owns simulated time; the instant it maps to is ``day_start + minutes``."""
 
@@ -43,9 +51,8 @@ class SimClock:
     def schedule(self, time: float, priority: Priority, kind: str, payload: Any = None) -> None:
         """Add an event; never in the past."""
         self._seq += 1
-        heapq.heappush(
-            self._heap, Event(max(time, self.minutes), priority, self._seq, kind, payload)
-        )
+        when = max(_to_millisecond(time), self.minutes)
+        heapq.heappush(self._heap, Event(when, priority, self._seq, kind, payload))
 
     def next_batch(self) -> list[Event]:
         """Every event due at the next instant, in order; advances the clock to it."""

@@ -1,12 +1,31 @@
-"""What a replay reads: logged orders, driver shifts, service times and the travel model."""
+"""What a replay reads: logged orders, driver shifts, service times and the travel model.
+
+The planar travel model of the MDRP instances (:class:`PlanarProjection`,
+:class:`PlanarEta`) and :class:`ServiceTimes` live in the pure core
+(``swifteats.domain``), because the live services build the same model from their
+settings; they are re-exported here so that a replay input is described by one module.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from swifteats.domain.eta import EtaModel
+from swifteats.domain.eta import EtaModel, PlanarEta, PlanarProjection
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
+
+if TYPE_CHECKING:
+    from replay.mdrp import MdrpInstance
+
+__all__ = [
+    "DriverShift",
+    "LoggedOrder",
+    "PlanarEta",
+    "PlanarProjection",
+    "ReplayInput",
+    "ServiceTimes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +56,11 @@ class DriverShift:
 
 @dataclass(frozen=True, slots=True)
 class ReplayInput:
-    """A whole replay input: orders, drivers, service times and travel model."""
+    """A whole replay input: orders, drivers, service times and travel model.
+
+    ``mdrp`` is the published instance (exact metres and ids) when the input was
+    imported from an MDRP folder, for writing and checking the evaluator's files.
+    """
 
     name: str
     orders: tuple[LoggedOrder, ...]
@@ -45,3 +68,4 @@ class ReplayInput:
     service_times: ServiceTimes
     eta: EtaModel
     source_hash: str
+    mdrp: MdrpInstance | None = None

@@ -1,141 +1,317 @@
-"""Importing a Grubhub MDRP instance folder as a replay input, read in place.
+"""Grubhub MDRP instances, read in place, as replay inputs.
 
-Metres are mapped to lat/lon around an origin (:class:`PlanarProjection`); the
-instance's own travel model (``ceil(euclid / meters_per_minute)``) and service
-minutes drive both the fleet and the ranking's ETA for that run.
+An instance folder holds tab-separated files with one header line each
+(``../shared/data/mdrp/README.md``). :func:`read_instance` keeps what was published —
+metre coordinates, ids, whole minutes and the parameters — as an :class:`MdrpInstance`,
+which the solution checker uses. :func:`load_mdrp_instance` also maps the metres to
+lat/lon around an origin (the services speak lat/lon) and carries the instance's own
+travel model and service minutes. Malformed files raise :class:`MdrpFormatError`
+naming file, line and column.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import math
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
-from swifteats.domain.eta import PlanarEta, PlanarProjection, planar_minutes
+from swifteats.domain.eta import PlanarEta, PlanarProjection
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
 
-FILES = ("orders.txt", "restaurants.txt", "couriers.txt", "instance_parameters.txt")
+ORDERS_FILE = "orders.txt"
+RESTAURANTS_FILE = "restaurants.txt"
+COURIERS_FILE = "couriers.txt"
+PARAMETERS_FILE = "instance_parameters.txt"
+HEADERS = {
+    ORDERS_FILE: ("order", "x", "y", "placement_time", "restaurant", "ready_time"),
+    RESTAURANTS_FILE: ("restaurant", "x", "y"),
+    COURIERS_FILE: ("courier", "x", "y", "on_time", "off_time"),
+    PARAMETERS_FILE: (
+        "meters_per_minute",
+        "pickup service minutes",
+        "dropoff service minutes",
+        "target click-to-door",
+        "maximum click-to-door",
+        "pay per order",
+        "guaranteed pay per hour",
+    ),
+}
+"""Each input file's header, in column order; also the files the source hash covers."""
 DEFAULT_ORIGIN = Point(40.7128, -74.0060)
+MDRP_DIR_ENV = "SWIFTEATS_MDRP_DIR"
+
+T = TypeVar("T")
 
 
 class MdrpFormatError(ValueError):
     """A malformed instance file; the message names file, line and column."""
 
 
+class MdrpOrder(NamedTuple):
+    """An order as published: drop-off location (metres), its restaurant, minutes."""
+
+    x: float
+    y: float
+    placement_time: int
+    restaurant: str
+    ready_time: int
+
+    @property
+    def location(self) -> tuple[float, float]:
+        """The customer's position in metres."""
+        return (self.x, self.y)
+
+
+class MdrpCourier(NamedTuple):
+    """A courier as published: start location (metres) and shift minutes."""
+
+    x: float
+    y: float
+    on_time: int
+    off_time: int
+
+    @property
+    def location(self) -> tuple[float, float]:
+        """The courier's start position in metres."""
+        return (self.x, self.y)
+
+
 @dataclass(frozen=True, slots=True)
 class MdrpInstance:
-    """The instance as published: metre coordinates, minutes and parameters."""
+    """One instance as published: ids, metre coordinates, whole minutes, parameters."""
 
     name: str
-    orders: dict[str, tuple[float, float, int, str, int]]
-    """order → (x, y, placement, restaurant, ready)."""
-    restaurants: dict[str, tuple[float, float]]
-    couriers: dict[str, tuple[float, float, int, int]]
-    """courier → (x, y, on, off)."""
+    orders: Mapping[str, MdrpOrder]
+    restaurants: Mapping[str, tuple[float, float]]
+    couriers: Mapping[str, MdrpCourier]
     meters_per_minute: float
     pickup_minutes: int
     dropoff_minutes: int
+    target_click_to_door: int
+    max_click_to_door: int
+    pay_per_order: float
+    guaranteed_pay_per_hour: float
 
     def travel(self, a: tuple[float, float], b: tuple[float, float]) -> int:
-        """The instance's travel minutes between two metre positions."""
-        return planar_minutes(a, b, self.meters_per_minute)
+        """The evaluator's travel minutes between two metre positions.
+
+        ``ceil(sqrt(dx² + dy²) / meters_per_minute)`` in plain floats, the very
+        expression of the published evaluator: on the published integer metres it is
+        exact, so no rounding guard is wanted here.
+        """
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        return math.ceil(math.sqrt(dx * dx + dy * dy) / self.meters_per_minute)
 
 
 def mdrp_root() -> Path | None:
-    """The instances folder: ``$SWIFTEATS_MDRP_DIR`` or ``../shared/data/mdrp`` beside the repo."""
-    configured = os.environ.get("SWIFTEATS_MDRP_DIR")
-    root = (
-        Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared/data/mdrp"
-    )
+    """The folder of the instances, or None when it is absent.
+
+    Returns:
+        ``$SWIFTEATS_MDRP_DIR`` if set, else ``<repo>/../shared/data/mdrp`` (the repo
+        being the folder that holds the ``replay`` package) — when that is a folder.
+    """
+    configured = os.environ.get(MDRP_DIR_ENV)
+    repo = Path(__file__).resolve().parent.parent
+    root = Path(configured) if configured else repo.parent / "shared" / "data" / "mdrp"
     return root if root.is_dir() else None
 
 
-def read_instance(folder: Path) -> MdrpInstance:
-    """Parse the four files of an instance folder."""
-    if not folder.is_dir():
-        raise FileNotFoundError(f"no MDRP instance folder at {folder}")
-    orders = {
-        r[0]: (_num(r, 1), _num(r, 2), int(_num(r, 3)), r[4], int(_num(r, 5)))
-        for r in _rows(folder / "orders.txt", 6)
-    }
-    restaurants = {r[0]: (_num(r, 1), _num(r, 2)) for r in _rows(folder / "restaurants.txt", 3)}
-    couriers = {
-        r[0]: (_num(r, 1), _num(r, 2), int(_num(r, 3)), int(_num(r, 4)))
-        for r in _rows(folder / "couriers.txt", 5)
-    }
-    (params,) = _rows(folder / "instance_parameters.txt", 3)
-    return MdrpInstance(
-        folder.name,
-        orders,
-        restaurants,
-        couriers,
-        _num(params, 0),
-        int(_num(params, 1)),
-        int(_num(params, 2)),
-    )
+def load_mdrp_instance(folder: Path, *, origin: Point = DEFAULT_ORIGIN) -> ReplayInput:
+    """An MDRP instance folder as a replay input, read in place.
 
+    Args:
+        folder: the instance folder (``orders.txt``, ``restaurants.txt``,
+            ``couriers.txt``, ``instance_parameters.txt``).
+        origin: where metre (0, 0) lies on the map.
 
-def load_mdrp(folder: Path, *, origin: Point = DEFAULT_ORIGIN) -> tuple[ReplayInput, MdrpInstance]:
-    """The instance as a replay input (orders, couriers as drivers, its travel model)."""
+    Returns:
+        Orders by placement time (ties in file order), couriers as driver shifts, the
+        instance's service minutes and travel model (:class:`PlanarEta` around
+        ``origin``), the sha256 of the input files, and the instance itself as ``mdrp``.
+
+    Raises:
+        FileNotFoundError: no folder, or a file missing in it.
+        MdrpFormatError: a malformed file.
+    """
     instance = read_instance(folder)
     projection = PlanarProjection(origin)
-    orders = tuple(
-        LoggedOrder(
-            order_id=oid,
-            placed_at=float(placed),
-            restaurant_id=rid,
-            restaurant=projection.to_point(*instance.restaurants[rid]),
-            customer=projection.to_point(x, y),
-            ready_at=float(ready),
-        )
-        for oid, (x, y, placed, rid, ready) in sorted(instance.orders.items(), key=_by_time)
-    )
-    drivers = tuple(
-        DriverShift(cid, projection.to_point(x, y), float(on), float(off))
-        for cid, (x, y, on, off) in instance.couriers.items()
-    )
-    data = ReplayInput(
-        name=folder.name,
-        orders=orders,
-        drivers=drivers,
-        service_times=ServiceTimes(instance.pickup_minutes, instance.dropoff_minutes),
+    return ReplayInput(
+        name=instance.name,
+        orders=_logged_orders(instance, projection),
+        drivers=_driver_shifts(instance, projection),
+        service_times=ServiceTimes(float(instance.pickup_minutes), float(instance.dropoff_minutes)),
         eta=PlanarEta(projection, instance.meters_per_minute),
-        source_hash=_hash(folder),
+        source_hash=source_hash(folder),
+        mdrp=instance,
     )
-    return data, instance
 
 
-def _by_time(item: tuple[str, tuple[float, float, int, str, int]]) -> tuple[int, str]:
-    return item[1][2], item[0]
+def read_instance(folder: Path) -> MdrpInstance:
+    """The instance of ``folder`` exactly as published.
+
+    Raises:
+        FileNotFoundError: no folder, or a file missing in it.
+        MdrpFormatError: a malformed file.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no MDRP instance folder at {folder}")
+    restaurants = _keyed(_rows(folder / RESTAURANTS_FILE), lambda r: (r.number(1), r.number(2)))
+    orders = _keyed(_rows(folder / ORDERS_FILE), lambda r: _order(r, restaurants))
+    couriers = _keyed(_rows(folder / COURIERS_FILE), _courier)
+    return _with_parameters(folder, orders, restaurants, couriers)
 
 
-def _rows(path: Path, width: int) -> list[list[str]]:
-    if not path.is_file():
-        raise MdrpFormatError(f"{path}: missing")
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle, delimiter="\t"))[1:]
-    for line, row in enumerate(rows, start=2):
-        if len(row) < width:
-            raise MdrpFormatError(f"{path}: line {line}: expected {width} columns, got {len(row)}")
-        for column, value in enumerate(row[:width], start=1):
-            if not value.strip():
-                raise MdrpFormatError(f"{path}: line {line}, column {column}: empty")
-    return [[v.strip() for v in row] for row in rows]
-
-
-def _num(row: list[str], index: int) -> float:
-    try:
-        return float(row[index])
-    except ValueError:
-        raise MdrpFormatError(f"column {index + 1}: not a number: {row[index]!r}") from None
-
-
-def _hash(folder: Path) -> str:
+def source_hash(folder: Path) -> str:
+    """sha256 over the bytes of the four input files, in a fixed order."""
     digest = hashlib.sha256()
-    for name in FILES:
+    for name in HEADERS:
         digest.update((folder / name).read_bytes())
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One data line of an instance file, whose parsers name file, line and column."""
+
+    path: Path
+    line: int
+    fields: list[str]
+
+    def text(self, column: int) -> str:
+        return self.fields[column]
+
+    def number(self, column: int) -> float:
+        try:
+            value = float(self.fields[column])
+        except ValueError:
+            raise self.error(column, "not a number") from None
+        if not math.isfinite(value):
+            raise self.error(column, "not a finite number")
+        return value
+
+    def minute(self, column: int) -> int:
+        value = self.number(column)
+        if not value.is_integer():
+            raise self.error(column, "not a whole number of minutes")
+        return int(value)
+
+    def error(self, column: int, problem: str) -> MdrpFormatError:
+        name = HEADERS[self.path.name][column]
+        return MdrpFormatError(
+            f"{self.path}: line {self.line}, column {column + 1} ({name}): "
+            f"{problem}: {self.fields[column]!r}"
+        )
+
+
+def _rows(path: Path) -> list[_Row]:
+    """The data lines of ``path``, checked against its header and column count."""
+    if not path.is_file():
+        raise FileNotFoundError(f"MDRP instance file missing: {path}")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = HEADERS[path.name]
+    if not lines or tuple(f.strip() for f in lines[0].split("\t")) != header:
+        expected = "\t".join(header)
+        raise MdrpFormatError(f"{path}: line 1: expected the header {expected!r}")
+    rows = [
+        _Row(path, number, [f.strip() for f in line.split("\t")])
+        for number, line in enumerate(lines[1:], start=2)
+        if line.strip()
+    ]
+    for row in rows:
+        _check_width(row, len(header))
+    return rows
+
+
+def _check_width(row: _Row, width: int) -> None:
+    if len(row.fields) != width:
+        raise MdrpFormatError(
+            f"{row.path}: line {row.line}: expected {width} columns (tab-separated), "
+            f"got {len(row.fields)}"
+        )
+    for column, value in enumerate(row.fields):
+        if not value:
+            raise row.error(column, "empty")
+
+
+def _keyed(rows: list[_Row], parse: Callable[[_Row], T]) -> dict[str, T]:
+    """Rows by their id (column 1), which must be unique."""
+    keyed: dict[str, T] = {}
+    for row in rows:
+        if row.text(0) in keyed:
+            raise row.error(0, "duplicate id")
+        keyed[row.text(0)] = parse(row)
+    return keyed
+
+
+def _order(row: _Row, restaurants: Mapping[str, tuple[float, float]]) -> MdrpOrder:
+    if row.text(4) not in restaurants:
+        raise row.error(4, f"unknown restaurant (not in {RESTAURANTS_FILE})")
+    return MdrpOrder(row.number(1), row.number(2), row.minute(3), row.text(4), row.minute(5))
+
+
+def _courier(row: _Row) -> MdrpCourier:
+    courier = MdrpCourier(row.number(1), row.number(2), row.minute(3), row.minute(4))
+    if courier.off_time < courier.on_time:
+        raise row.error(4, "off_time before on_time")
+    return courier
+
+
+def _with_parameters(
+    folder: Path,
+    orders: dict[str, MdrpOrder],
+    restaurants: dict[str, tuple[float, float]],
+    couriers: dict[str, MdrpCourier],
+) -> MdrpInstance:
+    path = folder / PARAMETERS_FILE
+    rows = _rows(path)
+    if len(rows) != 1:
+        raise MdrpFormatError(f"{path}: expected one line of values, got {len(rows)}")
+    (row,) = rows
+    if row.number(0) <= 0:
+        raise row.error(0, "not a positive speed")
+    return MdrpInstance(
+        name=folder.name,
+        orders=orders,
+        restaurants=restaurants,
+        couriers=couriers,
+        meters_per_minute=row.number(0),
+        pickup_minutes=row.minute(1),
+        dropoff_minutes=row.minute(2),
+        target_click_to_door=row.minute(3),
+        max_click_to_door=row.minute(4),
+        pay_per_order=row.number(5),
+        guaranteed_pay_per_hour=row.number(6),
+    )
+
+
+def _logged_orders(instance: MdrpInstance, projection: PlanarProjection) -> tuple[LoggedOrder, ...]:
+    by_placement = sorted(instance.orders.items(), key=lambda item: item[1].placement_time)
+    return tuple(
+        LoggedOrder(
+            order_id=order_id,
+            placed_at=float(order.placement_time),
+            restaurant_id=order.restaurant,
+            restaurant=projection.to_point(*instance.restaurants[order.restaurant]),
+            customer=projection.to_point(order.x, order.y),
+            ready_at=float(order.ready_time),
+        )
+        for order_id, order in by_placement
+    )
+
+
+def _driver_shifts(instance: MdrpInstance, projection: PlanarProjection) -> tuple[DriverShift, ...]:
+    return tuple(
+        DriverShift(
+            courier_id,
+            projection.to_point(courier.x, courier.y),
+            float(courier.on_time),
+            float(courier.off_time),
+        )
+        for courier_id, courier in instance.couriers.items()
+    )

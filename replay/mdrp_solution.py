@@ -1,226 +1,182 @@
-"""An MDRP replay as the published evaluator's three solution files, and our own checker.
+"""The published MDRP evaluator's three solution files, written from plain records.
 
-Formats and rules: ``../shared/docs/MDRP_SOLUTION_FORMAT.md``. The checker reads the
-files back and verifies every listed rule against the instance's exact metres.
+Formats: ``../shared/docs/MDRP_SOLUTION_FORMAT.md``. Every file starts with its header
+(the evaluator drops the first line of the assignments file unread), fields are
+separated by single spaces, times are whole minutes and ids are the instance's own.
+In the couriers file origin ``0`` is the courier's start; any other place is a
+restaurant id (``r3``) or an order id (``o12``, standing for that order's customer).
+:func:`solution_from_trips` turns a replay's one-order trips into these records.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from replay.mdrp import MdrpInstance
-from replay.simulation import RunResult
+from replay.inputs import LoggedOrder
 from swifteats.domain.fleet import Trip
 
 ASSIGNMENTS = "solution_info_assignments.txt"
 ORDERS = "solution_info_orders.txt"
 COURIERS = "solution_info_couriers.txt"
+ASSIGNMENTS_HEADER = "assignment_time pickup_time courier orders"
+ORDERS_HEADER = "order placement_time ready_time pickup_time dropoff_time courier"
+COURIERS_HEADER = "courier departure_time origin destination"
+START = "0"
+"""The origin of a courier's first move: its start location."""
 
 
-def _minute(value: float) -> int:
-    if value != int(value):
-        raise ValueError(f"MDRP times are whole minutes, got {value}")
-    return int(value)
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A final assignment: a bundle of orders, listed in drop-off order."""
+
+    assignment_time: int
+    pickup_time: int
+    courier_id: str
+    order_ids: tuple[str, ...]
 
 
-def write_solution(folder: Path, result: RunResult) -> None:
-    """Write the three files for the delivered orders of an MDRP replay."""
+@dataclass(frozen=True, slots=True)
+class DeliveredOrder:
+    """One delivered order with its four times."""
+
+    order_id: str
+    placement_time: int
+    ready_time: int
+    pickup_time: int
+    dropoff_time: int
+    courier_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CourierMove:
+    """A courier leaves ``origin`` for ``destination`` at ``departure_time``."""
+
+    courier_id: str
+    departure_time: int
+    origin: str
+    destination: str
+
+
+class Solution(NamedTuple):
+    """The three record lists, in :func:`write_solution`'s argument order."""
+
+    assignments: list[Assignment]
+    orders: list[DeliveredOrder]
+    moves: list[CourierMove]
+
+
+def write_solution(
+    folder: Path,
+    assignments: Iterable[Assignment],
+    orders: Iterable[DeliveredOrder],
+    moves: Iterable[CourierMove],
+) -> None:
+    """Write the evaluator's three files into ``folder`` (created if needed).
+
+    Assignments and orders are written in the given order; moves are grouped into
+    one block per courier (couriers in order of first appearance), each block in
+    departure order.
+
+    Raises:
+        ValueError: an assignment without orders, or an empty id or one holding
+            whitespace (it would break the single-space format).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    trips = sorted(result.trips, key=lambda t: (t.assigned_at, t.driver_id))
-    lines = ["assignment_time pickup_time courier orders"] + [
-        f"{_minute(t.assigned_at)} {_minute(t.pickup)} {t.driver_id} {t.order_id}" for t in trips
-    ]
-    (folder / ASSIGNMENTS).write_text("\n".join(lines) + "\n")
-    lines = ["order placement_time ready_time pickup_time dropoff_time courier"]
-    for t in trips:
-        order = result.outcomes[t.order_id].order
-        lines.append(
-            f"{t.order_id} {_minute(order.placed_at)} {_minute(order.ready_at)} "
-            f"{_minute(t.pickup)} {_minute(t.dropoff)} {t.driver_id}"
+    _write(folder / ASSIGNMENTS, ASSIGNMENTS_HEADER, [_assignment_line(a) for a in assignments])
+    _write(folder / ORDERS, ORDERS_HEADER, [_order_line(o) for o in orders])
+    _write(folder / COURIERS, COURIERS_HEADER, [_move_line(m) for m in _contiguous(moves)])
+
+
+def solution_from_trips(trips: Iterable[Trip], orders: Mapping[str, LoggedOrder]) -> Solution:
+    """The records of a replay's trips, one order per trip.
+
+    Each courier leaves where it is (its start, then its last customer) for the
+    restaurant at the assignment minute, and leaves the restaurant for the customer
+    at the trip's departure.
+
+    Args:
+        trips: the replay's trips; a courier's trips must not overlap.
+        orders: the logged orders by id (placement and ready minutes, restaurant id).
+
+    Raises:
+        ValueError: a time that is not a whole minute.
+    """
+    solution = Solution([], [], [])
+    here: dict[str, str] = {}
+    for trip in sorted(trips, key=lambda t: (t.assigned_at, t.driver_id)):
+        order = orders[trip.order_id]
+        pickup = _minute(trip.pickup)
+        solution.assignments.append(
+            Assignment(_minute(trip.assigned_at), pickup, trip.driver_id, (order.order_id,))
         )
-    (folder / ORDERS).write_text("\n".join(lines) + "\n")
-    (folder / COURIERS).write_text("\n".join(_move_lines(trips, result)) + "\n")
+        solution.orders.append(_delivered(trip, order))
+        solution.moves.extend(_trip_moves(trip, order, here.get(trip.driver_id, START)))
+        here[trip.driver_id] = order.order_id
+    return solution
 
 
-def _move_lines(trips: list[Trip], result: RunResult) -> list[str]:
-    by_courier: dict[str, list[Trip]] = defaultdict(list)
-    for trip in trips:
-        by_courier[trip.driver_id].append(trip)
-    lines = ["courier departure_time origin destination"]
-    for courier in sorted(by_courier):
-        here = "0"
-        for t in by_courier[courier]:
-            restaurant = result.outcomes[t.order_id].order.restaurant_id
-            lines.append(f"{courier} {_minute(t.assigned_at)} {here} {restaurant}")
-            lines.append(f"{courier} {_minute(t.depart_restaurant)} {restaurant} {t.order_id}")
-            here = t.order_id
-    return lines
+def _trip_moves(trip: Trip, order: LoggedOrder, origin: str) -> list[CourierMove]:
+    """From ``origin`` to the restaurant, then on to the customer."""
+    return [
+        CourierMove(trip.driver_id, _minute(trip.assigned_at), origin, order.restaurant_id),
+        CourierMove(
+            trip.driver_id, _minute(trip.depart_restaurant), order.restaurant_id, order.order_id
+        ),
+    ]
 
 
-@dataclass
-class CheckReport:
-    """Feasibility and the evaluator's headline metrics."""
-
-    feasible: bool
-    violations: list[str] = field(default_factory=list)
-    delivered: int = 0
-    total: int = 0
-    click_to_door_mean: float | None = None
-    click_to_door_p90: float | None = None
-    ready_to_pickup_mean: float | None = None
-
-    def text(self) -> str:
-        """A short report ending FEASIBLE or INFEASIBLE."""
-        head = [
-            f"delivered {self.delivered}/{self.total}",
-            f"click-to-door mean {self.click_to_door_mean} p90 {self.click_to_door_p90}",
-            f"ready-to-pickup mean {self.ready_to_pickup_mean}",
-            *self.violations[:20],
-        ]
-        return "\n".join([*head, "FEASIBLE" if self.feasible else "INFEASIBLE"])
-
-
-def check_solution(folder: Path, instance: MdrpInstance) -> CheckReport:
-    """Check the three files against every rule of the format document."""
-    problems: list[str] = []
-    assignments = _table(folder / ASSIGNMENTS, "assignment_time", problems)
-    orders = _table(folder / ORDERS, "order placement_time", problems)
-    moves = _table(folder / COURIERS, "courier departure_time", problems)
-    delivered = {row[0]: row for row in orders}
-    if len(delivered) != len(orders):
-        problems.append("orders: an order id appears twice")
-    _check_assignments(assignments, delivered, instance, problems)
-    _check_moves(moves, delivered, instance, problems)
-    ctd = sorted(int(r[4]) - int(r[1]) for r in orders)
-    r2p = [int(r[3]) - int(r[2]) for r in orders]
-    return CheckReport(
-        feasible=not problems,
-        violations=problems,
-        delivered=len(orders),
-        total=len(instance.orders),
-        click_to_door_mean=round(sum(ctd) / len(ctd), 2) if ctd else None,
-        click_to_door_p90=float(ctd[max(0, math.ceil(0.9 * len(ctd)) - 1)]) if ctd else None,
-        ready_to_pickup_mean=round(sum(r2p) / len(r2p), 2) if r2p else None,
+def _delivered(trip: Trip, order: LoggedOrder) -> DeliveredOrder:
+    return DeliveredOrder(
+        order.order_id,
+        _minute(order.placed_at),
+        _minute(order.ready_at),
+        _minute(trip.pickup),
+        _minute(trip.dropoff),
+        trip.driver_id,
     )
 
 
-def _table(path: Path, header_start: str, problems: list[str]) -> list[list[str]]:
-    lines = path.read_text().splitlines()
-    if not lines or not lines[0].startswith(header_start):
-        problems.append(f"{path.name}: header missing")
-        return []
-    rows = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line or "\t" in line or "  " in line:
-            problems.append(f"{path.name}: line {number}: blank, tab or double space")
-        rows.append(line.split(" "))
-    return rows
+def _minute(value: float) -> int:
+    if not float(value).is_integer():
+        raise ValueError(f"MDRP solution times are whole minutes, got {value}")
+    return int(value)
 
 
-def _check_assignments(
-    rows: list[list[str]],
-    delivered: dict[str, list[str]],
-    inst: MdrpInstance,
-    problems: list[str],
-) -> None:
-    seen: set[str] = set()
-    for row in rows:
-        at, pickup, courier, order_ids = int(row[0]), int(row[1]), row[2], row[3:]
-        for oid in order_ids:
-            placed, ready = inst.orders[oid][2], inst.orders[oid][4]
-            if oid in seen:
-                problems.append(f"rule 1: {oid} assigned twice")
-            seen.add(oid)
-            if at < placed:
-                problems.append(f"rule 2: {oid} assigned at {at} before placement {placed}")
-            if pickup < ready:
-                problems.append(f"rule 4: {oid} picked up at {pickup} before ready {ready}")
-            if oid in delivered and delivered[oid][5] != courier:
-                problems.append(f"orders: {oid} delivered by another courier than assigned")
-        if pickup > inst.couriers[courier][3]:
-            problems.append(f"rule 3: {courier} picks up at {pickup} after off time")
-        drops = [int(delivered[o][4]) for o in order_ids if o in delivered]
-        if any(b - a < inst.dropoff_minutes for a, b in zip(drops, drops[1:], strict=False)):
-            problems.append(f"rule 5: drop-offs of {order_ids} closer than the service time")
+def _contiguous(moves: Iterable[CourierMove]) -> list[CourierMove]:
+    blocks: dict[str, list[CourierMove]] = {}
+    for move in moves:
+        blocks.setdefault(move.courier_id, []).append(move)
+    return [m for block in blocks.values() for m in sorted(block, key=lambda m: m.departure_time)]
 
 
-def _check_moves(
-    rows: list[list[str]],
-    delivered: dict[str, list[str]],
-    inst: MdrpInstance,
-    problems: list[str],
-) -> None:
-    by_courier: dict[str, list[list[str]]] = defaultdict(list)
-    order_of_blocks: list[str] = []
-    for row in rows:
-        if not order_of_blocks or order_of_blocks[-1] != row[0]:
-            order_of_blocks.append(row[0])
-        by_courier[row[0]].append(row)
-    if len(order_of_blocks) != len(set(order_of_blocks)):
-        problems.append("rule 6: a courier's moves are not one contiguous block")
-    for courier, moves in by_courier.items():
-        _check_courier(courier, moves, delivered, inst, problems)
+def _assignment_line(assignment: Assignment) -> str:
+    if not assignment.order_ids:
+        raise ValueError(f"an assignment to {assignment.courier_id} carries no order")
+    a = assignment
+    return _line(a.assignment_time, a.pickup_time, a.courier_id, *a.order_ids)
 
 
-def _check_courier(
-    courier: str,
-    moves: list[list[str]],
-    delivered: dict[str, list[str]],
-    inst: MdrpInstance,
-    problems: list[str],
-) -> None:
-    x, y, on, _ = inst.couriers[courier]
-    here, position, free = "0", (x, y), on
-    for _, departure_text, origin, destination in moves:
-        departure = int(departure_text)
-        if origin != here:
-            problems.append(f"rule 6: {courier} leaves {origin} but is at {here}")
-        if departure < free:
-            problems.append(f"rule 6: {courier} departs {origin} at {departure} before {free}")
-        target = _position(destination, inst)
-        arrival = departure + inst.travel(position, target)
-        if arrival <= departure:
-            problems.append(f"rule 6: {courier} arrives at {destination} without travelling")
-        free = _service(courier, destination, arrival, delivered, inst, problems)
-        here, position = destination, target
+def _order_line(order: DeliveredOrder) -> str:
+    o = order
+    return _line(
+        o.order_id, o.placement_time, o.ready_time, o.pickup_time, o.dropoff_time, o.courier_id
+    )
 
 
-def _service(
-    courier: str,
-    stop: str,
-    arrival: int,
-    delivered: dict[str, list[str]],
-    inst: MdrpInstance,
-    problems: list[str],
-) -> int:
-    """Check the pickup or drop-off at ``stop``; return when the courier may leave."""
-    if stop in inst.restaurants:
-        pickups = [
-            int(r[3])
-            for r in delivered.values()
-            if r[5] == courier and inst.orders[r[0]][3] == stop and int(r[3]) > arrival
-        ]
-        if not pickups:
-            return arrival
-        pickup = min(pickups)
-        if pickup < arrival + inst.pickup_minutes // 2:
-            problems.append(f"rule 8: {courier} picks up at {stop} {pickup} < arrival {arrival}+")
-        return pickup + inst.pickup_minutes // 2
-    row = delivered.get(stop)
-    if row is None:
-        problems.append(f"rule 7: {courier} drives to {stop}, which is not delivered")
-        return arrival
-    dropoff = int(row[4])
-    if not arrival < dropoff:
-        problems.append(f"rule 7: {stop} dropped off at {dropoff}, not after arrival {arrival}")
-    return dropoff + inst.dropoff_minutes - inst.dropoff_minutes // 2
+def _move_line(move: CourierMove) -> str:
+    return _line(move.courier_id, move.departure_time, move.origin, move.destination)
 
 
-def _position(stop: str, inst: MdrpInstance) -> tuple[float, float]:
-    if stop in inst.restaurants:
-        return inst.restaurants[stop]
-    x, y, *_ = inst.orders[stop]
-    return (x, y)
+def _line(*fields: str | int) -> str:
+    texts = [str(field) for field in fields]
+    for text in texts:
+        if not text or any(c.isspace() for c in text):
+            raise ValueError(f"MDRP solution fields are non-empty and hold no whitespace: {text!r}")
+    return " ".join(texts)
+
+
+def _write(path: Path, header: str, lines: list[str]) -> None:
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")

@@ -12,8 +12,9 @@ from replay.backends import InProcessBackend
 from replay.clock import SimClock
 from replay.inputs import ReplayInput
 from replay.live import LiveBackend, LiveEnvironment, live_services
-from replay.mdrp import MdrpInstance, load_mdrp
-from replay.mdrp_solution import check_solution, write_solution
+from replay.mdrp import MdrpInstance, load_mdrp_instance
+from replay.mdrp_check import check_solution
+from replay.mdrp_solution import solution_from_trips, write_solution
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
 from replay.simulation import Replay, ReplayConfig, RunResult
@@ -44,8 +45,8 @@ def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
     if path is None:
         return load_order_log(SAMPLE_ORDERS, SAMPLE_DRIVERS)
     if path.is_dir():
-        data, instance = load_mdrp(path)
-        return LoadedInput(data, MDRP_DAY_START, str(path), instance)
+        data = load_mdrp_instance(path)
+        return LoadedInput(data, MDRP_DAY_START, str(path), data.mdrp)
     if drivers is None:
         raise ValueError("an order log needs --drivers FILE (a driver schedule)")
     return load_order_log(path, drivers)
@@ -99,7 +100,8 @@ def run_replay(
         result = _run_in_process(loaded, request, config)
     feasibility = None
     if loaded.mdrp is not None:
-        write_solution(run_dir / "mdrp", result)
+        orders = {o.order_id: o for o in loaded.data.orders}
+        write_solution(run_dir / "mdrp", *solution_from_trips(result.trips, orders))
         report = check_solution(run_dir / "mdrp", loaded.mdrp)
         feasibility = {"feasible": report.feasible, "violations": report.violations[:50]}
     manifest = {

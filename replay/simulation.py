@@ -21,6 +21,8 @@ _EVENT_NAMESPACE = uuid.UUID("5f0c1b9e-3a4d-4e8b-9c2f-7d1e6a5b4c3d")
 
 _BACKEND_EVENTS = frozenset({"order", "retry", "picked_up", "driver_free"})
 """Events the backend hears of; only before these does its clock need to move."""
+_DECISION_EVENTS = frozenset({"order", "retry"})
+_JUST_BEFORE = timedelta(milliseconds=1)
 
 
 @dataclass
@@ -79,9 +81,10 @@ class Replay:
         """Play every event to the end of the day."""
         self._schedule_inputs()
         while batch := self._clock.next_batch():
-            if any(event.kind in _BACKEND_EVENTS for event in batch):
-                self._backend.advance(self._clock.now())
+            self._advance_backend(batch)
             for event in batch:
+                if event.kind in _DECISION_EVENTS:
+                    self._backend.advance(self._clock.now())
                 self._handle(event)
                 # One request at a time: same-minute orders are decided in the log's order,
                 # whatever partitions the live services read them from.
@@ -90,6 +93,16 @@ class Replay:
         return RunResult(
             self._outcomes, self._decisions, self._timeline, self._latency, self._trips
         )
+
+    def _advance_backend(self, batch: list[Event]) -> None:
+        """Bring the backend's clock to just before this instant.
+
+        Deliveries and shift changes land first; the last millisecond is crossed only
+        before the first retry or order, so retries due now are not released before the
+        drivers freed now are available again.
+        """
+        if any(event.kind in _BACKEND_EVENTS for event in batch):
+            self._backend.advance(self._clock.now() - _JUST_BEFORE)
 
     def _schedule_inputs(self) -> None:
         for shift in self._data.drivers:
@@ -220,7 +233,7 @@ class Replay:
             order_id=order.order_id,
             restaurant=order.restaurant,
             customer=order.customer,
-            preparation_time=max(0.0, order.ready_at - now),
+            preparation_time=round(max(0.0, order.ready_at - now), 6),
             radius_km=self._config.radius_km,
             items=tuple({"name": n, "quantity": q, "unitPrice": p} for n, q, p in order.items),
             total_amount=order.total_amount or 0.0,

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     kafka_metadata_max_age_ms: int = 2000
     """How often consumers refresh metadata, so a new geo topic is subscribed within seconds."""
     kafka_max_message_bytes: int = 1_048_576
+    kafka_fetch_max_wait_ms: int = 10
+    """How long the broker may hold a fetch open when no message waits (latency vs load)."""
 
     retry_base_s: float = 1.0
     retry_factor: float = 2.0

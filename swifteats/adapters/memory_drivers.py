@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import datetime
 
 from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
-from swifteats.domain.geo import Point, haversine_km
+from swifteats.domain.geo import Point
 
 _GEO_LAT_LIMIT = 85.05112878
 _GEO_STEP = 1 << 26
@@ -31,6 +32,21 @@ def _cell_centre(value: float, low: float, high: float) -> float:
     cell_high = low + ((cell + 1) * 1.0 / _GEO_STEP) * scale
     centre = max(low, min(high, (cell_low + cell_high) / 2))
     return float(f"{centre:.17f}")  # Redis answers with 17 decimal places
+
+
+_REDIS_EARTH_RADIUS_M = 6372797.560856
+
+
+def redis_geo_distance_m(a: Point, b: Point) -> float:
+    """GEOSEARCH's distance (haversine on Redis's earth radius), for the same radius cut."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    u = math.sin((lat2 - lat1) / 2)
+    v = math.sin((math.radians(b.longitude) - math.radians(a.longitude)) / 2)
+    return (
+        2.0
+        * _REDIS_EARTH_RADIUS_M
+        * math.asin(math.sqrt(u * u + math.cos(lat1) * math.cos(lat2) * v * v))
+    )
 
 
 class InMemoryDriverIndex:
@@ -69,13 +85,13 @@ class InMemoryDriverIndex:
         return self._drivers.get(driver_id)
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
-        """Every driver within ``radius_km`` of ``center``, nearest first."""
-        near = [
-            (haversine_km(center, d.location), d.driver_id, d)
+        """Drivers within ``radius_km`` of ``center`` (Redis's own distance), nearest first."""
+        near = sorted(
+            (distance, d.driver_id, d)
             for d in self._drivers.values()
-            if haversine_km(center, d.location) <= radius_km
-        ]
-        return [replace(d, order_id=None) for _, _, d in sorted(near)]
+            if (distance := redis_geo_distance_m(center, d.location)) <= radius_km * 1000
+        )
+        return [replace(d, order_id=None) for _, _, d in near]
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Give the order its first still-available driver, or the one it already holds."""

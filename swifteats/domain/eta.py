@@ -79,4 +79,4 @@ class PlanarEta:
 
 def planar_minutes(a: tuple[float, float], b: tuple[float, float], meters_per_minute: float) -> int:
     """``ceil(euclid(a, b) / meters_per_minute)``, float noise of the projection rounded away."""
-    return math.ceil(round(math.dist(a, b) / meters_per_minute, 6))
+    return math.ceil(round(math.dist(a, b) / meters_per_minute, 9))

@@ -42,6 +42,7 @@ def make_consumer(
         max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         fetch_max_bytes=settings.kafka_max_message_bytes * 4,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_partition_fetch_bytes=settings.kafka_max_message_bytes,
     )
     if pattern is not None:

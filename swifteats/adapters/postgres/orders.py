@@ -254,7 +254,7 @@ def _request_for(
         order_id=order.order_id,
         restaurant=order.restaurant,
         customer=order.customer,
-        preparation_time=round(preparation, 2),
+        preparation_time=round(preparation, 6),
         radius_km=order.radius_km,
         items=tuple(item.to_wire() for item in order.items),
         total_amount=order.total_amount,
