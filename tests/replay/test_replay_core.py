@@ -176,3 +176,10 @@ def test_swifteats_replay_without_input_replays_the_bundled_sample(tmp_path: Pat
     summary = json.loads(result.output.split("\n", 1)[1])
     assert summary["orders"] == 500
     assert summary["delivered"] > 400
+
+
+def test_order_logs_read_the_same_from_parquet(tmp_path: Path) -> None:
+    orders, _ = generate_sample(SampleSpec(orders=25, drivers=3))
+    write_orders_csv(tmp_path / "o.csv", orders)
+    pl.read_csv(tmp_path / "o.csv").write_parquet(tmp_path / "o.parquet")
+    assert parse_orders(tmp_path / "o.parquet", DAY) == orders
