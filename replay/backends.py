@@ -49,6 +49,10 @@ class DispatchBackend(Protocol):
         """The food left the restaurant."""
         ...
 
+    def moved(self, driver_id: str, at: Point) -> None:
+        """A driver on the way reports its position."""
+        ...
+
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """A driver starts a shift, available at ``at`` until ``shift_ends_at``."""
         ...
@@ -121,6 +125,10 @@ class InProcessBackend:
 
     def picked_up(self, order_id: str) -> None:
         """Nothing to record."""
+
+    def moved(self, driver_id: str, at: Point) -> None:
+        """Update the driver's position in the index."""
+        self.drivers.move(driver_id, at)
 
     def collect(self) -> list[Answer]:
         """The answers decided since the last call."""

@@ -166,6 +166,10 @@ class LiveBackend:
                 time.sleep(0.005)
         return answers
 
+    def moved(self, driver_id: str, at: Point) -> None:
+        """Report the driver's position to the assignment service."""
+        _ok(self._assignment.put(f"/drivers/{driver_id}/location", json=_location(at)))
+
     def picked_up(self, order_id: str) -> None:
         """Tell the Order Service the food left the restaurant."""
         _ok(self._orders.post(f"/orders/{order_id}/picked-up"))

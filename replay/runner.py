@@ -82,6 +82,7 @@ class RunRequest:
     weights: ScoringWeights = ScoringWeights()
     seed: int = 7
     radius_km: float = 5.0
+    location_interval_min: float = 2.0
 
 
 def run_replay(
@@ -93,7 +94,9 @@ def run_replay(
     loaded from the environment and the running stack.
     """
     started = datetime.now(UTC)
-    config = ReplayConfig(radius_km=request.radius_km)
+    config = ReplayConfig(
+        radius_km=request.radius_km, location_interval_min=request.location_interval_min
+    )
     if request.backend == "live":
         result = _run_live(loaded, request, config, settings or load_settings())
     else:

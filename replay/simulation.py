@@ -55,6 +55,8 @@ class ReplayConfig:
     radius_km: float = 5.0
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(60.0, 2.0, 300.0, 5))
     """Backoff in simulated seconds (default 1, 2, 4, 5, 5 minutes; 5 attempts)."""
+    location_interval_min: float = 2.0
+    """How often a moving driver reports its position (simulated minutes)."""
 
 
 class Replay:
@@ -222,8 +224,43 @@ class Replay:
         )
         for time, state, where in steps:
             self._clock.schedule(time, Priority.TRIP_STEP, "trip_step", (driver_id, state, where))
+        self._schedule_moves(
+            driver_id,
+            self._position[driver_id],
+            order.restaurant,
+            trip.assigned_at,
+            trip.arrive_restaurant,
+        )
+        self._schedule_moves(
+            driver_id,
+            order.restaurant,
+            order.customer,
+            trip.depart_restaurant,
+            trip.arrive_customer,
+        )
         self._clock.schedule(trip.pickup, Priority.TRIP_STEP, "picked_up", order.order_id)
         self._clock.schedule(trip.free_at, Priority.DRIVER_FREE, "driver_free", trip)
+
+    def _schedule_moves(
+        self, driver_id: str, start: Point, end: Point, leave: float, arrive: float
+    ) -> None:
+        """Position reports along the straight line, every ``location_interval_min``."""
+        step = self._config.location_interval_min
+        time = leave + step
+        while time < arrive:
+            share = (time - leave) / (arrive - leave)
+            where = Point(
+                start.latitude + (end.latitude - start.latitude) * share,
+                start.longitude + (end.longitude - start.longitude) * share,
+            )
+            self._clock.schedule(time, Priority.TRIP_STEP, "moved", (driver_id, where))
+            time += step
+
+    def _on_moved(self, move: tuple[str, Point]) -> None:
+        driver_id, where = move
+        self._position[driver_id] = where
+        self._backend.moved(driver_id, where)
+        self._record(driver_id, "moving", where)
 
     def _request_for(self, order: LoggedOrder) -> AssignmentRequested:
         now = self._clock.minutes

@@ -113,6 +113,9 @@ def replay(
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
     seed: int = 7,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
+    location_interval: Annotated[
+        float, typer.Option(help="minutes between position reports of a moving driver")
+    ] = 2.0,
     out: Annotated[Path | None, typer.Option(help="run directory [default: runs/<run_id>]")] = None,
 ) -> None:
     """Replay an order log on a simulated clock with a moving fleet; write a run directory."""
@@ -134,7 +137,11 @@ def replay(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     request = RunRequest(
-        backend=backend, weights=parse_weights(weights), seed=seed, radius_km=radius
+        backend=backend,
+        weights=parse_weights(weights),
+        seed=seed,
+        radius_km=radius,
+        location_interval_min=location_interval,
     )
     run_dir = out or Path("runs") / new_run_id(loaded.data.name, request)
     summary = run_replay(loaded, request, run_dir)

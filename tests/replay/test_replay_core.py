@@ -183,3 +183,15 @@ def test_order_logs_read_the_same_from_parquet(tmp_path: Path) -> None:
     write_orders_csv(tmp_path / "o.csv", orders)
     pl.read_csv(tmp_path / "o.csv").write_parquet(tmp_path / "o.parquet")
     assert parse_orders(tmp_path / "o.parquet", DAY) == orders
+
+
+def test_moving_drivers_report_their_position_along_the_way() -> None:
+    result = _run([_order("o1", 600, 630)], [DriverShift("d1", Point(40.68, -74.0060), 0, 1440)])
+    trip = result.outcomes["o1"].trip
+    assert trip is not None
+    moves = [r for r in result.timeline if r["state"] == "moving"]
+    times = [r["time"] for r in moves]
+    assert times and all(trip.assigned_at < t < trip.arrive_customer for t in times)
+    assert all(b - a >= 2.0 - 1e-9 for a, b in zip(times, times[1:], strict=False))
+    latitudes = [r["latitude"] for r in moves if r["time"] < trip.arrive_restaurant]
+    assert latitudes == sorted(latitudes)  # heading north to the restaurant
