@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
-
-import httpx
 
 from replay.backends import Answer
+from swifteats.client import SwiftEatsClient
 from swifteats.domain.events import AssignmentRequested, format_instant, parse_instant
 from swifteats.domain.geo import Point
 from swifteats.domain.retry import RetryPolicy
@@ -88,8 +86,7 @@ class LiveBackend:
     owns_retries = True
 
     def __init__(self, orders_url: str, assignment_url: str, day_start: datetime) -> None:
-        self._orders = httpx.Client(base_url=orders_url, timeout=30)
-        self._assignment = httpx.Client(base_url=assignment_url, timeout=30)
+        self._client = SwiftEatsClient(orders_url, assignment_url, timeout_s=30)
         self._day_start = day_start
         self._now = day_start
         self._waiting: dict[str, int] = {}
@@ -100,32 +97,22 @@ class LiveBackend:
 
     def close(self) -> None:
         """Close both HTTP clients."""
-        self._orders.close()
-        self._assignment.close()
+        self._client.close()
 
     def advance(self, now: datetime) -> None:
         """Move the Order Service's clock to the replay's."""
         self._now = now
-        _ok(self._orders.put("/clock", json={"now": format_instant(now)}))
+        self._client.set_clock(format_instant(now))
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """Register the driver, available until the end of the shift."""
-        _ok(
-            self._assignment.post(
-                "/drivers",
-                json={
-                    "driverId": driver_id,
-                    "latitude": at.latitude,
-                    "longitude": at.longitude,
-                    "status": "available",
-                    "shiftEndsAt": format_instant(shift_ends_at),
-                },
-            )
+        self._client.register_driver(
+            driver_id, at.latitude, at.longitude, shift_ends_at=format_instant(shift_ends_at)
         )
 
     def driver_off(self, driver_id: str) -> None:
         """Sign the driver off."""
-        _ok(self._assignment.put(f"/drivers/{driver_id}/status", json={"status": "offline"}))
+        self._client.set_driver_status(driver_id, "offline")
 
     def request(self, request: AssignmentRequested) -> None:
         """Place the order; the Order Service publishes its request."""
@@ -141,7 +128,7 @@ class LiveBackend:
             "radius": request.radius_km,
         }
         self._asked_at[request.order_id] = time.perf_counter()
-        _ok(self._orders.post("/orders", json=body))
+        self._client.place_order(body)
         self._waiting[request.order_id] = 0
 
     def retry_due(self, order_id: str) -> None:
@@ -168,18 +155,18 @@ class LiveBackend:
 
     def moved(self, driver_id: str, at: Point) -> None:
         """Report the driver's position to the assignment service."""
-        _ok(self._assignment.put(f"/drivers/{driver_id}/location", json=_location(at)))
+        self._client.move_driver(driver_id, at.latitude, at.longitude)
 
     def picked_up(self, order_id: str) -> None:
         """Tell the Order Service the food left the restaurant."""
-        _ok(self._orders.post(f"/orders/{order_id}/picked-up"))
+        self._client.pick_up(order_id)
 
     def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
         """Tell the Order Service; it frees the driver at the door."""
-        _ok(self._orders.post(f"/orders/{order_id}/delivered"))
+        self._client.deliver(order_id)
 
     def _settled(self, order_id: str, answered: int) -> Answer | None:
-        order = _ok(self._orders.get(f"/orders/{order_id}"))
+        order = self._client.get_order(order_id)
         status, attempts = order["status"], order["attempts"]
         if status == "assigned_driver":
             return Answer(order_id, order["driverId"], order["eta"], None)
@@ -195,12 +182,3 @@ class LiveBackend:
 
 def _location(point: Point) -> dict[str, float]:
     return {"latitude": point.latitude, "longitude": point.longitude}
-
-
-def _ok(response: httpx.Response) -> Any:
-    if response.is_error:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url}: "
-            f"{response.status_code} {response.text}"
-        )
-    return response.json()

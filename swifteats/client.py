@@ -34,16 +34,27 @@ class SwiftEatsClient:
         self._assignment.close()
 
     def register_driver(
-        self, driver_id: str, latitude: float, longitude: float, status: str = "available"
+        self,
+        driver_id: str,
+        latitude: float,
+        longitude: float,
+        status: str = "available",
+        *,
+        shift_ends_at: str | None = None,
     ) -> dict[str, Any]:
-        """Register or re-register a driver."""
+        """Register or re-register a driver (``shift_ends_at``: an ISO-8601 instant)."""
         body = {
             "driverId": driver_id,
             "latitude": latitude,
             "longitude": longitude,
             "status": status,
+            "shiftEndsAt": shift_ends_at,
         }
         return _json(self._assignment.post("/drivers", json=body))
+
+    def set_clock(self, instant: str) -> dict[str, Any]:
+        """PUT /clock on an Order Service that runs on a simulated clock."""
+        return _json(self._orders.put("/clock", json={"now": instant}))
 
     def move_driver(self, driver_id: str, latitude: float, longitude: float) -> dict[str, Any]:
         """Update a driver's position."""
