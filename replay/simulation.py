@@ -34,7 +34,6 @@ class OrderOutcome:
     last_error: str | None = None
     trip: Trip | None = None
     eta: int | None = None
-    requested_at: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -130,17 +129,14 @@ class Replay:
     def _on_order(self, order_id: str) -> None:
         outcome = self._outcomes[order_id]
         outcome.attempts += 1
-        outcome.requested_at.append(self._clock.minutes)
         self._backend.request(self._request_for(outcome.order))
 
     def _on_retry(self, order_id: str) -> None:
-        if self._backend.owns_retries:
-            outcome = self._outcomes[order_id]
-            outcome.attempts += 1
-            outcome.requested_at.append(self._clock.minutes)
-            self._backend.retry_due(order_id)
-        else:
+        if not self._backend.owns_retries:
             self._on_order(order_id)
+            return
+        self._outcomes[order_id].attempts += 1
+        self._backend.retry_due(order_id)
 
     def _on_trip_step(self, step: tuple[str, str, Point]) -> None:
         driver_id, state, where = step

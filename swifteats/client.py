@@ -127,11 +127,6 @@ class SwiftEatsClient:
                 )
             time.sleep(0.05)
 
-    def health(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Both services' /health bodies."""
-        orders, assignment = self._orders.get("/health"), self._assignment.get("/health")
-        return cast(dict[str, Any], orders.json()), cast(dict[str, Any], assignment.json())
-
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     return cast(dict[str, Any], _checked(response))
