@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Protocol
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
@@ -11,8 +12,9 @@ from swifteats.domain.assignment import Assigner, Decision
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import EtaModel
-from swifteats.domain.events import AssignmentRequested, DriverAssigned
+from swifteats.domain.events import AssignmentRequested, DriverAssigned, parse_instant
 from swifteats.domain.geo import Point
+from swifteats.domain.policies import DEFAULT_POLICY, policy_named
 from swifteats.domain.scoring import ScoringWeights
 
 
@@ -29,6 +31,43 @@ class Answer:
     """Backends that retry by themselves: the minute of the next attempt (None: given up)."""
     answer_ms: float | None = None
     """Wall milliseconds from asking to having the answer."""
+    pipeline: dict[str, str | None] | None = None
+    """Live only: the wall-clock stage instants of this attempt (``PIPELINE_STAGES``)."""
+
+
+PIPELINE_STAGES = (
+    "accepted_at",
+    "request_published_at",
+    "request_consumed_at",
+    "decided_at",
+    "response_consumed_at",
+)
+"""The Order Service's wall-clock stamps of an attempt, in pipeline order; the order row
+is updated in the transaction that consumes the response."""
+
+
+def pipeline_ms(
+    pipeline: dict[str, str | None] | None, *, first_attempt: bool
+) -> dict[str, float | None]:
+    """Milliseconds of each stage, ``<from>_to_<to>_ms``; None where a stamp is missing.
+
+    A retry is published long after the order was accepted, so acceptance counts only on
+    the first attempt.
+    """
+    stamps = [_instant(pipeline, stage) for stage in PIPELINE_STAGES]
+    if not first_attempt:
+        stamps[0] = None
+    return {
+        f"{a.removesuffix('_at')}_to_{b.removesuffix('_at')}_ms": (
+            (end - begin).total_seconds() * 1000 if begin and end else None
+        )
+        for (a, begin), (b, end) in pairwise(zip(PIPELINE_STAGES, stamps, strict=True))
+    }
+
+
+def _instant(pipeline: dict[str, str | None] | None, stage: str) -> datetime | None:
+    text = (pipeline or {}).get(stage)
+    return parse_instant(text) if text else None
 
 
 class DispatchBackend(Protocol):
@@ -36,6 +75,11 @@ class DispatchBackend(Protocol):
 
     owns_retries: bool
     """True when the backend retries failed attempts itself (the live Order Service)."""
+
+    @property
+    def in_flight(self) -> int:
+        """Requests asked and not answered yet."""
+        ...
 
     def advance(self, now: datetime) -> None:
         """The replay's clock moved to ``now``."""
@@ -69,6 +113,10 @@ class DispatchBackend(Protocol):
         """Every answer to the requests made so far (lockstep: waits for all of them)."""
         ...
 
+    def poll(self) -> list[Answer]:
+        """The answers that arrived since the last call, without waiting (paced runs)."""
+        ...
+
     def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
         """The order is at the door; the driver is available there."""
         ...
@@ -78,13 +126,25 @@ class InProcessBackend:
     """The services' decision code with an in-memory driver index: no servers, same answers."""
 
     owns_retries = False
+    in_flight = 0
 
     def __init__(
-        self, *, weights: ScoringWeights, eta: EtaModel, clock: Clock, pickup_lead_minutes: float
+        self,
+        *,
+        weights: ScoringWeights,
+        eta: EtaModel,
+        clock: Clock,
+        pickup_lead_minutes: float,
+        policy: str = DEFAULT_POLICY,
     ) -> None:
         self.drivers = InMemoryDriverIndex()
         self._assigner = Assigner(
-            self.drivers, weights, eta, clock, pickup_lead_minutes=pickup_lead_minutes
+            self.drivers,
+            weights,
+            eta,
+            clock,
+            pickup_lead_minutes=pickup_lead_minutes,
+            policy=policy_named(policy),
         )
         self._answers: list[Answer] = []
 
@@ -134,6 +194,10 @@ class InProcessBackend:
         """The answers decided since the last call."""
         answers, self._answers = self._answers, []
         return answers
+
+    def poll(self) -> list[Answer]:
+        """The same as ``collect``: every request is decided when it is made."""
+        return self.collect()
 
     def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
         """Free the driver at the door."""

@@ -64,6 +64,16 @@ class SimClock:
             batch.append(heapq.heappop(self._heap))
         return batch
 
+    def peek(self) -> float | None:
+        """The time of the next event, None when nothing is left."""
+        return self._heap[0].time if self._heap else None
+
+    def advance_to(self, minutes: float) -> None:
+        """Move time forward to ``minutes`` (a paced run), never past the next event."""
+        upcoming = self.peek()
+        target = _to_millisecond(minutes) if upcoming is None else min(upcoming, minutes)
+        self.minutes = max(self.minutes, _to_millisecond(target))
+
     def now(self) -> datetime:
         """The current simulated instant (a Clock for the services' code)."""
         return self.day_start + timedelta(minutes=self.minutes)

@@ -15,16 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from replay.backends import Answer
+from replay.backends import PIPELINE_STAGES, Answer
+from replay.inputs import ReplayInput
+from swifteats.adapters.kafka.clients import create_topics
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.events import AssignmentRequested, format_instant, parse_instant
-from swifteats.domain.geo import Point
+from swifteats.domain.geo import Point, geo_key
 from swifteats.domain.retry import RetryPolicy
+from swifteats.domain.topics import request_topic
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database, free_port, stack_up
 
 _ANSWER_TIMEOUT_S = 120.0
+_SUBSCRIBE_TIMEOUT_S = 120.0
 _PLACEHOLDER_ITEM = {"name": "order", "quantity": 1, "unitPrice": 0.0}
 
 
@@ -34,6 +38,10 @@ class LiveEnvironment:
 
     retry: RetryPolicy
     pickup_lead_minutes: float
+    serial_requests: bool
+    """One request in flight at a time (lockstep: reproducible decisions)."""
+    request_topics: tuple[str, ...]
+    """The geo topics the input's restaurants publish to, subscribed before the clock runs."""
     service_env: dict[str, str]
     """Weights and travel model, as the services' environment variables."""
 
@@ -55,6 +63,7 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[st
         "SWIFTEATS_RETRY_CAP_S": str(env.retry.cap_s),
         "SWIFTEATS_RETRY_MAX_ATTEMPTS": str(env.retry.max_attempts),
         "SWIFTEATS_PICKUP_LEAD_MINUTES": str(env.pickup_lead_minutes),
+        "SWIFTEATS_SERIAL_REQUESTS": str(env.serial_requests).lower(),
         "SWIFTEATS_LOG_LEVEL": "WARNING",
         **env.service_env,
     }
@@ -73,11 +82,33 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[st
     try:
         for service in services:
             service.wait_until_up(timeout_s=90)
+        _subscribe_ahead(settings, services[1].url, env.request_topics)
         yield services[0].url, services[1].url
     finally:
         for service in services:
             service.stop()
         drop_database(database_url)
+
+
+def request_topics(data: ReplayInput) -> tuple[str, ...]:
+    """The request topics the input's orders will be published to."""
+    keys = {geo_key(o.restaurant.latitude, o.restaurant.longitude) for o in data.orders}
+    return tuple(sorted(request_topic(key) for key in keys))
+
+
+def _subscribe_ahead(settings: Settings, assignment_url: str, topics: tuple[str, ...]) -> None:
+    """Create the input's request topics and wait until the assignment service reads them all.
+
+    On a fresh broker a geo topic appears with its first order, and the consumer group
+    needs seconds to pick it up; done here, that wait precedes the simulated clock.
+    """
+    create_topics(settings, topics)
+    with SwiftEatsClient(assignment_url, assignment_url, timeout_s=10) as client:
+        deadline = time.monotonic() + _SUBSCRIBE_TIMEOUT_S
+        while missing := set(topics) - set(client.assignment_stats()["assignedTopics"]):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the assignment service never read {sorted(missing)[:3]}")
+            time.sleep(0.1)
 
 
 class LiveBackend:
@@ -136,21 +167,32 @@ class LiveBackend:
         self._asked_at[order_id] = time.perf_counter()
         self._waiting[order_id] = self._answered[order_id]
 
+    @property
+    def in_flight(self) -> int:
+        """Orders waiting for an answer."""
+        return len(self._waiting)
+
     def collect(self) -> list[Answer]:
         """Wait until every order in flight has its answer; return them."""
         answers: list[Answer] = []
         deadline = time.monotonic() + _ANSWER_TIMEOUT_S
-        while self._waiting:
-            for order_id, answered in list(self._waiting.items()):
-                answer = self._settled(order_id, answered)
-                if answer is not None:
-                    took_ms = (time.perf_counter() - self._asked_at[order_id]) * 1000
-                    answers.append(replace(answer, answer_ms=took_ms))
-                    del self._waiting[order_id]
-            if self._waiting and time.monotonic() > deadline:
+        while True:
+            answers += self.poll()
+            if not self._waiting:
+                return answers
+            if time.monotonic() > deadline:
                 raise TimeoutError(f"no answer for {sorted(self._waiting)[:5]} in time")
-            if self._waiting:
-                time.sleep(0.005)
+            time.sleep(0.005)
+
+    def poll(self) -> list[Answer]:
+        """Look once at every order in flight; return the answers that arrived."""
+        answers = []
+        for order_id, answered in list(self._waiting.items()):
+            answer = self._settled(order_id, answered)
+            if answer is not None:
+                took_ms = (time.perf_counter() - self._asked_at[order_id]) * 1000
+                answers.append(replace(answer, answer_ms=took_ms))
+                del self._waiting[order_id]
         return answers
 
     def moved(self, driver_id: str, at: Point) -> None:
@@ -167,17 +209,25 @@ class LiveBackend:
 
     def _settled(self, order_id: str, answered: int) -> Answer | None:
         order = self._client.get_order(order_id)
-        status, attempts = order["status"], order["attempts"]
+        status, attempts, stamps = order["status"], order["attempts"], order["timestamps"]
+        pipeline = {stage: stamps[_camel(stage)] for stage in PIPELINE_STAGES}
         if status == "assigned_driver":
-            return Answer(order_id, order["driverId"], order["eta"], None)
-        next_at = order["timestamps"]["nextAttemptAt"]
+            return Answer(order_id, order["driverId"], order["eta"], None, pipeline=pipeline)
+        next_at = stamps["nextAttemptAt"]
         if status == "assignment_failed":
-            return Answer(order_id, None, None, order["lastError"], retry_at=None)
+            return Answer(order_id, None, None, order["lastError"], pipeline=pipeline)
         if next_at is not None and parse_instant(next_at) > self._now and attempts > answered:
             self._answered[order_id] = attempts
             retry_at = (parse_instant(next_at) - self._day_start) / timedelta(minutes=1)
-            return Answer(order_id, None, None, order["lastError"], retry_at=retry_at)
+            return Answer(
+                order_id, None, None, order["lastError"], retry_at=retry_at, pipeline=pipeline
+            )
         return None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _location(point: Point) -> dict[str, float]:

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 import swifteats
+from replay.backends import PIPELINE_STAGES
 from replay.simulation import OrderOutcome, RunResult
 from swifteats.domain.events import format_instant
 
@@ -29,6 +30,8 @@ class RunSummary:
     answer_ms_p50: float | None
     answer_ms_p99: float | None
     """Wall time from asking for a driver to having the answer (live: through Kafka)."""
+    in_flight_max: int
+    """The most requests waiting for an answer when one arrived (paced runs: backlog)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values."""
@@ -41,6 +44,7 @@ class RunSummary:
             "ready_to_pickup_mean": self.ready_to_pickup_mean,
             "answer_ms_p50": self.answer_ms_p50,
             "answer_ms_p99": self.answer_ms_p99,
+            "in_flight_max": self.in_flight_max,
         }
 
 
@@ -70,6 +74,8 @@ def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
     stages = ("assigned_at", "arrive_restaurant", "pickup", "arrive_customer", "dropoff")
     for stage in stages:
         row[f"{stage}_min"] = getattr(trip, stage) if trip else None
+    for stage in PIPELINE_STAGES:
+        row[stage] = (outcome.pipeline or {}).get(stage)
     row["click_to_door"] = trip.dropoff - order.placed_at if trip else None
     row["ready_to_pickup"] = trip.pickup - order.ready_at if trip else None
     row["ready_to_door"] = trip.dropoff - order.ready_at if trip else None
@@ -123,6 +129,7 @@ def summarise(orders: pl.DataFrame, latency: pl.DataFrame) -> RunSummary:
         ready_to_pickup_mean=_rounded(delivered["ready_to_pickup"].mean()),
         answer_ms_p50=_rounded(latency["answer_ms"].quantile(0.5)) if latency.height else None,
         answer_ms_p99=_rounded(latency["answer_ms"].quantile(0.99)) if latency.height else None,
+        in_flight_max=int(latency.select(pl.col("in_flight").max()).item() or 0),
     )
 
 
@@ -135,7 +142,10 @@ def write_run(
 ) -> RunSummary:
     """Write the tables and the manifest (with the summary) into ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    orders = pl.DataFrame(order_rows(result, day_start), infer_schema_length=None)
+    orders = pl.DataFrame(order_rows(result, day_start), infer_schema_length=None).with_columns(
+        pl.col(PIPELINE_STAGES).cast(pl.String),
+        pl.col("^.*_min$", "click_to_door", "ready_to_pickup", "ready_to_door").cast(pl.Float64),
+    )
     orders.write_parquet(run_dir / "orders.parquet")
     pl.DataFrame(decision_rows(result), infer_schema_length=None).write_parquet(
         run_dir / "decisions.parquet"
@@ -143,7 +153,9 @@ def write_run(
     pl.DataFrame(result.timeline, infer_schema_length=None).write_parquet(
         run_dir / "drivers.parquet"
     )
-    latency = pl.DataFrame(result.latency, infer_schema_length=None)
+    latency = pl.DataFrame(result.latency, infer_schema_length=None).with_columns(
+        pl.col("^.*_ms$").cast(pl.Float64)
+    )
     latency.write_parquet(run_dir / "latency.parquet")
     summary = summarise(orders, latency)
     manifest = {

@@ -11,7 +11,7 @@ from pathlib import Path
 from replay.backends import InProcessBackend
 from replay.clock import SimClock
 from replay.inputs import ReplayInput
-from replay.live import LiveBackend, LiveEnvironment, live_services
+from replay.live import LiveBackend, LiveEnvironment, live_services, request_topics
 from replay.mdrp import MdrpInstance, load_mdrp_instance
 from replay.mdrp_check import check_solution
 from replay.mdrp_solution import solution_from_trips, write_solution
@@ -20,12 +20,15 @@ from replay.outputs import RunSummary, write_run
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
 from swifteats.domain.fleet import ServiceTimes
+from swifteats.domain.policies import DEFAULT_POLICY, policy_named
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings, load_settings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_ORDERS = DATA_DIR / "sample_orders.csv"
 SAMPLE_DRIVERS = DATA_DIR / "sample_drivers.csv"
+BACKENDS = ("inprocess", "live")
+CLOCKS = ("lockstep", "paced")
 MDRP_DAY_START = datetime(2026, 1, 1, tzinfo=UTC)
 """The instant minute 0 of an MDRP instance stands for (the data carry no date)."""
 
@@ -78,11 +81,28 @@ class RunRequest:
     """How to run a replay."""
 
     backend: str = "inprocess"
-    policy: str = "greedy-score"
+    clock: str = "lockstep"
+    """``lockstep`` or ``paced`` (simulated time runs ``speed`` times wall time)."""
+    speed: float = 60.0
+    policy: str = DEFAULT_POLICY
     weights: ScoringWeights = ScoringWeights()
     seed: int = 7
     radius_km: float = 5.0
     location_interval_min: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend is one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.clock not in CLOCKS:
+            raise ValueError(f"clock is one of {', '.join(CLOCKS)}, not {self.clock!r}")
+        if not self.speed > 0:
+            raise ValueError(f"speed must be positive, not {self.speed}")
+        policy_named(self.policy)
+
+    @property
+    def paced_speed(self) -> float | None:
+        """The speed of a paced run, None in lockstep."""
+        return self.speed if self.clock == "paced" else None
 
 
 def run_replay(
@@ -95,7 +115,9 @@ def run_replay(
     """
     started = datetime.now(UTC)
     config = ReplayConfig(
-        radius_km=request.radius_km, location_interval_min=request.location_interval_min
+        radius_km=request.radius_km,
+        location_interval_min=request.location_interval_min,
+        speed=request.paced_speed,
     )
     if request.backend == "live":
         result = _run_live(loaded, request, config, settings or load_settings())
@@ -112,7 +134,8 @@ def run_replay(
         "input": loaded.source,
         "input_name": loaded.data.name,
         "input_sha256": loaded.data.source_hash,
-        "mode": "lockstep",
+        "mode": request.clock,
+        "speed": request.paced_speed,
         "backend": request.backend,
         "policy": request.policy,
         "weights": asdict(request.weights),
@@ -133,6 +156,7 @@ def _run_in_process(loaded: LoadedInput, request: RunRequest, config: ReplayConf
         eta=loaded.data.eta,
         clock=clock.now,
         pickup_lead_minutes=_pickup_lead(loaded),
+        policy=request.policy,
     )
     return Replay(loaded.data, backend, clock, config).run()
 
@@ -143,8 +167,11 @@ def _run_live(
     env = LiveEnvironment(
         retry=config.retry,
         pickup_lead_minutes=_pickup_lead(loaded),
+        serial_requests=request.paced_speed is None,
+        request_topics=request_topics(loaded.data),
         service_env={
             "SWIFTEATS_SCORING_WEIGHTS": json.dumps(asdict(request.weights)),
+            "SWIFTEATS_POLICY": request.policy,
             **_eta_env(loaded.data.eta),
         },
     )

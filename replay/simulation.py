@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from replay.backends import Answer, DispatchBackend
+from replay.backends import Answer, DispatchBackend, pipeline_ms
 from replay.clock import Event, Priority, SimClock
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from swifteats.domain.events import AssignmentRequested
@@ -34,6 +35,8 @@ class OrderOutcome:
     last_error: str | None = None
     trip: Trip | None = None
     eta: int | None = None
+    pipeline: dict[str, str | None] | None = None
+    """The live pipeline's wall-clock stamps of the last attempt."""
 
 
 @dataclass
@@ -56,11 +59,20 @@ class ReplayConfig:
     """Backoff in simulated seconds (default 1, 2, 4, 5, 5 minutes; 5 attempts)."""
     location_interval_min: float = 2.0
     """How often a moving driver reports its position (simulated minutes)."""
+    speed: float | None = None
+    """None: lockstep. A number: paced, simulated time runs ``speed`` times wall time."""
+    poll_interval_s: float = 0.01
+    """Paced runs: wall seconds between looks for answers."""
 
 
 class Replay:
-    """Runs one input through a backend in lockstep: every request is answered before the
-    next event, so live and in-process runs of one input decide in the same order."""
+    """Runs one input through a backend.
+
+    Lockstep (the default): every request is answered before the next event, so live and
+    in-process runs of one input decide in the same order. Paced: simulated time follows
+    the wall clock ``speed`` times faster; orders arrive on schedule whatever the backend
+    does, and each answer takes effect at the simulated time it is seen.
+    """
 
     def __init__(
         self, data: ReplayInput, backend: DispatchBackend, clock: SimClock, config: ReplayConfig
@@ -81,6 +93,15 @@ class Replay:
     def run(self) -> RunResult:
         """Play every event to the end of the day."""
         self._schedule_inputs()
+        if self._config.speed is None:
+            self._run_lockstep()
+        else:
+            self._run_paced(self._config.speed)
+        return RunResult(
+            self._outcomes, self._decisions, self._timeline, self._latency, self._trips
+        )
+
+    def _run_lockstep(self) -> None:
         while batch := self._clock.next_batch():
             self._advance_backend(batch)
             for event in batch:
@@ -91,9 +112,34 @@ class Replay:
                 # whatever partitions the live services read them from.
                 for answer in self._backend.collect():
                     self._apply(answer)
-        return RunResult(
-            self._outcomes, self._decisions, self._timeline, self._latency, self._trips
-        )
+
+    def _run_paced(self, speed: float) -> None:
+        start = self._clock.peek() or 0.0
+        wall_start = time.monotonic()
+
+        def sim_minutes() -> float:
+            return start + (time.monotonic() - wall_start) * speed / 60.0
+
+        while (due := self._clock.peek()) is not None or self._backend.in_flight:
+            if due is not None and due <= sim_minutes():
+                self._play_batch(self._clock.next_batch())
+                continue
+            self._clock.advance_to(sim_minutes())
+            self._backend.advance(self._clock.now())
+            for answer in self._backend.poll():
+                self._apply(answer)
+            wait_s = self._config.poll_interval_s
+            if due is not None:
+                wait_s = min(wait_s, (due - sim_minutes()) * 60.0 / speed)
+            time.sleep(max(0.0, wait_s))
+
+    def _play_batch(self, batch: list[Event]) -> None:
+        """Paced: every event of an instant, then whatever answers are already there."""
+        self._backend.advance(self._clock.now())
+        for event in batch:
+            self._handle(event)
+        for answer in self._backend.poll():
+            self._apply(answer)
 
     def _advance_backend(self, batch: list[Event]) -> None:
         """Bring the backend's clock to just before this instant.
@@ -157,13 +203,17 @@ class Replay:
 
     def _apply(self, answer: Answer) -> None:
         outcome = self._outcomes[answer.order_id]
+        outcome.pipeline = answer.pipeline
         self._latency.append(
             {
                 "order_id": answer.order_id,
                 "attempt": outcome.attempts,
                 "time_min": self._clock.minutes,
                 "assigned": answer.driver_id is not None,
+                "error": answer.error,
                 "answer_ms": answer.answer_ms,
+                "in_flight": self._backend.in_flight,
+                **pipeline_ms(answer.pipeline, first_attempt=outcome.attempts == 1),
                 **{
                     f"{stage}_ms": seconds * 1000
                     for stage, seconds in (
@@ -218,8 +268,8 @@ class Replay:
             (trip.depart_restaurant, "to_customer", order.restaurant),
             (trip.arrive_customer, "at_customer", order.customer),
         )
-        for time, state, where in steps:
-            self._clock.schedule(time, Priority.TRIP_STEP, "trip_step", (driver_id, state, where))
+        for at, state, where in steps:
+            self._clock.schedule(at, Priority.TRIP_STEP, "trip_step", (driver_id, state, where))
         self._schedule_moves(
             driver_id,
             self._position[driver_id],

@@ -110,6 +110,13 @@ def replay(
     ] = None,
     drivers: Annotated[Path | None, typer.Option(help="Driver schedule for an order log")] = None,
     backend: Annotated[str, typer.Option(help="live (the services) or inprocess")] = "live",
+    clock: Annotated[
+        str, typer.Option(help="lockstep (answer before moving on) or paced (--speed)")
+    ] = "lockstep",
+    speed: Annotated[float, typer.Option(help="paced: simulated minutes per wall minute")] = 60.0,
+    policy: Annotated[
+        str, typer.Option(help="assignment policy: greedy-score (the design's) or nearest")
+    ] = "greedy-score",
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
     seed: int = 7,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
@@ -128,21 +135,21 @@ def replay(
         run_replay,
     )
 
-    if backend not in ("inprocess", "live"):
-        typer.echo("--backend is inprocess or live", err=True)
-        raise typer.Exit(2)
     try:
+        request = RunRequest(
+            backend=backend,
+            clock=clock,
+            speed=speed,
+            policy=policy,
+            weights=parse_weights(weights),
+            seed=seed,
+            radius_km=radius,
+            location_interval_min=location_interval,
+        )
         loaded = load_input(input_path, drivers)
     except (ValueError, FileNotFoundError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    request = RunRequest(
-        backend=backend,
-        weights=parse_weights(weights),
-        seed=seed,
-        radius_km=radius,
-        location_interval_min=location_interval,
-    )
     run_dir = out or Path("runs") / new_run_id(loaded.data.name, request)
     summary = run_replay(loaded, request, run_dir)
     typer.echo(f"run directory: {run_dir}")

@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from swifteats.domain.policies import policy_named
 
 STACK_ENV_FILE = "stack.env"
 """Name of the file, under the state directory, holding the running stack's addresses."""
@@ -67,6 +69,8 @@ class Settings(BaseSettings):
 
     payment_decline_customers: str = ""
     """Comma-separated customer ids the simulated payment provider declines."""
+    policy: str = "greedy-score"
+    """Assignment policy by name (``swifteats.domain.policies``)."""
     scoring_weights: str = ""
     """JSON object overriding fields of ``ScoringWeights``."""
     eta_model: str = "haversine"
@@ -80,8 +84,18 @@ class Settings(BaseSettings):
     """Minutes from arriving at a restaurant to the earliest pickup, for shift-end checks."""
     slow_processing_ms: float = 200.0
     simulated_clock: bool = False
-    """Order Service only: time is what ``PUT /clock`` last said (for lockstep replays)."""
+    """Order Service only: time is what ``PUT /clock`` last said (for replays)."""
+    serial_requests: bool = False
+    """Order Service only: publish one assignment request at a time, the next once the last
+    is answered, in (due time, order) order, so decisions are reproducible (lockstep
+    replays). Throughput drops to one decision per round trip."""
     log_level: str = "INFO"
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, name: str) -> str:
+        policy_named(name)
+        return name
 
 
 def stack_env_path(state_dir: Path) -> Path:

@@ -22,6 +22,7 @@ from swifteats.domain.events import (
     AssignmentResponse,
     DriverAssigned,
 )
+from swifteats.domain.policies import DEFAULT_POLICY, Ordering, policy_named
 from swifteats.domain.ranking import RankedDriver, no_candidate_reason, rank_drivers
 from swifteats.domain.scoring import ScoringWeights
 
@@ -77,19 +78,23 @@ class Assigner:
     timer: Timer = time.perf_counter
     pickup_lead_minutes: float = 0.0
     """Minutes between arriving at the restaurant and the earliest pickup (shift checks)."""
+    policy: Ordering = field(default_factory=lambda: policy_named(DEFAULT_POLICY))
+    """The order in which ranked candidates are tried (see ``swifteats.domain.policies``)."""
 
     def assign(self, request: AssignmentRequested) -> Decision:
         """Claim the best available driver near the restaurant, or say why none could be."""
         start = self.timer()
         nearby = self.drivers.search(request.restaurant, request.radius_km)
         searched = self.timer()
-        ranked = rank_drivers(
-            request.job(),
-            nearby,
-            self.weights,
-            self.eta,
-            now=self._decision_time(request),
-            pickup_lead_minutes=self.pickup_lead_minutes,
+        ranked = self.policy(
+            rank_drivers(
+                request.job(),
+                nearby,
+                self.weights,
+                self.eta,
+                now=self._decision_time(request),
+                pickup_lead_minutes=self.pickup_lead_minutes,
+            )
         )
         scored = self.timer()
         claim = self.drivers.claim(request.order_id, [(r.driver_id, r.total_eta) for r in ranked])

@@ -1,19 +1,34 @@
-"""The live replay: the real services, in lockstep, assign exactly as the in-process backend."""
+"""The live replay: the real services, in lockstep, assign exactly as the in-process backend;
+paced, they keep up with orders arriving on schedule."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from replay.mdrp import mdrp_root
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
+from swifteats.domain.eta import ConstantSpeedEta
+from swifteats.domain.fleet import ServiceTimes
+from swifteats.domain.geo import Point
 from swifteats.settings import Settings
 from tests.integration.helpers import Broker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres]
+
+
+PIPELINE = [
+    "accepted_at",
+    "request_published_at",
+    "request_consumed_at",
+    "decided_at",
+    "response_consumed_at",
+]
 
 
 def _both(loaded: LoadedInput, settings: Settings, tmp_path: Path) -> tuple[pl.DataFrame, ...]:
@@ -36,15 +51,19 @@ def test_live_and_in_process_make_identical_assignments_on_an_mdrp_instance(
     root = mdrp_root()
     assert root is not None
     loaded = load_input(root / "0o100t100s1p100", None)
-    loaded = replace(loaded, data=replace(loaded.data, orders=loaded.data.orders[:80]))
 
     in_process, live = _both(loaded, _live_settings(servers, kafka, tmp_path), tmp_path)
 
+    assert live.height == 505
     assert live["order_id"].to_list() == in_process["order_id"].to_list()
     assert live["driver_id"].to_list() == in_process["driver_id"].to_list()
     assert live["attempts"].to_list() == in_process["attempts"].to_list()
     assert live["pickup_min"].to_list() == in_process["pickup_min"].to_list()
-    assert live.filter(pl.col("outcome") == "delivered").height > 60
+    assert in_process["attempts"].max() > 1  # retries fell due together, and still agree
+    assert live.filter(pl.col("outcome") == "delivered").height > 400
+    stamps = live.select(pl.col(PIPELINE).str.to_datetime(time_zone="UTC"))
+    for earlier, later in zip(PIPELINE, PIPELINE[1:], strict=False):
+        assert (stamps[later] >= stamps[earlier]).all(), (earlier, later)
 
 
 def test_the_bundled_sample_format_replays_live(
@@ -63,3 +82,41 @@ def test_the_bundled_sample_format_replays_live(
 
     assert live["driver_id"].to_list() == in_process["driver_id"].to_list()
     assert live["attempts"].to_list() == in_process["attempts"].to_list()
+
+
+def _lunch_rush() -> LoadedInput:
+    """Twenty orders in twenty minutes at four restaurants, six drivers."""
+    restaurants = [Point(40.70 + 0.01 * i, -74.00) for i in range(4)]
+    orders = tuple(
+        LoggedOrder(
+            f"o{i:02d}",
+            600.0 + i,
+            f"r{i % 4}",
+            restaurants[i % 4],
+            Point(40.72, -73.99),
+            610.0 + i,
+        )
+        for i in range(20)
+    )
+    drivers = tuple(DriverShift(f"d{i}", Point(40.71, -74.0), 590.0, 720.0) for i in range(6))
+    data = ReplayInput("lunch-rush", orders, drivers, ServiceTimes(), ConstantSpeedEta(), "")
+    return LoadedInput(data, datetime(2026, 1, 1, tzinfo=UTC), "lunch-rush")
+
+
+def test_a_paced_live_replay_accounts_for_every_order(
+    servers: Settings, kafka: Broker, tmp_path: Path
+) -> None:
+    request = RunRequest(backend="live", clock="paced", speed=600)
+
+    run_replay(_lunch_rush(), request, tmp_path / "run", _live_settings(servers, kafka, tmp_path))
+
+    table = pl.read_parquet(tmp_path / "run" / "orders.parquet")
+    assert table.height == 20
+    delivered = table.filter(pl.col("outcome") == "delivered")
+    assert delivered.height > 0
+    assert table.filter(pl.col("outcome") != "delivered")["last_error"].null_count() == 0
+    assert delivered["response_consumed_at"].null_count() == 0
+    latency = pl.read_parquet(tmp_path / "run" / "latency.parquet")
+    assert latency["request_published_to_request_consumed_ms"].null_count() == 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert (manifest["mode"], manifest["backend"]) == ("paced", "live")

@@ -143,3 +143,42 @@ def test_retried_requests_carry_the_remaining_preparation_time(
     store.apply_response(failed, _context(store, "o-1", T0 + timedelta(minutes=4)))
     (retry,) = _sent(pool, T0 + timedelta(minutes=5))
     assert b'"preparationTime": 11.0' in retry.payload
+
+
+def test_one_request_at_a_time_holds_the_next_until_the_last_is_answered(
+    store: OrderStore, pool: Pool
+) -> None:
+    for order_id in ("o-2", "o-1"):
+        store.place(_order(order_id), now=T0)
+
+    def serial(now: datetime) -> list[str]:
+        batches: list[OutboxMessage] = []
+        publish_due(pool, batches.extend, now=now, one_request_at_a_time=True)
+        return [m.key for m in batches]
+
+    assert serial(T0) == ["o-2"]  # placed first
+    assert serial(T0) == []  # o-2 awaits its answer
+    failed = AssignmentFailed("o-2", "All drivers busy", T0)
+    assert store.apply_response(failed, _context(store, "o-2", T0)) == "retry"
+    assert serial(T0) == ["o-1"]
+    assigned = DriverAssigned("o-1", "d-1", 9, T0)
+    assert store.apply_response(assigned, _context(store, "o-1", T0)) == "assigned"
+    assert serial(T0) == []  # o-2's retry is not due before its backoff
+    assert serial(T0 + timedelta(seconds=1)) == ["o-2"]
+
+
+def test_pipeline_stamps_come_from_the_wall_clock_and_business_times_from_the_order(
+    store: OrderStore, pool: Pool
+) -> None:
+    wall = T0 + timedelta(days=300)
+    store.place(_order(), now=T0, accepted_at=wall)
+    publish_due(pool, lambda _: None, now=T0, published_at=wall + timedelta(milliseconds=2))
+    context = ResponseContext(
+        store.get("o-1")["current_request_id"], None, T0, wall + timedelta(milliseconds=9)
+    )
+    store.apply_response(DriverAssigned("o-1", "d-1", 9, T0), context)
+    row = store.get("o-1")
+    assert (row["created_at"], row["updated_at"]) == (T0, T0)
+    assert row["accepted_at"] == wall
+    assert row["request_published_at"] - row["accepted_at"] == timedelta(milliseconds=2)
+    assert row["response_consumed_at"] - row["accepted_at"] == timedelta(milliseconds=9)

@@ -195,3 +195,46 @@ def test_moving_drivers_report_their_position_along_the_way() -> None:
     assert all(b - a >= 2.0 - 1e-9 for a, b in zip(times, times[1:], strict=False))
     latitudes = [r["latitude"] for r in moves if r["time"] < trip.arrive_restaurant]
     assert latitudes == sorted(latitudes)  # heading north to the restaurant
+
+
+def test_a_paced_clock_never_moves_past_the_next_event() -> None:
+    clock = SimClock(DAY)
+    clock.schedule(10.0, Priority.ORDER, "order", "a")
+    clock.advance_to(4.5)
+    assert clock.minutes == 4.5
+    clock.advance_to(30.0)
+    assert clock.minutes == 10.0
+    clock.advance_to(2.0)
+    assert clock.minutes == 10.0  # never backwards
+
+
+def test_a_paced_in_process_run_assigns_as_lockstep_does(tmp_path: Path) -> None:
+    orders, drivers = generate_sample(SampleSpec(orders=30, drivers=6))
+    write_orders_csv(tmp_path / "o.csv", orders)
+    write_drivers_csv(tmp_path / "d.csv", drivers)
+    loaded = load_order_log(tmp_path / "o.csv", tmp_path / "d.csv")
+    tables = {}
+    for clock in ("lockstep", "paced"):
+        run_replay(loaded, RunRequest(clock=clock, speed=20_000), tmp_path / clock)
+        tables[clock] = pl.read_parquet(tmp_path / clock / "orders.parquet").sort("order_id")
+    assert tables["paced"]["driver_id"].to_list() == tables["lockstep"]["driver_id"].to_list()
+    manifest = json.loads((tmp_path / "paced" / "manifest.json").read_text())
+    assert (manifest["mode"], manifest["speed"]) == ("paced", 20_000)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--policy", "cheapest"], "unknown policy 'cheapest'"),
+        (["--clock", "fast"], "clock is one of lockstep, paced"),
+        (["--clock", "paced", "--speed", "0"], "speed must be positive"),
+        (["--backend", "cloud"], "backend is one of inprocess, live"),
+    ],
+)
+def test_replay_options_are_checked_before_anything_runs(
+    options: list[str], message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["replay", *options, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "run").exists()

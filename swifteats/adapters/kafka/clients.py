@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -27,6 +28,16 @@ def make_producer(settings: Settings) -> KafkaProducer:
         max_request_size=settings.kafka_max_message_bytes,
         retries=5,
     )
+
+
+def create_topics(settings: Settings, topics: Iterable[str]) -> None:
+    """Make sure ``topics`` exist, by asking for their partitions (the broker auto-creates)."""
+    producer = make_producer(settings)
+    try:
+        for topic in topics:
+            producer.partitions_for(topic)
+    finally:
+        producer.close()
 
 
 def make_consumer(

@@ -49,6 +49,8 @@ class ConsumerLoop(threading.Thread):
         self._halt = stop
         self.lag = 0
         self.partitions = 0
+        self.topics: list[str] = []
+        """The topics this member owns partitions of, as of the last poll."""
         self.last_poll_ok = 0.0
         self._lag_checked = 0.0
         self._unowned_since: dict[str, float] = {}
@@ -77,7 +79,9 @@ class ConsumerLoop(threading.Thread):
     def _poll_once(self, consumer: KafkaConsumer) -> None:
         batches = consumer.poll(timeout_ms=200, max_records=500)
         self.last_poll_ok = time.monotonic()
-        self.partitions = len(consumer.assignment())
+        assignment = consumer.assignment()
+        self.partitions = len(assignment)
+        self.topics = sorted({tp.topic for tp in assignment})
         self._watch_assignment(consumer)
         if batches:
             try:

@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 
 from swifteats.adapters.postgres.outbox import OutboxMessage, publish_due, seconds_until_due
 from swifteats.adapters.postgres.pool import Row
-from swifteats.domain.clock import Clock
+from swifteats.domain.clock import Clock, system_clock
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,15 @@ class OutboxRelay(threading.Thread):
         clock: Clock,
         wake: threading.Event,
         stop: threading.Event,
+        wall: Clock = system_clock,
+        one_request_at_a_time: bool = False,
     ) -> None:
         super().__init__(name="outbox-relay", daemon=True)
         self._pool = pool
         self._connect = connect
         self._clock = clock
+        self._wall = wall
+        self._serial = one_request_at_a_time
         self._wake = wake
         self._halt = stop
         self._producer: KafkaProducer | None = None
@@ -48,11 +52,19 @@ class OutboxRelay(threading.Thread):
         while not self._halt.is_set():
             self._wake.clear()
             try:
-                sent = publish_due(self._pool, self._send_all, now=self._clock())
+                sent = publish_due(
+                    self._pool,
+                    self._send_all,
+                    now=self._clock(),
+                    published_at=self._wall(),
+                    one_request_at_a_time=self._serial,
+                )
                 self.published += sent
                 if sent:
                     continue
-                due = seconds_until_due(self._pool, now=self._clock())
+                due = seconds_until_due(
+                    self._pool, now=self._clock(), one_request_at_a_time=self._serial
+                )
             except (KafkaError, DatabaseError) as error:
                 log.warning("outbox relay: %r; retrying", error)
                 self._drop_producer()

@@ -55,6 +55,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_due ON outbox (available_at) WHERE sent_at IS NULL;
     """,
+    # 2: when the service accepted the order on the wall clock; created_at is the order's
+    # business time, which a replay's simulated clock sets.
+    """
+    ALTER TABLE orders ADD COLUMN accepted_at timestamptz;
+    UPDATE orders SET accepted_at = created_at;
+    """,
 )
 
 

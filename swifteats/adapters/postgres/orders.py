@@ -40,6 +40,14 @@ class ResponseContext:
     request_id: str | None
     request_consumed_at: datetime | None
     consumed_at: datetime
+    """The service's clock: business time (simulated in a replay)."""
+    received_at: datetime | None = None
+    """The wall clock, for the pipeline's stage timestamps (default: ``consumed_at``)."""
+
+    @property
+    def wall(self) -> datetime:
+        """When the response was consumed, on the wall clock."""
+        return self.received_at or self.consumed_at
 
 
 def new_event_id() -> str:
@@ -54,12 +62,18 @@ class OrderStore:
         self._pool = pool
         self._retry = retry
 
-    def place(self, order: NewOrder, *, now: datetime) -> AssignmentRequested:
-        """Store the order as ``new_order`` and its AssignmentRequested in one transaction."""
+    def place(
+        self, order: NewOrder, *, now: datetime, accepted_at: datetime | None = None
+    ) -> AssignmentRequested:
+        """Store the order as ``new_order`` and its AssignmentRequested in one transaction.
+
+        ``now`` is the order's time; ``accepted_at`` the wall clock's (default ``now``).
+        """
         request = _request_for(order, event_id=new_event_id(), occurred_at=now)
+        params = {**_order_params(order, request, now), "accepted": accepted_at or now}
         with self._pool.connection() as conn, conn.transaction():
             try:
-                conn.execute(_INSERT_ORDER, _order_params(order, request, now))
+                conn.execute(_INSERT_ORDER, params)
             except errors.UniqueViolation:
                 raise DuplicateOrderError(order.order_id) from None
             _enqueue(
@@ -144,7 +158,7 @@ class OrderStore:
                 response.error,
                 context.request_consumed_at,
                 response.failed_at,
-                now,
+                context.wall,
                 now,
                 row["id"],
             ),
@@ -179,7 +193,7 @@ def _assign(
             response.eta,
             response.assigned_at,
             ctx.request_consumed_at,
-            ctx.consumed_at,
+            ctx.wall,
             ctx.consumed_at,
             row["id"],
         ),
@@ -199,7 +213,7 @@ def _give_up(
             now,
             response.failed_at,
             ctx.request_consumed_at,
-            now,
+            ctx.wall,
             now,
             row["id"],
         ),
@@ -307,8 +321,9 @@ FROM orders o WHERE o.id = %s
 _INSERT_ORDER = """
 INSERT INTO orders (id, customer_id, restaurant_id, restaurant_latitude, restaurant_longitude,
     customer_latitude, customer_longitude, items, total_amount, preparation_time,
-    special_instructions, radius_km, status, current_request_id, created_at, updated_at)
+    special_instructions, radius_km, status, current_request_id, created_at, updated_at,
+    accepted_at)
 VALUES (%(id)s, %(customer_id)s, %(restaurant_id)s, %(rlat)s, %(rlon)s, %(clat)s, %(clon)s,
     %(items)s, %(total)s, %(prep)s, %(notes)s, %(radius)s, %(status)s, %(request_id)s,
-    %(now)s, %(now)s)
+    %(now)s, %(now)s, %(accepted)s)
 """

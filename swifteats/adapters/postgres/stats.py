@@ -12,13 +12,13 @@ from swifteats.domain.orders import OrderStatus
 from swifteats.domain.topics import DLQ_TOPIC
 
 STAGES: dict[str, tuple[str, str]] = {
-    "accepted_to_published": ("created_at", "request_published_at"),
+    "accepted_to_published": ("accepted_at", "request_published_at"),
     "published_to_consumed": ("request_published_at", "request_consumed_at"),
     "consumed_to_decided": ("request_consumed_at", "decided_at"),
     "decided_to_response_consumed": ("decided_at", "response_consumed_at"),
-    "placed_to_assigned": ("created_at", "response_consumed_at"),
+    "placed_to_assigned": ("accepted_at", "response_consumed_at"),
 }
-"""Stage name → (start column, end column) of the orders table."""
+"""Stage name → (start column, end column) of the orders table, all on the wall clock."""
 
 _RECENT = 10_000
 """Latency percentiles are over the most recent orders."""

@@ -19,6 +19,7 @@ from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta, PlanarProjection
 from swifteats.domain.geo import Point
+from swifteats.domain.policies import policy_named
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
 from swifteats.observability import ServiceMetrics
@@ -53,6 +54,7 @@ class AssignmentService:
             eta_model(settings),
             clock,
             pickup_lead_minutes=settings.pickup_lead_minutes,
+            policy=policy_named(settings.policy),
         )
         self.handler = RequestHandler(
             assigner, clock=clock, metrics=self.metrics, slow_ms=settings.slow_processing_ms
@@ -100,6 +102,7 @@ class AssignmentService:
             "availableDrivers": self.drivers.count_available(),
             "consumerLag": self._loop.lag,
             "assignedPartitions": self._loop.partitions,
+            "assignedTopics": self._loop.topics,
         }
 
     def _kafka_ok(self) -> bool:

@@ -24,6 +24,7 @@ from swifteats.services.orders.schemas import OrderIn
 
 _TIMESTAMPS = {
     "placedAt": "created_at",
+    "acceptedAt": "accepted_at",
     "requestPublishedAt": "request_published_at",
     "requestConsumedAt": "request_consumed_at",
     "decidedAt": "decided_at",
@@ -42,6 +43,9 @@ class OrderRuntime(Observable, Protocol):
     store: OrderStore
     payments: PaymentProvider
     clock: Clock
+    """The order's business time (simulated in a replay)."""
+    wall: Clock
+    """The wall clock, for pipeline timestamps and latency metrics."""
 
     def order_placed(self) -> None:
         """Tell the relay a new outbox row is waiting."""
@@ -97,7 +101,7 @@ def build_api(runtime: OrderRuntime) -> FastAPI:
 
     @app.post("/orders", status_code=201)
     def create_order(body: OrderIn) -> Response:
-        started = runtime.clock()
+        started = runtime.wall()
         order = body.to_new_order()
         payment = runtime.payments.charge(
             order_id=order.order_id, customer_id=order.customer_id, amount=order.total_amount
@@ -106,12 +110,12 @@ def build_api(runtime: OrderRuntime) -> FastAPI:
             runtime.metrics.count("payments_declined")
             raise HTTPException(402, payment.reason)
         try:
-            runtime.store.place(order, now=started)
+            runtime.store.place(order, now=runtime.clock(), accepted_at=started)
         except DuplicateOrderError:
             raise HTTPException(409, f"order {order.order_id!r} exists already") from None
         runtime.order_placed()
         runtime.metrics.count("orders_placed")
-        runtime.metrics.observe("http_accept", (runtime.clock() - started).total_seconds())
+        runtime.metrics.observe("http_accept", (runtime.wall() - started).total_seconds())
         return JSONResponse(order_json(runtime.store.get(order.order_id)), status_code=201)
 
     @app.put("/clock")

@@ -55,6 +55,7 @@ class OrderService:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.wall = system_clock
         self.payments = payments
         self.metrics = ServiceMetrics("order-service")
         self.store = OrderStore(pool, _retry_policy(settings))
@@ -64,7 +65,12 @@ class OrderService:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._relay = OutboxRelay(
-            pool, lambda: make_producer(settings), clock=clock, wake=self._wake, stop=self._stop
+            pool,
+            lambda: make_producer(settings),
+            clock=clock,
+            wake=self._wake,
+            stop=self._stop,
+            one_request_at_a_time=settings.serial_requests,
         )
         handler = ResponseHandler(self.store, clock=clock, metrics=self.metrics)
         self._handle_response = handler.handle

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from swifteats.adapters.postgres.orders import OrderNotFoundError, OrderStore, ResponseContext
-from swifteats.domain.clock import Clock
+from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.events import InvalidMessageError, parse_assignment_response, parse_instant
 from swifteats.domain.topics import CONSUMED_AT_HEADER, REQUEST_ID_HEADER, dead_letter
 from swifteats.observability import ServiceMetrics
@@ -39,6 +39,7 @@ class ResponseHandler:
             request_id=header(headers, REQUEST_ID_HEADER),
             request_consumed_at=_instant_or_none(header(headers, CONSUMED_AT_HEADER)),
             consumed_at=now,
+            received_at=system_clock(),
         )
         try:
             outcome = self._store.apply_response(response, context)
