@@ -156,6 +156,101 @@ def replay(
     typer.echo(describe(summary))
 
 
+@app.command("report")
+def report_command(
+    runs: Annotated[
+        list[Path], typer.Argument(help="run directories, or folders holding them (e.g. runs/)")
+    ],
+    out: Annotated[Path | None, typer.Option(help="folder to write the tables into")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or md, for the files in --out")] = "csv",
+) -> None:
+    """Runs side by side: KPIs, latency by stage, failures; for two runs of one input, a diff."""
+    from swifteats.analysis import resolve_runs
+    from swifteats.analysis.report import report
+
+    try:
+        report(resolve_runs(runs), out=out, fmt=fmt)
+    except (ValueError, FileNotFoundError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def sweep(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            help="sample, generated[:orders=N,drivers=M], an MDRP instance folder or"
+            " ORDERS,DRIVERS; repeat (default: sample)",
+        ),
+    ] = None,
+    policies: Annotated[
+        list[str] | None, typer.Option("--policy", help="greedy-score, nearest; repeat")
+    ] = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(help="'field=v1,v2,...' over a ScoringWeights field; repeat"),
+    ] = None,
+    ranges: Annotated[
+        list[str] | None,
+        typer.Option("--range", help="'field=low:high' drawn uniformly by --random; repeat"),
+    ] = None,
+    random_cells: Annotated[
+        int | None, typer.Option("--random", help="draw N random cells instead of a grid")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="seed of the draws; first seed of a generated input")
+    ] = 7,
+    seeds: Annotated[int, typer.Option(help="seeds per cell on a generated input")] = 3,
+    radius: Annotated[
+        float | None, typer.Option(help="search radius, km (default: 50 on MDRP, else 5)")
+    ] = None,
+    spec: Annotated[
+        Path | None, typer.Option(help="a JSON or TOML spec file instead of the options above")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="sweep directory (default: sweeps/<UTC time>); the same --out continues"),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="continue the sweep recorded in DIR/sweep.json")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: one per core)")
+    ] = None,
+    pareto: Annotated[
+        str, typer.Option(help="two KPIs of the Pareto front, both minimised")
+    ] = "click_to_door_mean,pickup_km_mean",
+) -> None:
+    """Grid or random search over scoring weights and policies: in-process replays in parallel."""
+    from replay.sweep_cli import SweepOptions, sweep_command
+    from replay.sweep_spec import SweepSpecError
+
+    options = SweepOptions(
+        out=out,
+        resume=resume,
+        spec_file=spec,
+        inputs=tuple(inputs or ()),
+        policies=tuple(policies or ()),
+        grid=tuple(grid or ()),
+        ranges=tuple(ranges or ()),
+        random=random_cells,
+        seed=seed,
+        seeds=seeds,
+        radius_km=radius,
+        workers=workers,
+        pareto=pareto,
+    )
+    try:
+        outcome = sweep_command(options, echo=typer.echo)
+    except SweepSpecError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if outcome.failures:
+        raise typer.Exit(1)
+
+
 @app.command("generate-sample")
 def generate_sample_command(
     out: Annotated[Path, typer.Option(help="folder for the two CSV files")] = Path("data"),
