@@ -15,7 +15,6 @@ from pathlib import Path
 
 import polars as pl
 
-from replay.pareto import pareto_front
 from replay.sweep import Progress, SweepOutcome, open_sweep, run_sweep
 from replay.sweep_results import KPIS
 from replay.sweep_spec import (
@@ -25,6 +24,7 @@ from replay.sweep_spec import (
     load_spec_file,
     spec_from_options,
 )
+from swifteats.analysis.pareto import pareto_front
 
 RANKING = ("undelivered_share", "click_to_door_mean")
 """How the best cells are ordered: fewest undelivered orders, then click-to-door."""

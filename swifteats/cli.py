@@ -251,6 +251,26 @@ def sweep(
         raise typer.Exit(1)
 
 
+@app.command()
+def dashboard(
+    runs: Annotated[
+        Path,
+        typer.Option(envvar="SWIFTEATS_RUNS_DIR", help="folder of run directories and sweeps"),
+    ] = Path("runs"),
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit dashboard over the runs under RUNS (needs the dashboard extra)."""
+    from swifteats.dashboard_launcher import DashboardUnavailable, run_dashboard
+
+    try:
+        code = run_dashboard(runs=runs, port=port, host=host)
+    except DashboardUnavailable as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
 @app.command("generate-sample")
 def generate_sample_command(
     out: Annotated[Path, typer.Option(help="folder for the two CSV files")] = Path("data"),

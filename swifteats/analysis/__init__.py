@@ -15,6 +15,14 @@ from swifteats.analysis.latency import STAGES, latency_by_stage, latency_samples
 from swifteats.analysis.maps import driver_paths, order_points
 from swifteats.analysis.orders import decision_breakdown, failures_by_reason, order_outcomes
 from swifteats.analysis.runs import find_runs, resolve_runs
+from swifteats.analysis.sweeps import (
+    find_sweeps,
+    mark_pareto,
+    outside_sweeps,
+    searched_weights,
+    sweep_results,
+    sweep_summary,
+)
 
 __all__ = [
     "STAGES",
@@ -25,12 +33,18 @@ __all__ = [
     "driver_paths",
     "failures_by_reason",
     "find_runs",
+    "find_sweeps",
     "latency_by_stage",
     "latency_samples",
+    "mark_pareto",
     "order_diff",
     "order_outcomes",
     "order_points",
+    "outside_sweeps",
     "resolve_runs",
     "run_kpis",
     "runs_table",
+    "searched_weights",
+    "sweep_results",
+    "sweep_summary",
 ]

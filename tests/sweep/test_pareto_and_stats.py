@@ -9,8 +9,8 @@ from dataclasses import asdict
 import polars as pl
 import pytest
 
-from replay.pareto import pareto_front
 from replay.sweep_results import KPIS, pickup_km_mean, summarise_cells, t975, utilisation
+from swifteats.analysis.pareto import pareto_front
 from swifteats.domain.scoring import ScoringWeights
 
 
