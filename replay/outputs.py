@@ -112,6 +112,7 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
         "slackTerm": "slack_term",
         "distanceTerm": "distance_term",
         "etaTerm": "eta_term",
+        "waitTerm": "wait_term",
     }
     return {names[k]: v for k, v in candidate.items()}
 

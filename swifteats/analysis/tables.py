@@ -64,7 +64,7 @@ TABLES: dict[str, dict[str, str]] = {
         "driver_id": _TEXT,
         **dict.fromkeys(("score", "distance_km", "slack"), _DOUBLE),
         **dict.fromkeys(("eta_to_restaurant", "total_eta"), _BIGINT),
-        **dict.fromkeys(("slack_term", "distance_term", "eta_term"), _DOUBLE),
+        **dict.fromkeys(("slack_term", "distance_term", "eta_term", "wait_term"), _DOUBLE),
     },
     "drivers": {
         "time": _DOUBLE,

@@ -61,6 +61,7 @@ class Decision:
                     "slackTerm": round(c.terms.slack_term, 3),
                     "distanceTerm": round(c.terms.distance_term, 3),
                     "etaTerm": round(c.terms.eta_term, 3),
+                    "waitTerm": round(c.terms.wait_term, 3),
                 }
                 for c in self.candidates[:10]
             ],

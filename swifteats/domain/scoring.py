@@ -1,4 +1,11 @@
-"""The design's ``calculatePriorityScore`` with every constant in :class:`ScoringWeights`."""
+"""The design's ``calculatePriorityScore`` with every constant in :class:`ScoringWeights`.
+
+Every term of the design's score falls as the driver gets farther from the restaurant, so
+with its defaults, or any non-negative weights, the nearest available driver always ranks
+first and reweighting changes no decision. ``wait_penalty_per_minute`` (0 in the design)
+is the one term that does not follow distance: it charges the minutes a driver would wait
+for the food, so an early, near driver can be kept for an order that needs one.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ class ScoringWeights:
     distance_penalty_per_km: float = 5.0
     eta_penalty_per_minute: float = 2.0
     floor: float = 0.0
+    wait_penalty_per_minute: float = 0.0
+    """Cost of each minute the driver would wait at the restaurant (not in the design)."""
 
     @classmethod
     def from_json(cls, text: str) -> ScoringWeights:
@@ -42,17 +51,20 @@ class ScoreTerms:
     distance_term: float
     eta_term: float
     score: float
+    wait_term: float = 0.0
 
 
 def priority_score(
     slack: float, distance_km: float, total_eta: float, weights: ScoringWeights
 ) -> ScoreTerms:
-    """Score one driver: positive slack earns a capped bonus; lateness, distance and ETA cost."""
+    """Score one driver: positive slack earns a capped bonus; lateness, distance, ETA and
+    (with ``wait_penalty_per_minute``) waiting for the food cost."""
     if slack > 0:
         slack_term = min(slack * weights.slack_bonus_per_minute, weights.slack_bonus_cap)
     else:
         slack_term = -abs(slack) * weights.slack_penalty_per_minute
     distance_term = -distance_km * weights.distance_penalty_per_km
     eta_term = -total_eta * weights.eta_penalty_per_minute
-    raw = weights.base + slack_term + distance_term + eta_term
-    return ScoreTerms(slack_term, distance_term, eta_term, max(raw, weights.floor))
+    wait_term = -max(slack, 0.0) * weights.wait_penalty_per_minute
+    raw = weights.base + slack_term + distance_term + eta_term + wait_term
+    return ScoreTerms(slack_term, distance_term, eta_term, max(raw, weights.floor), wait_term)

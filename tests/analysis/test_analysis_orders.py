@@ -54,7 +54,13 @@ def test_decision_breakdown_shows_every_attempt_and_candidate(runs: Runs) -> Non
     assert chosen["driver_id"].to_list() == [retried["driver_id"]]
     assert chosen["attempt"].to_list() == [retried["attempts"]]
     assert table.filter(~pl.col("assigned"))["chosen"].fill_null(False).not_().all()
-    terms = 100 + pl.col("slack_term") + pl.col("distance_term") + pl.col("eta_term")
+    terms = (
+        100
+        + pl.col("slack_term")
+        + pl.col("distance_term")
+        + pl.col("eta_term")
+        + pl.col("wait_term")
+    )
     assert (table.drop_nulls("score").select((terms - pl.col("score")).abs().max()).item()) < 0.01
 
 

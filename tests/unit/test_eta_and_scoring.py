@@ -151,3 +151,21 @@ def test_custom_weights_change_the_score() -> None:
 def test_custom_floor_applies() -> None:
     weights = ScoringWeights(floor=-1000.0)
     assert priority_score(-4, 1.0, 10, weights).score == pytest.approx(-5.0)
+
+
+def test_a_wait_penalty_charges_only_the_minutes_spent_waiting_for_the_food() -> None:
+    weights = ScoringWeights(wait_penalty_per_minute=3.0)
+    assert priority_score(12, 1.0, 10, weights).wait_term == -36.0
+    assert priority_score(-4, 1.0, 10, weights).wait_term == 0.0
+    assert priority_score(12, 1.0, 10, ScoringWeights()).wait_term == 0.0
+
+
+def test_with_a_wait_penalty_an_early_near_driver_can_lose_to_a_later_far_one() -> None:
+    weights = ScoringWeights(wait_penalty_per_minute=8.0)
+    near = priority_score(slack=20, distance_km=0.5, total_eta=15, weights=weights)
+    far = priority_score(slack=6, distance_km=3.5, total_eta=29, weights=weights)
+    assert far.score > near.score
+    assert (
+        priority_score(20, 0.5, 15, ScoringWeights()).score
+        > priority_score(6, 3.5, 29, ScoringWeights()).score
+    )

@@ -14,6 +14,7 @@ SELECT
     d.slack_term,
     d.distance_term,
     d.eta_term,
+    d.wait_term,
     d.distance_km,
     d.slack,
     d.eta_to_restaurant,
