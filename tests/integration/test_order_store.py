@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -140,9 +141,12 @@ def test_retried_requests_carry_the_remaining_preparation_time(
     store.place(_order(), now=T0)
     _sent(pool, T0)
     failed = AssignmentFailed("o-1", "All drivers busy", T0)
-    store.apply_response(failed, _context(store, "o-1", T0 + timedelta(minutes=4)))
+    failed_at = T0 + timedelta(minutes=4, seconds=-1)  # the retry falls due 1 s later
+    store.apply_response(failed, _context(store, "o-1", failed_at))
     (retry,) = _sent(pool, T0 + timedelta(minutes=5))
-    assert b'"preparationTime": 11.0' in retry.payload
+    payload = json.loads(retry.payload)
+    assert payload["preparationTime"] == 11.0  # 15 minutes, 4 gone when the retry is due
+    assert payload["occurredAt"] == "2026-01-15T12:04:00.000Z"
 
 
 def test_one_request_at_a_time_holds_the_next_until_the_last_is_answered(
@@ -172,7 +176,7 @@ def test_pipeline_stamps_come_from_the_wall_clock_and_business_times_from_the_or
 ) -> None:
     wall = T0 + timedelta(days=300)
     store.place(_order(), now=T0, accepted_at=wall)
-    publish_due(pool, lambda _: None, now=T0, published_at=wall + timedelta(milliseconds=2))
+    publish_due(pool, lambda _: None, now=T0, wall=lambda: wall + timedelta(milliseconds=2))
     context = ResponseContext(
         store.get("o-1")["current_request_id"], None, T0, wall + timedelta(milliseconds=9)
     )

@@ -56,7 +56,7 @@ class OutboxRelay(threading.Thread):
                     self._pool,
                     self._send_all,
                     now=self._clock(),
-                    published_at=self._wall(),
+                    wall=self._wall,
                     one_request_at_a_time=self._serial,
                 )
                 self.published += sent

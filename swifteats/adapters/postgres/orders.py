@@ -143,11 +143,14 @@ class OrderStore:
         if delay is None:
             _give_up(conn, row, response, context)
             return "failed"
+        # The retry happens when it falls due: its time and the food's remaining
+        # preparation are those of that moment, not of this failure.
+        due = now + timedelta(seconds=delay)
         request = _request_for(
             _order_of(row),
             event_id=new_event_id(),
-            occurred_at=now,
-            elapsed=now - row["created_at"],
+            occurred_at=due,
+            elapsed=due - row["created_at"],
         )
         conn.execute(
             "UPDATE orders SET attempts = attempts + 1, current_request_id = %s, last_error = %s,"
@@ -169,7 +172,7 @@ class OrderStore:
             row["id"],
             request.to_wire(),
             headers={},
-            available_at=now + timedelta(seconds=delay),
+            available_at=due,
             now=now,
         )
         return "retry"

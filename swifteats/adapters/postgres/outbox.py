@@ -11,6 +11,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from swifteats.adapters.postgres.pool import Row
+from swifteats.domain.clock import Clock
 from swifteats.domain.topics import REQUEST_TOPIC_PREFIX
 
 
@@ -29,7 +30,7 @@ def publish_due(
     send_all: Callable[[list[OutboxMessage]], None],
     *,
     now: datetime,
-    published_at: datetime | None = None,
+    wall: Clock | None = None,
     limit: int = 500,
     one_request_at_a_time: bool = False,
 ) -> int:
@@ -37,8 +38,9 @@ def publish_due(
 
     Rows stay locked (``SKIP LOCKED``) while being sent, so several relays never
     publish one row twice; if ``send_all`` raises, nothing is marked and the rows
-    are due again. ``now`` decides what is due (the service's clock); orders get
-    ``published_at`` (the wall clock, default ``now``) as their request's publish time.
+    are due again. ``now`` decides what is due (the service's clock); orders get the
+    ``wall`` clock's time when their rows are handed to the sender (default ``now``) as
+    their request's publish time.
     With ``one_request_at_a_time``, an assignment request goes out only when no other
     is waiting for its answer, the earliest due first.
     """
@@ -50,6 +52,7 @@ def publish_due(
         ]
         if not rows:
             return 0
+        handed_over = wall() if wall else now
         send_all([_message(row) for row in rows])
         ids = [row["id"] for row in rows]
         conn.execute("UPDATE outbox SET sent_at = %s WHERE id = ANY(%s)", (now, ids))
@@ -58,7 +61,7 @@ def publish_due(
         ]
         conn.execute(
             "UPDATE orders SET request_published_at = %s WHERE id = ANY(%s)",
-            (published_at or now, requested),
+            (handed_over, requested),
         )
     return len(rows)
 
