@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from replay.backends import PIPELINE_STAGES, Answer
 from replay.inputs import ReplayInput
@@ -46,9 +47,18 @@ class LiveEnvironment:
     """Weights and travel model, as the services' environment variables."""
 
 
+@dataclass(frozen=True, slots=True)
+class LiveServices:
+    """Where the services of one live replay answer, and where decisions are logged."""
+
+    orders_url: str
+    assignment_url: str
+    decision_log: Path
+
+
 @contextmanager
-def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[str, str]]:
-    """Both services on a fresh database and Redis namespace; yields their URLs."""
+def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[LiveServices]:
+    """Both services on a fresh database and Redis namespace."""
     stack_up(settings)
     tag = uuid.uuid4().hex[:10]
     base = settings.database_url.get_secret_value().rsplit("/", 1)[0]
@@ -76,14 +86,17 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[tuple[st
             env={**common, "SWIFTEATS_SIMULATED_CLOCK": "true"},
         ),
         ServiceProcess.start(
-            "assignment-service", port=free_port(), env=common, log=logs / "assignment.log"
+            "assignment-service",
+            port=free_port(),
+            env={**common, "SWIFTEATS_LOG_LEVEL": "INFO"},  # INFO: one line per decision
+            log=logs / "assignment.log",
         ),
     ]
     try:
         for service in services:
             service.wait_until_up(timeout_s=90)
         _subscribe_ahead(settings, services[1].url, env.request_topics)
-        yield services[0].url, services[1].url
+        yield LiveServices(services[0].url, services[1].url, logs / "assignment.log")
     finally:
         for service in services:
             service.stop()

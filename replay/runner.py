@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from replay.backends import InProcessBackend
 from replay.clock import SimClock
+from replay.decision_log import number_attempts, read_decision_log
 from replay.inputs import ReplayInput
 from replay.live import LiveBackend, LiveEnvironment, live_services, request_topics
 from replay.mdrp import MdrpInstance, load_mdrp_instance
@@ -175,13 +176,15 @@ def _run_live(
             **_eta_env(loaded.data.eta),
         },
     )
-    with live_services(settings, env) as (orders_url, assignment_url):
+    with live_services(settings, env) as services:
         clock = SimClock(loaded.day_start)
-        backend = LiveBackend(orders_url, assignment_url, loaded.day_start)
+        backend = LiveBackend(services.orders_url, services.assignment_url, loaded.day_start)
         try:
-            return Replay(loaded.data, backend, clock, config).run()
+            result = Replay(loaded.data, backend, clock, config).run()
         finally:
             backend.close()
+    logged = read_decision_log(services.decision_log)
+    return replace(result, decisions=number_attempts(logged, result.latency))
 
 
 def _pickup_lead(loaded: LoadedInput) -> float:

@@ -61,6 +61,14 @@ def test_live_and_in_process_make_identical_assignments_on_an_mdrp_instance(
     assert live["pickup_min"].to_list() == in_process["pickup_min"].to_list()
     assert in_process["attempts"].max() > 1  # retries fell due together, and still agree
     assert live.filter(pl.col("outcome") == "delivered").height > 400
+    decisions = [
+        pl.read_parquet(tmp_path / backend / "decisions.parquet")
+        .select("order_id", "attempt", "rank", "driver_id", "score", "chosen")
+        .sort("order_id", "attempt", "rank")
+        for backend in ("inprocess", "live")
+    ]
+    assert decisions[1].height > 500
+    assert decisions[1].equals(decisions[0])  # the service's decision log, read back
     stamps = live.select(pl.col(PIPELINE).str.to_datetime(time_zone="UTC"))
     for earlier, later in zip(PIPELINE, PIPELINE[1:], strict=False):
         assert (stamps[later] >= stamps[earlier]).all(), (earlier, later)
