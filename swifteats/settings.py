@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     slow_processing_ms: float = 200.0
     simulated_clock: bool = False
     """Order Service only: time is what ``PUT /clock`` last said (for replays)."""
+    answer_timeout_s: float = 30.0
+    """Order Service only: wall seconds after which an unanswered request is sent again
+    (a broker restart or a consumer crash can lose it); the copy keeps its event id."""
     serial_requests: bool = False
     """Order Service only: publish one assignment request at a time, the next once the last
     is answered, in (due time, order) order, so decisions are reproducible (lockstep

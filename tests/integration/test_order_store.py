@@ -14,7 +14,7 @@ from swifteats.adapters.postgres.orders import (
     OrderStore,
     ResponseContext,
 )
-from swifteats.adapters.postgres.outbox import OutboxMessage, publish_due
+from swifteats.adapters.postgres.outbox import OutboxMessage, publish_due, resend_unanswered
 from swifteats.adapters.postgres.pool import Pool, open_pool
 from swifteats.domain.events import AssignmentFailed, DriverAssigned, OrderItem
 from swifteats.domain.geo import Point
@@ -186,3 +186,22 @@ def test_pipeline_stamps_come_from_the_wall_clock_and_business_times_from_the_or
     assert row["accepted_at"] == wall
     assert row["request_published_at"] - row["accepted_at"] == timedelta(milliseconds=2)
     assert row["response_consumed_at"] - row["accepted_at"] == timedelta(milliseconds=9)
+
+
+def test_a_request_left_unanswered_is_sent_again_with_its_event_id(
+    store: OrderStore, pool: Pool
+) -> None:
+    request = store.place(_order(), now=T0)
+    wall = T0 + timedelta(days=300)
+    publish_due(pool, lambda _: None, now=T0, wall=lambda: wall)
+
+    def overdue(after_s: float) -> int:
+        return resend_unanswered(pool, now=T0, wall=wall + timedelta(seconds=after_s), timeout_s=30)
+
+    assert overdue(29) == 0
+    assert overdue(31) == 1
+    assert overdue(31) == 0  # the copy waits to be sent
+    (copy,) = _sent(pool, T0)
+    assert json.loads(copy.payload)["eventId"] == request.event_id
+    store.apply_response(DriverAssigned("o-1", "d-1", 9, T0), _context(store, "o-1", T0))
+    assert overdue(3600) == 0  # answered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from kafka import KafkaProducer
@@ -12,7 +13,12 @@ from psycopg import Connection
 from psycopg import Error as DatabaseError
 from psycopg_pool import ConnectionPool
 
-from swifteats.adapters.postgres.outbox import OutboxMessage, publish_due, seconds_until_due
+from swifteats.adapters.postgres.outbox import (
+    OutboxMessage,
+    publish_due,
+    resend_unanswered,
+    seconds_until_due,
+)
 from swifteats.adapters.postgres.pool import Row
 from swifteats.domain.clock import Clock, system_clock
 
@@ -34,6 +40,7 @@ class OutboxRelay(threading.Thread):
         stop: threading.Event,
         wall: Clock = system_clock,
         one_request_at_a_time: bool = False,
+        answer_timeout_s: float = 30.0,
     ) -> None:
         super().__init__(name="outbox-relay", daemon=True)
         self._pool = pool
@@ -43,8 +50,11 @@ class OutboxRelay(threading.Thread):
         self._serial = one_request_at_a_time
         self._wake = wake
         self._halt = stop
+        self._answer_timeout_s = answer_timeout_s
+        self._checked_answers = 0.0
         self._producer: KafkaProducer | None = None
         self.published = 0
+        self.resent = 0
         self.connected = False
 
     def run(self) -> None:
@@ -52,6 +62,7 @@ class OutboxRelay(threading.Thread):
         while not self._halt.is_set():
             self._wake.clear()
             try:
+                self._resend_overdue()
                 sent = publish_due(
                     self._pool,
                     self._send_all,
@@ -71,6 +82,18 @@ class OutboxRelay(threading.Thread):
                 due = _IDLE_WAIT_S
             self._wake.wait(_IDLE_WAIT_S if due is None else min(due, _IDLE_WAIT_S))
         self._drop_producer()
+
+    def _resend_overdue(self) -> None:
+        """Once a second: queue again the requests whose answer is overdue."""
+        if time.monotonic() - self._checked_answers < _IDLE_WAIT_S:
+            return
+        self._checked_answers = time.monotonic()
+        resent = resend_unanswered(
+            self._pool, now=self._clock(), wall=self._wall(), timeout_s=self._answer_timeout_s
+        )
+        if resent:
+            log.warning("outbox relay: %d request(s) unanswered for too long; sent again", resent)
+            self.resent += resent
 
     def _send_all(self, messages: list[OutboxMessage]) -> None:
         producer = self._producer or self._connect()

@@ -61,6 +61,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE orders ADD COLUMN accepted_at timestamptz;
     UPDATE orders SET accepted_at = created_at;
     """,
+    # 3: an order's outbox rows, newest first (next attempt, unanswered requests).
+    """
+    CREATE INDEX outbox_order ON outbox (order_id, id);
+    """,
 )
 
 

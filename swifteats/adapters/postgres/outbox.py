@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
@@ -66,6 +66,24 @@ def publish_due(
     return len(rows)
 
 
+def resend_unanswered(
+    pool: ConnectionPool[Connection[Row]], *, now: datetime, wall: datetime, timeout_s: float
+) -> int:
+    """Queue again the requests published ``timeout_s`` (wall) ago and still unanswered.
+
+    A broker that loses its topics (a restart without storage) loses the requests in them;
+    so does a consumer that dies between reading and answering when offsets were committed.
+    The copy keeps the request's event id, so if the first answer turns up after all, the
+    second is stale and ignored. Returns how many were queued.
+    """
+    with pool.connection() as conn, conn.transaction():
+        rows = conn.execute(
+            _RESEND_UNANSWERED,
+            {"now": now, "published_before": wall - timedelta(seconds=timeout_s), **_REQUESTS},
+        ).fetchall()
+    return len(rows)
+
+
 def seconds_until_due(
     pool: ConnectionPool[Connection[Row]], *, now: datetime, one_request_at_a_time: bool = False
 ) -> float | None:
@@ -103,6 +121,21 @@ _NEXT_DUE = "SELECT min(available_at) AS due FROM outbox WHERE sent_at IS NULL"
 _NEXT_DUE_HOLDING_REQUESTS = (
     f"{_NEXT_DUE} AND NOT (topic LIKE %(requests)s AND {_REQUEST_IN_FLIGHT})"  # noqa: S608
 )
+
+
+_RESEND_UNANSWERED = """
+INSERT INTO outbox (topic, message_key, payload, headers, order_id, created_at, available_at)
+SELECT last.topic, last.message_key, last.payload, last.headers, last.order_id, %(now)s, %(now)s
+FROM orders o
+CROSS JOIN LATERAL (
+    SELECT * FROM outbox b WHERE b.order_id = o.id AND b.topic LIKE %(requests)s
+    ORDER BY b.id DESC LIMIT 1
+) AS last
+WHERE o.status = 'new_order' AND o.request_published_at < %(published_before)s
+  AND last.sent_at IS NOT NULL
+RETURNING id
+"""
+"""Copies of the last request of every order whose answer is overdue (none is unsent)."""
 
 
 def _due_queries(one_request_at_a_time: bool) -> tuple[str, ...]:

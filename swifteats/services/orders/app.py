@@ -71,6 +71,7 @@ class OrderService:
             wake=self._wake,
             stop=self._stop,
             one_request_at_a_time=settings.serial_requests,
+            answer_timeout_s=settings.answer_timeout_s,
         )
         handler = ResponseHandler(self.store, clock=clock, metrics=self.metrics)
         self._handle_response = handler.handle
