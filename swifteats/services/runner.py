@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI
+
+log = logging.getLogger("swifteats.service")
 
 
 class RunnableService(Protocol):
@@ -23,9 +28,25 @@ class RunnableService(Protocol):
 
 
 def serve(service: RunnableService, *, host: str, port: int) -> None:
-    """Serve HTTP on ``host:port`` with the threads running; stop them on the way out."""
+    """Serve HTTP on ``host:port`` with the threads running; stop them on the way out.
+
+    The threads stop in the application's shutdown (lifespan), while uvicorn still runs:
+    on SIGTERM uvicorn re-raises the signal once it is done, which would end the process
+    before any code after ``uvicorn.run``.
+    """
+    _stop_on_shutdown(service)
     service.start()
-    try:
-        uvicorn.run(service.api, host=host, port=port, log_level="warning", access_log=False)
-    finally:
-        service.stop()
+    uvicorn.run(service.api, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _stop_on_shutdown(service: RunnableService) -> None:
+    inner = service.api.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            yield state
+        service.stop()  # finishes the batch in hand, commits, closes clients
+        log.info("stopped after finishing the work in hand")
+
+    service.api.router.lifespan_context = lifespan
