@@ -18,6 +18,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from swifteats.check_flow import sample_order
 from swifteats.launcher import ServiceProcess
 from swifteats.stack import free_port
+from swifteats.stack.postgres_server import start_postgres, stop_postgres
 from swifteats.stack.redis_server import start_redis
 from tests.integration.conftest import MakeClient
 from tests.integration.helpers import Broker, Deployment, wait_until
@@ -140,7 +141,7 @@ def test_no_driver_is_double_booked_when_an_assignment_service_is_killed(
         lambda: (
             sum(httpx.get(w.url + "/stats").json()["assignedPartitions"] for w in survivors) == 6
         ),
-        timeout_s=60,
+        timeout_s=120,
         what="the survivors took over the killed service's partitions",
     )
     wait_until(
@@ -250,3 +251,46 @@ def test_sigterm_hands_back_in_flight_work_and_strands_no_driver(
     assert "stopped after finishing the work in hand" in workers[0].log.read_text()
     decided = [d["orderId"] for d in _decisions([w.log for w in workers])]
     assert sorted(decided) == sorted(b["orderId"] for b in bodies)  # offsets were committed
+
+
+def test_after_a_postgres_restart_no_order_is_lost_or_duplicated(
+    kafka: Broker, deployment: Deployment, make_client: MakeClient, tmp_path: Path
+) -> None:
+    port = free_port()
+    server = start_postgres("127.0.0.1", port, "postgres", tmp_path / "pg")
+    database_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    deployment.env["DATABASE_URL"] = database_url
+    try:
+        orders = deployment.start("order-service")
+        assignment = deployment.start("assignment-service")
+        client = make_client(orders.url, assignment.url)
+        rng = random.Random(3)
+        for d in range(40):
+            client.register_driver(f"pg-driver-{d:02d}", *CENTER)
+        bodies = [_order(f"pg-{i:02d}", rng) for i in range(40)]
+        assert _place_all(orders.url, bodies[:20]) == [201] * 20
+
+        stop_postgres(server)
+        during = httpx.post(orders.url + "/orders", json=bodies[20], timeout=30)
+        assert during.status_code == 503, during.text
+        assert "database" in during.json()["detail"].lower()
+        server = start_postgres("127.0.0.1", port, "postgres", tmp_path / "pg")
+
+        for body in bodies[20:]:  # what a client does with a 503: try again
+            wait_until(
+                lambda body=body: (
+                    httpx.post(orders.url + "/orders", json=body).status_code in (201, 409)
+                ),
+                timeout_s=60,
+                what=f"{body['orderId']} accepted",
+            )
+        wait_until(
+            lambda: client.order_stats()["byStatus"] == {"assigned_driver": 40},
+            timeout_s=90,
+            what="all 40 orders assigned, none twice",
+        )
+        drivers = {client.get_order(body["orderId"])["driverId"] for body in bodies}
+        assert len(drivers) == 40
+    finally:
+        deployment.stop_all()
+        stop_postgres(server)
