@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from replay.backends import PIPELINE_STAGES, Answer
 from replay.inputs import ReplayInput
 from swifteats.adapters.kafka.clients import create_topics
@@ -116,7 +118,9 @@ def _subscribe_ahead(settings: Settings, assignment_url: str, topics: tuple[str,
     needs seconds to pick it up; done here, that wait precedes the simulated clock.
     """
     create_topics(settings, topics)
-    with SwiftEatsClient(assignment_url, assignment_url, timeout_s=10) as client:
+    with SwiftEatsClient(
+        assignment_url, assignment_url, timeout_s=10, api_key=settings.client_api_key
+    ) as client:
         deadline = time.monotonic() + _SUBSCRIBE_TIMEOUT_S
         while missing := set(topics) - set(client.assignment_stats()["assignedTopics"]):
             if time.monotonic() > deadline:
@@ -129,8 +133,15 @@ class LiveBackend:
 
     owns_retries = True
 
-    def __init__(self, orders_url: str, assignment_url: str, day_start: datetime) -> None:
-        self._client = SwiftEatsClient(orders_url, assignment_url, timeout_s=30)
+    def __init__(
+        self,
+        orders_url: str,
+        assignment_url: str,
+        day_start: datetime,
+        *,
+        api_key: SecretStr | None = None,
+    ) -> None:
+        self._client = SwiftEatsClient(orders_url, assignment_url, timeout_s=30, api_key=api_key)
         self._day_start = day_start
         self._now = day_start
         self._waiting: dict[str, int] = {}

@@ -10,6 +10,7 @@ import typer
 
 from swifteats.check_flow import FlowResult
 from swifteats.client import SwiftEatsClient
+from swifteats.dlq.cli import dlq_app
 from swifteats.settings import Settings, load_settings
 from swifteats.stack.cli import stack_app
 
@@ -38,6 +39,7 @@ def _client(
     return SwiftEatsClient(
         orders_url or f"http://127.0.0.1:{settings.port}",
         assignment_url or f"http://127.0.0.1:{settings.driver_assignment_service_port}",
+        api_key=settings.client_api_key,
     )
 
 
@@ -269,6 +271,9 @@ def dashboard(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command("generate-sample")

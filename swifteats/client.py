@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import httpx
+from pydantic import SecretStr
 
 
 class ServiceError(RuntimeError):
@@ -14,13 +15,25 @@ class ServiceError(RuntimeError):
 
 
 class SwiftEatsClient:
-    """Talks to the Order Service and the Driver Assignment Service."""
+    """Talks to the Order Service and the Driver Assignment Service.
 
-    def __init__(self, orders_url: str, assignment_url: str, *, timeout_s: float = 10.0) -> None:
+    ``api_key`` (normally ``settings.client_api_key``) is sent as a bearer token with
+    every request; without one the services must run open.
+    """
+
+    def __init__(
+        self,
+        orders_url: str,
+        assignment_url: str,
+        *,
+        timeout_s: float = 10.0,
+        api_key: SecretStr | None = None,
+    ) -> None:
         self.orders_url = orders_url
         self.assignment_url = assignment_url
-        self._orders = httpx.Client(base_url=orders_url, timeout=timeout_s)
-        self._assignment = httpx.Client(base_url=assignment_url, timeout=timeout_s)
+        headers = {"Authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
+        self._orders = httpx.Client(base_url=orders_url, timeout=timeout_s, headers=headers)
+        self._assignment = httpx.Client(base_url=assignment_url, timeout=timeout_s, headers=headers)
 
     def __enter__(self) -> SwiftEatsClient:
         return self

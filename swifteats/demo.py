@@ -29,7 +29,7 @@ def running_services(settings: Settings) -> Iterator[SwiftEatsClient]:
     try:
         for service in services:
             service.wait_until_up(timeout_s=90)
-        client = SwiftEatsClient(services[0].url, services[1].url)
+        client = SwiftEatsClient(services[0].url, services[1].url, api_key=settings.client_api_key)
         try:
             yield client
         finally:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from swifteats.domain.policies import policy_named
 
@@ -20,6 +20,9 @@ STACK_ENV_FILE = "stack.env"
 """Name of the file, under the state directory, holding the running stack's addresses."""
 
 DEFAULT_STATE_DIR = Path.home() / ".local" / "state" / "swifteats"
+
+MIN_API_KEY_LENGTH = 16
+"""Shorter API keys are refused: they are placeholders or guessable."""
 
 
 def _design(name: str) -> AliasChoices:
@@ -31,7 +34,11 @@ class Settings(BaseSettings):
     """Configuration of both services, the stack and the tools around them."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SWIFTEATS_", frozen=True, populate_by_name=True, extra="ignore"
+        env_prefix="SWIFTEATS_",
+        frozen=True,
+        populate_by_name=True,
+        extra="ignore",
+        hide_input_in_errors=True,  # a rejected value may be a secret
     )
 
     kafka_host: str = Field("localhost:9092", validation_alias=_design("KAFKA_HOST"))
@@ -51,6 +58,11 @@ class Settings(BaseSettings):
     """Interface the HTTP servers bind to."""
     redis_prefix: str = "swifteats"
     """Namespace of every Redis key the project writes."""
+    redis_ssl: bool = False
+    redis_ssl_ca_certs: str | None = None
+    """CA bundle that signs the Redis server's certificate (default: the system's)."""
+    redis_username: str | None = None
+    redis_password: SecretStr | None = None
 
     kafka_session_timeout_ms: int = 6000
     kafka_max_poll_interval_ms: int = 5000
@@ -60,6 +72,27 @@ class Settings(BaseSettings):
     kafka_max_message_bytes: int = 1_048_576
     kafka_fetch_max_wait_ms: int = 10
     """How long the broker may hold a fetch open when no message waits (latency vs load)."""
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    """CA bundle that signs the brokers' certificates (default: the system's)."""
+    kafka_ssl_certfile: str | None = None
+    """Client certificate, for brokers that authenticate clients by TLS."""
+    kafka_ssl_keyfile: str | None = None
+
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    """Keys the HTTP APIs accept (comma-separated); none: every request is let in. Clients
+    send the first (:meth:`client_api_key`)."""
+    protect_observability: bool = False
+    """Whether ``/stats`` and ``/metrics`` need a key too (``/health`` never does)."""
+    max_body_bytes: int = Field(65_536, gt=0)
+    """Largest HTTP request body; a larger one is refused (413) before it is parsed."""
+    order_rate_per_s: float = Field(1.0, gt=0, allow_inf_nan=False)
+    """Orders a customer's bucket regains per second."""
+    order_burst: int = Field(60, ge=0)
+    """Orders a customer may place back to back; 0 turns the per-customer limit off."""
 
     retry_base_s: float = 1.0
     retry_factor: float = 2.0
@@ -99,6 +132,45 @@ class Settings(BaseSettings):
     def _known_policy(cls, name: str) -> str:
         policy_named(name)
         return name
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """``"k1,k2"`` (the environment's form) or a sequence; blank entries are dropped."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            texts = (v.get_secret_value() if isinstance(v, SecretStr) else v for v in value)
+            stripped = (t.strip() if isinstance(t, str) else t for t in texts)
+            return tuple(t for t in stripped if t != "")
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_enough(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if any(len(key.get_secret_value()) < MIN_API_KEY_LENGTH for key in keys):
+            raise ValueError(f"every API key needs at least {MIN_API_KEY_LENGTH} characters")
+        return keys
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> Settings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        given = (self.kafka_sasl_mechanism, self.kafka_sasl_username, self.kafka_sasl_password)
+        if sasl and None in given:
+            raise ValueError(
+                f"SWIFTEATS_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "SWIFTEATS_KAFKA_SASL_MECHANISM, _SASL_USERNAME and _SASL_PASSWORD"
+            )
+        if not sasl and self.kafka_sasl_mechanism is not None:
+            raise ValueError("SWIFTEATS_KAFKA_SASL_MECHANISM needs a SASL_* security protocol")
+        return self
+
+    @property
+    def client_api_key(self) -> SecretStr | None:
+        """The key this project's own clients send: the first of ``api_keys``, if any."""
+        return self.api_keys[0] if self.api_keys else None
 
 
 def stack_env_path(state_dir: Path) -> Path:

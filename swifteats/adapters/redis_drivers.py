@@ -6,27 +6,36 @@ Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import cast
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
 from swifteats.domain.geo import Point
+from swifteats.settings import Settings
 
 GeoHits = list[tuple[str, tuple[float, float]]]
 """What GEOSEARCH WITHCOORD answers: ``(member, (longitude, latitude))``."""
 
-# KEYS: status, driver→order, order→driver. ARGV: orderId, then driverId, eta pairs.
+# KEYS: status, driver→order, order→driver. ARGV: orderId, then the ranking as one JSON
+# array of strings [driverId, eta, driverId, eta, …]: one argument instead of two per
+# candidate, which the client would encode one by one (a third of a claim's time).
 _CLAIM = """
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then return {'existing', held} end
-for i = 2, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == 'available' then
-    redis.call('HSET', KEYS[1], ARGV[i], 'busy')
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])
-    redis.call('HSET', KEYS[3], ARGV[1], ARGV[i] .. '|' .. ARGV[i + 1])
-    return {'new', ARGV[i] .. '|' .. ARGV[i + 1]}
+local ranked = cjson.decode(ARGV[2])
+for i = 1, #ranked, 2 do
+  local driver = ranked[i]
+  if redis.call('HGET', KEYS[1], driver) == 'available' then
+    local claim = driver .. '|' .. ranked[i + 1]
+    redis.call('HSET', KEYS[1], driver, 'busy')
+    redis.call('HSET', KEYS[2], driver, ARGV[1])
+    redis.call('HSET', KEYS[3], ARGV[1], claim)
+    return {'new', claim}
   end
 end
 return false
@@ -71,6 +80,36 @@ class RedisDriverIndex:
         else:
             pipe.hset(self._shift_end, driver_id, shift_ends_at.timestamp())
         pipe.execute()
+
+    def register_many(self, drivers: Iterable[DriverRecord], *, chunk: int = 5_000) -> int:
+        """Add or replace many drivers (order held untouched), ``chunk`` per round trip.
+
+        What :meth:`register` does for each, in pipelines of bulk commands: a fleet of
+        100,000 loads in about a second instead of 100,000 round trips. Not atomic as a
+        whole; each chunk is. Returns how many were written.
+        """
+        pending = list(drivers)
+        for start in range(0, len(pending), chunk):
+            batch = pending[start : start + chunk]
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.geoadd(
+                self._geo,
+                [
+                    v
+                    for d in batch
+                    for v in (d.location.longitude, d.location.latitude, d.driver_id)
+                ],
+            )
+            pipe.hset(self._status, mapping={d.driver_id: d.status.value for d in batch})
+            ends: dict[FieldT, EncodableT] = {
+                d.driver_id: d.shift_ends_at.timestamp() for d in batch if d.shift_ends_at
+            }
+            if ends:
+                pipe.hset(self._shift_end, mapping=ends)
+            if unset := [d.driver_id for d in batch if d.shift_ends_at is None]:
+                pipe.hdel(self._shift_end, *unset)
+            pipe.execute()
+        return len(pending)
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
@@ -131,11 +170,9 @@ class RedisDriverIndex:
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""
-        args: list[str | int] = [order_id]
-        for candidate, candidate_eta in ranked:
-            args += [candidate, candidate_eta]
+        flat = [part for driver_id, eta in ranked for part in (driver_id, str(eta))]
         keys = [self._status, self._driver_order, self._order_driver]
-        result = self._claim(keys=keys, args=args)
+        result = self._claim(keys=keys, args=[order_id, json.dumps(flat, ensure_ascii=False)])
         if not result:
             return None
         kind, held = cast(list[str], result)
@@ -147,6 +184,18 @@ class RedisDriverIndex:
         keys = [self._status, self._driver_order, self._geo]
         args: list[str | float] = [driver_id, order_id, location.longitude, location.latitude]
         return bool(self._release(keys=keys, args=args))
+
+    def release_many(self, releases: Iterable[tuple[str, str, Point]]) -> int:
+        """:meth:`release` each ``(driver_id, order_id, location)`` in one round trip.
+
+        Each release is atomic by itself; returns how many drivers were made available.
+        """
+        keys = [self._status, self._driver_order, self._geo]
+        pipe = self._redis.pipeline(transaction=False)
+        for driver_id, order_id, at in releases:
+            args: list[str | float] = [driver_id, order_id, at.longitude, at.latitude]
+            self._release(keys=keys, args=args, client=pipe)
+        return sum(1 for released in pipe.execute() if released)
 
     def count_available(self) -> int:
         """How many drivers are available now."""
@@ -162,8 +211,20 @@ def _instant(epoch: str | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
 
 
-def connect_redis(host: str, port: int) -> redis.Redis:
-    """A client that returns ``str`` and gives up on a dead server within seconds."""
+def connect_redis(
+    host: str,
+    port: int,
+    *,
+    ssl: bool = False,
+    ssl_ca_certs: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+) -> redis.Redis:
+    """A client that returns ``str`` and gives up on a dead server within seconds.
+
+    With ``ssl`` the server's certificate is verified (against ``ssl_ca_certs`` or the
+    system's CAs); ``username``/``password`` are sent with ``AUTH`` (ACL or legacy).
+    """
     return redis.Redis(
         host=host,
         port=port,
@@ -171,4 +232,21 @@ def connect_redis(host: str, port: int) -> redis.Redis:
         socket_connect_timeout=2.0,
         socket_timeout=5.0,
         health_check_interval=10,
+        ssl=ssl,
+        ssl_ca_certs=ssl_ca_certs,
+        username=username,
+        password=password,
+    )
+
+
+def redis_for(settings: Settings) -> redis.Redis:
+    """:func:`connect_redis` with the settings' address, TLS and credentials."""
+    password = settings.redis_password
+    return connect_redis(
+        settings.redis_host,
+        settings.redis_port,
+        ssl=settings.redis_ssl,
+        ssl_ca_certs=settings.redis_ssl_ca_certs,
+        username=settings.redis_username,
+        password=password.get_secret_value() if password else None,
     )

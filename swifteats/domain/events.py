@@ -12,6 +12,15 @@ from swifteats.domain.geo import Point, geo_key, valid_coordinates
 from swifteats.domain.ranking import INVALID_COORDINATES, Job
 
 DEFAULT_RADIUS_KM = 5.0
+MAX_ID_LENGTH = 128
+"""Longest ``orderId``, ``driverId`` or ``eventId`` (the HTTP APIs' limit on ids)."""
+MAX_ERROR_LENGTH = 1000
+"""Longest ``error`` of a failure response (it is stored and quoted in a dead letter)."""
+MAX_ETA_MINUTES = 7 * 24 * 60
+"""Largest ``eta`` a response may carry: a week (the orders table keeps it as an integer)."""
+SEARCHABLE_LATITUDE = 85.05112878
+"""Redis GEO indexes (and searches around) latitudes within ± this only (Web Mercator);
+a request whose restaurant lies beyond cannot be searched, so it is invalid."""
 UNKNOWN_INSTANT = datetime.fromtimestamp(0, UTC)
 """``occurredAt`` of a request that did not say when it happened."""
 
@@ -149,6 +158,8 @@ def parse_assignment_requested(payload: object) -> AssignmentRequested:
     order_id = _text(payload, "orderId")
     try:
         restaurant = _point(payload, "restaurantLatitude", "restaurantLongitude")
+        if abs(restaurant.latitude) > SEARCHABLE_LATITUDE:
+            raise InvalidMessageError(INVALID_COORDINATES)
         customer = _point(payload, "customerLatitude", "customerLongitude")
         items = payload.get("items", [])
         if not isinstance(items, list):
@@ -176,29 +187,67 @@ def parse_assignment_response(payload: object) -> AssignmentResponse:
     order_id = _text(payload, "orderId")
     status = payload.get("status")
     if status == "assigned":
-        eta = _number(payload, "eta", minimum=0.0)
+        eta = _number(payload, "eta", minimum=0.0, maximum=MAX_ETA_MINUTES)
         return DriverAssigned(
             order_id, _text(payload, "driverId"), math.ceil(eta), _instant(payload, "assignedAt")
         )
     if status == "failed":
-        return AssignmentFailed(order_id, _text(payload, "error"), _instant(payload, "failedAt"))
+        error = _text(payload, "error", max_length=MAX_ERROR_LENGTH)
+        return AssignmentFailed(order_id, error, _instant(payload, "failedAt"))
     raise InvalidMessageError(f"status must be 'assigned' or 'failed', got {status!r}", order_id)
 
 
-def _text(payload: Mapping[str, Any], field: str) -> str:
+def wire_text(value: object, *, max_length: int = MAX_ID_LENGTH) -> str | None:
+    """``value`` if it is text every store and header can hold, else None.
+
+    That is a non-empty string of at most ``max_length`` characters, without NUL
+    (PostgreSQL text refuses it) and without lone surrogates (JSON's ``"\\ud800"``
+    decodes to one, and it cannot be encoded as UTF-8 for a Kafka key or header).
+    """
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        return None
+    return None if text_problem(value) else value
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored or sent as UTF-8, or None when it can.
+
+    PostgreSQL text refuses the NUL character; a lone surrogate (which JSON's
+    ``"\\ud800"`` decodes to) has no UTF-8 encoding for a column, a Kafka key or header.
+    """
+    if "\x00" in text:
+        return "contains the NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "contains a lone surrogate"
+    return None
+
+
+def _text(payload: Mapping[str, Any], field: str, *, max_length: int = MAX_ID_LENGTH) -> str:
     value = payload.get(field)
-    if not isinstance(value, str) or not value:
-        raise InvalidMessageError(f"Missing field: {field} must be a non-empty string")
-    return value
+    text = wire_text(value, max_length=max_length)
+    if text is None:
+        problem = "Missing field" if value is None or value == "" else "Invalid field"
+        raise InvalidMessageError(
+            f"{problem}: {field} must be a non-empty string of at most {max_length} characters"
+            " without NUL or lone surrogates"
+        )
+    return text
 
 
 def _optional_text(payload: Mapping[str, Any], field: str) -> str:
-    value = payload.get(field)
-    return value if isinstance(value, str) else ""
+    """The field's text, or "" when it is absent or not :func:`wire_text`."""
+    return wire_text(payload.get(field)) or ""
 
 
 def _number(
-    payload: Mapping[str, Any], field: str, *, minimum: float, default: float | None = None
+    payload: Mapping[str, Any],
+    field: str,
+    *,
+    minimum: float,
+    maximum: float = math.inf,
+    default: float | None = None,
 ) -> float:
     value = payload.get(field, default)
     if value is None:
@@ -208,6 +257,8 @@ def _number(
         raise InvalidMessageError(f"Invalid field: {field} must be a number")
     if number < minimum:
         raise InvalidMessageError(f"Invalid field: {field} must be at least {minimum:g}")
+    if number > maximum:
+        raise InvalidMessageError(f"Invalid field: {field} must be at most {maximum:g}")
     return number
 
 

@@ -1,17 +1,75 @@
-"""HTTP pieces both services share: health answers and Prometheus exposition."""
+"""HTTP pieces both services share: security wiring, health answers, Prometheus exposition."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends as Dependency
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AfterValidator
 
+from swifteats.domain.events import text_problem
 from swifteats.observability import ServiceMetrics
+from swifteats.services.auth import UNAUTHORIZED, ApiKeys, api_key_guard
+from swifteats.services.body_limit import BodySizeLimit
+from swifteats.settings import Settings
 
 Check = Callable[[], bool]
+
+TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "request body too large"}}
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSecurity:
+    """How a service's HTTP API is guarded: API keys, body size, open or closed /stats."""
+
+    require_key: Dependency
+    """The dependency every guarded route lists (``dependencies=[require_key]``)."""
+    protect_observability: bool
+    max_body_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, service: str) -> HttpSecurity:
+        """From ``SWIFTEATS_API_KEYS``, ``_PROTECT_OBSERVABILITY`` and ``_MAX_BODY_BYTES``."""
+        guard = api_key_guard(ApiKeys(settings.api_keys), service=service)
+        return cls(Depends(guard), settings.protect_observability, settings.max_body_bytes)
+
+    def app(self, title: str) -> FastAPI:
+        """A FastAPI application whose request bodies are size-limited."""
+        app = FastAPI(title=title, responses=TOO_LARGE)
+        app.add_middleware(BodySizeLimit, max_bytes=self.max_body_bytes)
+        app.add_exception_handler(RequestValidationError, _invalid_request)
+        return app
+
+    def router(self, **kwargs: Any) -> APIRouter:
+        """A router whose every route needs a key."""
+        return APIRouter(dependencies=[self.require_key], responses=UNAUTHORIZED, **kwargs)
+
+
+def _invalid_request(_: Request, error: Exception) -> Response:
+    """422 with FastAPI's reasons, as ASCII JSON: the echoed input may hold a lone surrogate,
+    which UTF-8 cannot encode."""
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True, default=repr)
+    return Response(body, status_code=422, media_type="application/json")
+
+
+def _storable(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+StorableId = Annotated[str, AfterValidator(_storable)]
+"""An id (path or body) that PostgreSQL, Redis and Kafka can take: else a 422 says why."""
 
 
 class Observable(Protocol):
@@ -28,22 +86,24 @@ class Observable(Protocol):
         ...
 
 
-def observability_routes(service: str, runtime: Observable) -> APIRouter:
-    """``GET /health``, ``GET /stats`` and ``GET /metrics`` of a service."""
+def observability_routes(service: str, runtime: Observable, security: HttpSecurity) -> APIRouter:
+    """``GET /health`` (always open), ``GET /stats`` and ``GET /metrics`` of a service."""
     router = APIRouter(tags=["observability"])
+    guarded = security.router() if security.protect_observability else APIRouter()
 
     @router.get("/health")
     def health() -> Response:
         return health_response(service, runtime.health_checks())
 
-    @router.get("/stats")
+    @guarded.get("/stats")
     def stats() -> dict[str, Any]:
         return runtime.stats()
 
-    @router.get("/metrics")
+    @guarded.get("/metrics")
     def metrics() -> Response:
         return metrics_response(runtime.metrics)
 
+    router.include_router(guarded)
     return router
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from swifteats.client import SwiftEatsClient
 from swifteats.settings import Settings
@@ -84,6 +85,19 @@ def deployment(
     deployment = Deployment(env, tmp_path)
     yield deployment
     deployment.stop_all()
+
+
+@pytest.fixture
+def api_key() -> SecretStr:
+    """A fresh API key, the one a ``secured_deployment`` requires."""
+    return SecretStr(f"test-key-{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def secured_deployment(deployment: Deployment, api_key: SecretStr) -> Deployment:
+    """``deployment`` whose services require ``api_key`` (``SWIFTEATS_API_KEYS``)."""
+    deployment.env["SWIFTEATS_API_KEYS"] = api_key.get_secret_value()
+    return deployment
 
 
 MakeClient = Callable[[str, str], SwiftEatsClient]

@@ -15,7 +15,23 @@ def _common(settings: Settings) -> dict[str, Any]:
         "bootstrap_servers": settings.kafka_host.split(","),
         "client_id": "swifteats",
         "metadata_max_age_ms": settings.kafka_metadata_max_age_ms,
+        **security_options(settings),
     }
+
+
+def security_options(settings: Settings) -> dict[str, Any]:
+    """kafka-python's TLS and SASL options from the settings; only those that are set."""
+    password = settings.kafka_sasl_password
+    options: dict[str, Any] = {
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": password.get_secret_value() if password else None,
+        "ssl_cafile": settings.kafka_ssl_cafile,
+        "ssl_certfile": settings.kafka_ssl_certfile,
+        "ssl_keyfile": settings.kafka_ssl_keyfile,
+    }
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def make_producer(settings: Settings) -> KafkaProducer:

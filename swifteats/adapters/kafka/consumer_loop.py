@@ -2,7 +2,10 @@
 
 Delivery is at least once: offsets are committed only after the batch is handled,
 and a batch whose handling raises is read again after a pause. Handlers are
-therefore idempotent, and send bad input to the DLQ themselves.
+therefore idempotent, and send bad input to the DLQ themselves. A record whose
+handling raises ``max_attempts`` times in a row (a poison message the handler did
+not foresee) is handed to ``dead_letter`` with the exception as the reason, and the
+loop moves on; if even that raises, the batch is read again, the record tried anew.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ Record = Any
 _LAG_EVERY_S = 5.0
 _REJOIN_AFTER_S = 10.0
 _REJOIN_AFTER_MAX_S = 300.0
+_RETRY_PAUSE_S = 1.0
+_MAX_TRACKED_FAILURES = 10_000
+"""Records with failures remembered at most; beyond, the counts start again."""
+
+DeadLetter = Callable[[Record, str], None]
+"""Sends a record that cannot be handled to the DLQ with the reason."""
 
 
 class _StuckWithoutPartitionsError(Exception):
@@ -41,12 +50,21 @@ class ConsumerLoop(threading.Thread):
         *,
         after_batch: Callable[[], None],
         stop: threading.Event,
+        dead_letter: DeadLetter | None = None,
+        max_attempts: int = 3,
     ) -> None:
+        """``dead_letter`` None keeps re-reading a record that always fails (the old way)."""
         super().__init__(name=name, daemon=True)
         self._connect = connect
         self._handle = handle
         self._after_batch = after_batch
         self._halt = stop
+        self._dead_letter = dead_letter
+        self._max_attempts = max_attempts
+        self._failures: dict[tuple[str, int, int], int] = {}
+        """Failed attempts per (topic, partition, offset) not yet handled or dead-lettered."""
+        self.dead_lettered = 0
+        """Records handed to ``dead_letter`` after ``max_attempts`` failures."""
         self.lag = 0
         self.partitions = 0
         self.topics: list[str] = []
@@ -87,15 +105,37 @@ class ConsumerLoop(threading.Thread):
             try:
                 for records in batches.values():
                     for record in records:
-                        self._handle(record)
+                        self._handle_or_dead_letter(record)
                 self._after_batch()
             except Exception:
                 log.exception("%s: handling failed; the batch will be read again", self.name)
                 _rewind(consumer, batches)
-                self._halt.wait(1.0)
+                self._halt.wait(_RETRY_PAUSE_S)
                 return
             _commit(consumer)
         self._update_lag(consumer)
+
+    def _handle_or_dead_letter(self, record: Record) -> None:
+        """Handle ``record``; after ``max_attempts`` failures, dead-letter it instead.
+
+        Raises what the handler raised while attempts remain (the batch is read again),
+        and what ``dead_letter`` raises (the record gets another attempt next time).
+        """
+        where = (record.topic, record.partition, record.offset)
+        try:
+            self._handle(record)
+        except Exception as error:
+            attempts = self._failures.get(where, 0) + 1
+            if len(self._failures) >= _MAX_TRACKED_FAILURES:
+                self._failures.clear()
+            self._failures[where] = attempts
+            if self._dead_letter is None or attempts < self._max_attempts:
+                raise
+            reason = f"handling failed {attempts} times: {type(error).__name__}: {error}"
+            log.error("%s: %s at %s; sending it to the DLQ", self.name, reason, where)
+            self._dead_letter(record, reason)
+            self.dead_lettered += 1
+        self._failures.pop(where, None)
 
     def _watch_assignment(self, consumer: KafkaConsumer) -> None:
         """Rejoin when a subscribed topic has had no partition of ours for a while.

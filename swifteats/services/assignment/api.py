@@ -8,11 +8,14 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, UnknownDriverError
-from swifteats.domain.events import format_instant
+from swifteats.domain.events import SEARCHABLE_LATITUDE, format_instant
 from swifteats.domain.geo import Point
-from swifteats.services.http import Observable, observability_routes
+from swifteats.services.http import HttpSecurity, Observable, StorableId, observability_routes
 
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Latitude = Annotated[
+    float, Field(ge=-SEARCHABLE_LATITUDE, le=SEARCHABLE_LATITUDE, allow_inf_nan=False)
+]
+"""Redis GEO indexes latitudes up to ±85.05112878 (Web Mercator)."""
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
@@ -28,7 +31,7 @@ class Location(BaseModel):
 class DriverIn(Location):
     """A driver announcing itself."""
 
-    driver_id: str = Field(alias="driverId", min_length=1, max_length=128)
+    driver_id: StorableId = Field(alias="driverId", min_length=1, max_length=128)
     status: DriverStatus = DriverStatus.AVAILABLE
     shift_ends_at: AwareDatetime | None = Field(None, alias="shiftEndsAt")
 
@@ -59,17 +62,16 @@ def driver_json(driver: DriverRecord) -> dict[str, Any]:
     }
 
 
-def build_api(runtime: AssignmentRuntime) -> FastAPI:
+def build_api(runtime: AssignmentRuntime, security: HttpSecurity) -> FastAPI:
     """The FastAPI application of the Driver Assignment Service."""
-    app = FastAPI(title="swifteats Driver Assignment Service")
-    app.include_router(_driver_routes(runtime.drivers))
-
-    app.include_router(observability_routes("driver-assignment", runtime))
+    app = security.app("swifteats Driver Assignment Service")
+    app.include_router(_driver_routes(runtime.drivers, security))
+    app.include_router(observability_routes("driver-assignment", runtime, security))
     return app
 
 
-def _driver_routes(drivers: DriverIndex) -> APIRouter:
-    router = APIRouter(prefix="/drivers", tags=["drivers"])
+def _driver_routes(drivers: DriverIndex, security: HttpSecurity) -> APIRouter:
+    router = security.router(prefix="/drivers", tags=["drivers"])
 
     def known(driver_id: str) -> DriverRecord:
         driver = drivers.get(driver_id)
@@ -84,7 +86,7 @@ def _driver_routes(drivers: DriverIndex) -> APIRouter:
         return driver_json(known(body.driver_id))
 
     @router.put("/{driver_id}/location")
-    def move(driver_id: str, body: Location) -> dict[str, Any]:
+    def move(driver_id: StorableId, body: Location) -> dict[str, Any]:
         try:
             drivers.move(driver_id, Point(body.latitude, body.longitude))
         except UnknownDriverError:
@@ -92,7 +94,7 @@ def _driver_routes(drivers: DriverIndex) -> APIRouter:
         return driver_json(known(driver_id))
 
     @router.put("/{driver_id}/status")
-    def set_status(driver_id: str, body: StatusIn) -> dict[str, Any]:
+    def set_status(driver_id: StorableId, body: StatusIn) -> dict[str, Any]:
         try:
             drivers.set_status(driver_id, body.status)
         except UnknownDriverError:
@@ -100,12 +102,12 @@ def _driver_routes(drivers: DriverIndex) -> APIRouter:
         return driver_json(known(driver_id))
 
     @router.get("/{driver_id}")
-    def get_one(driver_id: str) -> dict[str, Any]:
+    def get_one(driver_id: StorableId) -> dict[str, Any]:
         return driver_json(known(driver_id))
 
     @router.get("")
     def nearby(
-        latitude: Annotated[float, Query(ge=-90, le=90)],
+        latitude: Annotated[float, Query(ge=-SEARCHABLE_LATITUDE, le=SEARCHABLE_LATITUDE)],
         longitude: Annotated[float, Query(ge=-180, le=180)],
         radius: Annotated[float, Query(gt=0, le=500)] = 5.0,
     ) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from kafka import KafkaConsumer
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
 from swifteats.adapters.kafka.publisher import Publisher
-from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.drivers import DriverIndex
@@ -25,7 +25,7 @@ from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.api import build_api
 from swifteats.services.assignment.handler import RequestHandler
-from swifteats.services.http import Check
+from swifteats.services.http import Check, HttpSecurity
 from swifteats.settings import Settings
 
 GROUP_ID = "driver-assignment"
@@ -57,7 +57,11 @@ class AssignmentService:
             policy=policy_named(settings.policy),
         )
         self.handler = RequestHandler(
-            assigner, clock=clock, metrics=self.metrics, slow_ms=settings.slow_processing_ms
+            assigner,
+            clock=clock,
+            metrics=self.metrics,
+            slow_ms=settings.slow_processing_ms,
+            max_message_bytes=settings.kafka_max_message_bytes,
         )
         self._publisher = Publisher(lambda: make_producer(settings))
         self._stop = threading.Event()
@@ -67,8 +71,11 @@ class AssignmentService:
             self._handle,
             after_batch=self._publisher.flush,
             stop=self._stop,
+            dead_letter=self._dead_letter,
         )
-        self.api: FastAPI = build_api(self)
+        self.api: FastAPI = build_api(
+            self, HttpSecurity.from_settings(settings, service="driver-assignment")
+        )
 
     def start(self) -> None:
         """Start consuming."""
@@ -115,6 +122,14 @@ class AssignmentService:
         key = record.key.decode(errors="replace") if record.key else None
         self._publisher.send(self.handler.handle(record.value, source_topic=record.topic, key=key))
 
+    def _dead_letter(self, record: Record, reason: str) -> None:
+        """A record whose handling kept raising goes to the DLQ with the reason."""
+        key = record.key.decode(errors="replace") if record.key else None
+        rejected = self.handler.reject(
+            record.value, source_topic=record.topic, key=key, reason=reason
+        )
+        self._publisher.send(rejected)
+
 
 def eta_model(settings: Settings) -> EtaModel:
     """The travel-time model the settings name."""
@@ -131,6 +146,6 @@ def build_assignment_service(
     settings: Settings, *, drivers: DriverIndex | None = None
 ) -> AssignmentService:
     """The service with a Redis driver index unless ``drivers`` is given."""
-    client = connect_redis(settings.redis_host, settings.redis_port)
+    client = redis_for(settings)
     index = drivers or RedisDriverIndex(client, settings.redis_prefix)
     return AssignmentService(settings, drivers=index, redis_client=client)

@@ -13,6 +13,7 @@ from swifteats.domain.events import (
     InvalidMessageError,
     format_instant,
     parse_assignment_requested,
+    wire_text,
 )
 from swifteats.domain.ranking import INTERNAL_ERROR
 from swifteats.domain.topics import (
@@ -20,37 +21,57 @@ from swifteats.domain.topics import (
     DLQ_TOPIC,
     REQUEST_ID_HEADER,
     RESPONSES_TOPIC,
-    dead_letter,
 )
 from swifteats.observability import ServiceMetrics
-from swifteats.services.outgoing import Outgoing, decode_json
+from swifteats.services.outgoing import (
+    OVERSIZE_KEPT_BYTES,
+    Outgoing,
+    decode_json,
+    dlq_key,
+    fitted_dead_letter,
+    oversize,
+)
 
 log = logging.getLogger("swifteats.assignment")
 
 
 class RequestHandler:
-    """Decodes a request, lets the :class:`Assigner` decide, and shapes the answer."""
+    """Decodes a request, lets the :class:`Assigner` decide, and shapes the answer.
+
+    A message over ``max_message_bytes``, one that is not JSON and one without a usable
+    ``orderId`` go to the DLQ; any other invalid request gets a failure response with
+    the reason.
+    """
 
     def __init__(
-        self, assigner: Assigner, *, clock: Clock, metrics: ServiceMetrics, slow_ms: float
+        self,
+        assigner: Assigner,
+        *,
+        clock: Clock,
+        metrics: ServiceMetrics,
+        slow_ms: float,
+        max_message_bytes: int | None = None,
     ) -> None:
         self._assigner = assigner
         self._clock = clock
         self._metrics = metrics
         self._slow_s = slow_ms / 1000
+        self._max_bytes = max_message_bytes
 
     def handle(self, raw: bytes | None, *, source_topic: str, key: str | None) -> Outgoing:
         """The message to publish for this request; bad input never raises."""
         consumed_at = self._clock()
         self._metrics.count("requests")
+        if raw is not None and (too_big := oversize(raw, self._max_bytes)):
+            return self.reject(raw, source_topic=source_topic, key=key, reason=too_big)
         payload, undecodable = decode_json(raw)
         if undecodable:
-            return self._dead_letter(undecodable, source_topic, raw, key)
+            return self.reject(raw, source_topic=source_topic, key=key, reason=undecodable)
         try:
             request = parse_assignment_requested(payload)
         except InvalidMessageError as error:
             if error.order_id is None:
-                return self._dead_letter(error.reason, source_topic, raw, key)
+                return self.reject(raw, source_topic=source_topic, key=key, reason=error.reason)
             return self._failed(error.order_id, error.reason, _event_id(payload), consumed_at)
         try:
             decision = self._assigner.assign(request)
@@ -84,19 +105,25 @@ class RequestHandler:
             RESPONSES_TOPIC, order_id, response.to_wire(), _headers(request_id, consumed_at)
         )
 
-    def _dead_letter(
-        self, reason: str, source_topic: str, raw: bytes | None, key: str | None
+    def reject(
+        self, raw: bytes | None, *, source_topic: str, key: str | None, reason: str
     ) -> Outgoing:
+        """The dead letter of a request: ``reason`` and the original bytes, for the DLQ.
+
+        The consumer loop calls this too, for a record whose handling kept raising.
+        """
         self._metrics.count("dead_letters")
-        log.warning("request sent to the DLQ: %s", reason, extra={"fields": {"key": key}})
-        envelope = dead_letter(
+        log.warning("request sent to the DLQ: %s", reason[:200], extra={"fields": {"key": key}})
+        envelope = fitted_dead_letter(
             reason=reason,
             source_topic=source_topic,
-            raw=raw or b"",
+            raw=raw,
             failed_at=self._clock(),
             order_id=None,
+            max_bytes=self._max_bytes,
+            keep=OVERSIZE_KEPT_BYTES if oversize(raw or b"", self._max_bytes) else None,
         )
-        return Outgoing(DLQ_TOPIC, key or "", envelope)
+        return Outgoing(DLQ_TOPIC, dlq_key(key), envelope)
 
 
 def _response(decision: Decision, request_id: str, consumed_at: datetime) -> Outgoing:
@@ -107,8 +134,7 @@ def _response(decision: Decision, request_id: str, consumed_at: datetime) -> Out
 
 
 def _event_id(payload: object) -> str | None:
-    event_id = payload.get("eventId") if isinstance(payload, dict) else None
-    return event_id if isinstance(event_id, str) else None
+    return wire_text(payload.get("eventId")) if isinstance(payload, dict) else None
 
 
 def _headers(request_id: str | None, consumed_at: datetime) -> dict[str, str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, Protocol
 
-from fastapi import FastAPI, HTTPException, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from psycopg import OperationalError as DatabaseError
+from psycopg_pool import PoolTimeout
 from pydantic import AwareDatetime, BaseModel
 
 from swifteats.adapters.postgres.orders import (
@@ -19,8 +22,20 @@ from swifteats.domain.clock import Clock
 from swifteats.domain.events import format_instant
 from swifteats.domain.orders import InvalidTransitionError, OrderStatus
 from swifteats.domain.payment import PaymentProvider
-from swifteats.services.http import Observable, observability_routes
+from swifteats.domain.ratelimit import (
+    RateLimiter,
+    RateLimiterUnavailableError,
+    retry_after_seconds,
+)
+from swifteats.services.http import (
+    HttpSecurity,
+    Observable,
+    StorableId,
+    observability_routes,
+)
 from swifteats.services.orders.schemas import OrderIn
+
+log = logging.getLogger("swifteats.orders")
 
 _TIMESTAMPS = {
     "placedAt": "created_at",
@@ -36,6 +51,10 @@ _TIMESTAMPS = {
     "nextAttemptAt": "next_attempt_at",
 }
 
+_TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "the customer placed too many orders lately (see Retry-After)"}
+}
+
 
 class OrderRuntime(Observable, Protocol):
     """What the routes need of the running service."""
@@ -45,7 +64,9 @@ class OrderRuntime(Observable, Protocol):
     clock: Clock
     """The order's business time (simulated in a replay)."""
     wall: Clock
-    """The wall clock, for pipeline timestamps and latency metrics."""
+    """The wall clock, for pipeline timestamps, latency metrics and rate limits."""
+    order_limiter: RateLimiter | None
+    """Orders per customer; None: unlimited."""
 
     def order_placed(self) -> None:
         """Tell the relay a new outbox row is waiting."""
@@ -95,13 +116,26 @@ def order_json(row: Row) -> dict[str, Any]:
     }
 
 
-def build_api(runtime: OrderRuntime) -> FastAPI:
+def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
     """The FastAPI application of the Order Service."""
-    app = FastAPI(title="swifteats Order Service")
+    app = security.app("swifteats Order Service")
+    api = security.router(tags=["orders"])
 
-    @app.post("/orders", status_code=201)
+    @app.exception_handler(DatabaseError)
+    @app.exception_handler(PoolTimeout)
+    def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+        # The client sends the same order again; 409 then says it was stored after all.
+        log.warning("database unavailable: %r", error)
+        return JSONResponse(
+            {"detail": "database unavailable; send the order again (409: it was stored)"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @api.post("/orders", status_code=201, responses=_TOO_MANY)
     def create_order(body: OrderIn) -> Response:
         started = runtime.wall()
+        _within_rate_limit(runtime, body.customer_id)
         order = body.to_new_order()
         payment = runtime.payments.charge(
             order_id=order.order_id, customer_id=order.customer_id, amount=order.total_amount
@@ -118,28 +152,53 @@ def build_api(runtime: OrderRuntime) -> FastAPI:
         runtime.metrics.observe("http_accept", (runtime.wall() - started).total_seconds())
         return JSONResponse(order_json(runtime.store.get(order.order_id)), status_code=201)
 
-    @app.put("/clock")
+    @api.put("/clock")
     def set_clock(body: ClockIn) -> dict[str, str]:
         if not runtime.set_clock(body.now):
             raise HTTPException(404, "this service runs on the wall clock")
         return {"now": format_instant(runtime.clock())}
 
-    @app.get("/orders/{order_id}")
-    def get_order(order_id: str) -> dict[str, Any]:
+    @api.get("/orders/{order_id}")
+    def get_order(order_id: StorableId) -> dict[str, Any]:
         return order_json(_existing(runtime.store, order_id))
 
-    @app.post("/orders/{order_id}/picked-up")
-    def picked_up(order_id: str) -> dict[str, Any]:
+    @api.post("/orders/{order_id}/picked-up")
+    def picked_up(order_id: StorableId) -> dict[str, Any]:
         return order_json(_advance(runtime, order_id, OrderStatus.PICKED_UP))
 
-    @app.post("/orders/{order_id}/delivered")
-    def delivered(order_id: str) -> dict[str, Any]:
+    @api.post("/orders/{order_id}/delivered")
+    def delivered(order_id: StorableId) -> dict[str, Any]:
         row = _advance(runtime, order_id, OrderStatus.DELIVERED)
         runtime.delivered(row)
         return order_json(row)
 
-    app.include_router(observability_routes("order-service", runtime))
+    app.include_router(api)
+    app.include_router(observability_routes("order-service", runtime, security))
     return app
+
+
+def _within_rate_limit(runtime: OrderRuntime, customer_id: str) -> None:
+    """Take one of the customer's tokens, or refuse with 429 and Retry-After.
+
+    A limiter that cannot answer lets the order in (an outage of Redis must not stop
+    orders); the metric ``rate_limit_unavailable`` counts those.
+    """
+    if runtime.order_limiter is None:
+        return
+    try:
+        taken = runtime.order_limiter.take(f"orders:{customer_id}", now=runtime.wall())
+    except RateLimiterUnavailableError as error:
+        runtime.metrics.count("rate_limit_unavailable")
+        log.warning("rate limiter unavailable, order let in: %s", error)
+        return
+    if not taken.allowed:
+        runtime.metrics.count("orders_rate_limited")
+        wait = retry_after_seconds(taken)
+        raise HTTPException(
+            429,
+            f"customer {customer_id!r} placed too many orders lately; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def _existing(store: OrderStore, order_id: str) -> Row:

@@ -21,15 +21,17 @@ from swifteats.adapters.postgres.migrations import migrate
 from swifteats.adapters.postgres.orders import OrderStore
 from swifteats.adapters.postgres.pool import Row, open_pool
 from swifteats.adapters.postgres.stats import order_stats
-from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
+from swifteats.adapters.redis_ratelimit import RedisRateLimiter
 from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.geo import Point
 from swifteats.domain.payment import PaymentProvider, SimulatedPayments
+from swifteats.domain.ratelimit import RateLimiter, TokenBucket
 from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
-from swifteats.services.http import Check
+from swifteats.services.http import Check, HttpSecurity
 from swifteats.services.orders.api import build_api
 from swifteats.services.orders.responses import ResponseHandler
 from swifteats.settings import Settings
@@ -51,12 +53,14 @@ class OrderService:
         drivers: DriverIndex,
         redis_client: redis.Redis,
         payments: PaymentProvider,
+        order_limiter: RateLimiter | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.wall = system_clock
         self.payments = payments
+        self.order_limiter = order_limiter
         self.metrics = ServiceMetrics("order-service")
         self.store = OrderStore(pool, _retry_policy(settings))
         self._pool = pool
@@ -73,16 +77,25 @@ class OrderService:
             one_request_at_a_time=settings.serial_requests,
             answer_timeout_s=settings.answer_timeout_s,
         )
-        handler = ResponseHandler(self.store, clock=clock, metrics=self.metrics)
+        handler = ResponseHandler(
+            self.store,
+            clock=clock,
+            metrics=self.metrics,
+            max_message_bytes=settings.kafka_max_message_bytes,
+        )
         self._handle_response = handler.handle
+        self._reject_response = handler.reject
         self._consumer = ConsumerLoop(
             "responses-consumer",
             self._connect,
             self._handle,
             after_batch=self._wake.set,
             stop=self._stop,
+            dead_letter=self._dead_letter,
         )
-        self.api: FastAPI = build_api(self)
+        self.api: FastAPI = build_api(
+            self, HttpSecurity.from_settings(settings, service="order-service")
+        )
 
     def start(self) -> None:
         """Start the relay and the response consumer."""
@@ -152,6 +165,12 @@ class OrderService:
     def _handle(self, record: Record) -> None:
         self._handle_response(record.value, topic=record.topic, headers=record.headers)
 
+    def _dead_letter(self, record: Record, reason: str) -> None:
+        """A response whose handling kept raising goes to the DLQ with the reason."""
+        self._reject_response(
+            record.value, topic=record.topic, headers=record.headers, reason=reason
+        )
+
 
 def _retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(
@@ -169,12 +188,21 @@ def build_order_service(
     pool = open_pool(settings.database_url.get_secret_value())
     with pool.connection() as conn:
         migrate(conn)
-    client = connect_redis(settings.redis_host, settings.redis_port)
+    client = redis_for(settings)
     return OrderService(
         settings,
         pool=pool,
         drivers=RedisDriverIndex(client, settings.redis_prefix),
         redis_client=client,
         payments=payments or SimulatedPayments.from_setting(settings.payment_decline_customers),
+        order_limiter=_order_limiter(settings, client),
         clock=ManualClock(system_clock()) if settings.simulated_clock else system_clock,
     )
+
+
+def _order_limiter(settings: Settings, client: redis.Redis) -> RateLimiter | None:
+    """Per-customer order buckets in Redis, or None when ``SWIFTEATS_ORDER_BURST`` is 0."""
+    if settings.order_burst == 0:
+        return None
+    bucket = TokenBucket(settings.order_rate_per_s, settings.order_burst)
+    return RedisRateLimiter(client, bucket, prefix=settings.redis_prefix)

@@ -8,9 +8,15 @@ from datetime import datetime
 from swifteats.adapters.postgres.orders import OrderNotFoundError, OrderStore, ResponseContext
 from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.events import InvalidMessageError, parse_assignment_response, parse_instant
-from swifteats.domain.topics import CONSUMED_AT_HEADER, REQUEST_ID_HEADER, dead_letter
+from swifteats.domain.topics import CONSUMED_AT_HEADER, REQUEST_ID_HEADER
 from swifteats.observability import ServiceMetrics
-from swifteats.services.outgoing import decode_json, header
+from swifteats.services.outgoing import (
+    OVERSIZE_KEPT_BYTES,
+    decode_json,
+    fitted_dead_letter,
+    header,
+    oversize,
+)
 
 log = logging.getLogger("swifteats.orders")
 
@@ -18,23 +24,37 @@ Headers = list[tuple[str, bytes]]
 
 
 class ResponseHandler:
-    """Applies one response; undecodable ones and unknown orders go to the DLQ."""
+    """Applies one response; invalid ones and those for unknown orders go to the DLQ.
 
-    def __init__(self, store: OrderStore, *, clock: Clock, metrics: ServiceMetrics) -> None:
+    Invalid means over ``max_message_bytes``, not JSON, or not a response of the design.
+    Dead letters are queued in the outbox (the same transaction guarantees as events).
+    """
+
+    def __init__(
+        self,
+        store: OrderStore,
+        *,
+        clock: Clock,
+        metrics: ServiceMetrics,
+        max_message_bytes: int | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._metrics = metrics
+        self._max_bytes = max_message_bytes
 
     def handle(self, raw: bytes | None, *, topic: str, headers: Headers | None) -> str:
         """What happened: ``assigned``, ``retry``, ``failed``, ``stale`` or ``dead_letter``."""
         now = self._clock()
+        if raw is not None and (too_big := oversize(raw, self._max_bytes)):
+            return self._dead_letter(too_big, topic, raw, headers, None, now)
         payload, undecodable = decode_json(raw)
         if undecodable:
-            return self._dead_letter(undecodable, topic, raw, None, now)
+            return self._dead_letter(undecodable, topic, raw, headers, None, now)
         try:
             response = parse_assignment_response(payload)
         except InvalidMessageError as error:
-            return self._dead_letter(error.reason, topic, raw, error.order_id, now)
+            return self._dead_letter(error.reason, topic, raw, headers, error.order_id, now)
         context = ResponseContext(
             request_id=header(headers, REQUEST_ID_HEADER),
             request_consumed_at=_instant_or_none(header(headers, CONSUMED_AT_HEADER)),
@@ -44,19 +64,41 @@ class ResponseHandler:
         try:
             outcome = self._store.apply_response(response, context)
         except OrderNotFoundError:
-            return self._dead_letter("unknown order", topic, raw, response.order_id, now)
+            return self._dead_letter("unknown order", topic, raw, headers, response.order_id, now)
         self._metrics.count(f"responses:{outcome}")
         log.info(
             "response applied", extra={"fields": {"orderId": response.order_id, "outcome": outcome}}
         )
         return outcome
 
+    def reject(self, raw: bytes | None, *, topic: str, headers: Headers | None, reason: str) -> str:
+        """Queue the dead letter of a response (``reason``, the original bytes and headers).
+
+        The consumer loop calls this for a record whose handling kept raising.
+        """
+        return self._dead_letter(reason, topic, raw, headers, None, self._clock())
+
     def _dead_letter(
-        self, reason: str, topic: str, raw: bytes | None, order_id: str | None, now: datetime
+        self,
+        reason: str,
+        topic: str,
+        raw: bytes | None,
+        headers: Headers | None,
+        order_id: str | None,
+        now: datetime,
     ) -> str:
-        log.warning("response sent to the DLQ: %s", reason, extra={"fields": {"orderId": order_id}})
-        envelope = dead_letter(
-            reason=reason, source_topic=topic, raw=raw or b"", failed_at=now, order_id=order_id
+        log.warning(
+            "response sent to the DLQ: %s", reason[:200], extra={"fields": {"orderId": order_id}}
+        )
+        envelope = fitted_dead_letter(
+            reason=reason,
+            source_topic=topic,
+            raw=raw,
+            failed_at=now,
+            order_id=order_id,
+            max_bytes=self._max_bytes,
+            headers=headers,
+            keep=OVERSIZE_KEPT_BYTES if oversize(raw or b"", self._max_bytes) else None,
         )
         self._store.dead_letter(envelope, key=order_id or "", now=now)
         self._metrics.count("responses:dead_letter")

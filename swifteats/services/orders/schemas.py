@@ -5,13 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from swifteats.domain.events import DEFAULT_RADIUS_KM, OrderItem
+from swifteats.domain.events import DEFAULT_RADIUS_KM, OrderItem, text_problem
 from swifteats.domain.geo import Point
 from swifteats.domain.orders import NewOrder, items_total, total_matches
 
-Id = Annotated[str, Field(min_length=1, max_length=128)]
+
+def _storable(text: str) -> str:
+    """Refuse text PostgreSQL cannot store (a 422 with the reason, not a 500)."""
+    problem = text_problem(text)
+    if problem:
+        raise ValueError(f"text {problem}")
+    return text
+
+
+Storable = AfterValidator(_storable)
+Id = Annotated[str, Field(min_length=1, max_length=128), Storable]
 Money = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
@@ -33,7 +43,7 @@ class LocationIn(_Strict):
 class ItemIn(_Strict):
     """One line of the order."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200), Storable]
     quantity: Annotated[int, Field(ge=1, le=1000)]
     unit_price: Money = Field(alias="unitPrice")
 
@@ -51,7 +61,7 @@ class OrderIn(_Strict):
     preparation_time: Annotated[float, Field(ge=0, le=24 * 60, allow_inf_nan=False)] = Field(
         alias="preparationTime"
     )
-    special_instructions: Annotated[str, Field(max_length=1000)] = Field(
+    special_instructions: Annotated[str, Field(max_length=1000), Storable] = Field(
         "", alias="specialInstructions"
     )
     radius: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = DEFAULT_RADIUS_KM
