@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from swifteats.bench.cli import bench_app
 from swifteats.check_flow import FlowResult
 from swifteats.client import SwiftEatsClient
 from swifteats.dlq.cli import dlq_app
@@ -274,6 +275,7 @@ def dashboard(
 
 
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(bench_app, name="bench")
 
 
 @app.command("generate-sample")

@@ -1,10 +1,22 @@
-"""Drivers in process memory, for replays and unit tests; same contract as Redis."""
+"""Drivers in process memory, for replays and unit tests; same contract as Redis.
+
+A search measures every driver (replays hold hundreds), so positions are kept as rows of
+NumPy arrays (radians and cosine of latitude) and each driver's record as a search shows
+it: one vectorised distance per search. NumPy's ``arcsin`` may differ from ``math.asin``
+in the last bits, so the exact formula (:func:`redis_geo_distance_m`, operation for
+operation) decides every driver within a micrometre of the radius or of another driver:
+the radius cut and the order are exactly those of the scalar formula.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
+
+import numpy as np
 
 from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
 from swifteats.domain.geo import Point
@@ -35,18 +47,104 @@ def _cell_centre(value: float, low: float, high: float) -> float:
 
 
 _REDIS_EARTH_RADIUS_M = 6372797.560856
+_REDIS_EARTH_DIAMETER_M = 2.0 * _REDIS_EARTH_RADIUS_M
+
+
+class _Trig(NamedTuple):
+    """A position in radians with the cosine of its latitude, computed once per position."""
+
+    latitude: float
+    longitude: float
+    cos_latitude: float
+
+    @classmethod
+    def of(cls, point: Point) -> _Trig:
+        latitude = math.radians(point.latitude)
+        return cls(latitude, math.radians(point.longitude), math.cos(latitude))
 
 
 def redis_geo_distance_m(a: Point, b: Point) -> float:
     """GEOSEARCH's distance (haversine on Redis's earth radius), for the same radius cut."""
-    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
-    u = math.sin((lat2 - lat1) / 2)
-    v = math.sin((math.radians(b.longitude) - math.radians(a.longitude)) / 2)
-    return (
-        2.0
-        * _REDIS_EARTH_RADIUS_M
-        * math.asin(math.sqrt(u * u + math.cos(lat1) * math.cos(lat2) * v * v))
+    return _haversine_m(_Trig.of(a), _Trig.of(b))
+
+
+def _haversine_m(a: _Trig, b: _Trig) -> float:
+    u = math.sin((b.latitude - a.latitude) / 2)
+    v = math.sin((b.longitude - a.longitude) / 2)
+    return _REDIS_EARTH_DIAMETER_M * math.asin(
+        math.sqrt(u * u + a.cos_latitude * b.cos_latitude * v * v)
     )
+
+
+_CLOSE_M = 1e-6
+"""Distances closer than this (to the radius or to each other) are settled exactly; NumPy's
+error is a few units in the last place, some 1e-9 m at 50 km."""
+
+
+class _Rows:
+    """Every driver's position terms and search record, one row per driver."""
+
+    def __init__(self) -> None:
+        self._row: dict[str, int] = {}
+        self._found: list[DriverRecord] = []
+        self._terms = np.empty((3, 64))
+        """Latitude, longitude (radians) and cosine of latitude, one column per row."""
+
+    def put(self, found: DriverRecord, trig: _Trig | None) -> None:
+        """Keep ``found`` (no order) and, when given, its new position terms."""
+        row = self._row.setdefault(found.driver_id, len(self._found))
+        if row < len(self._found):
+            self._found[row] = found
+        else:
+            self._found.append(found)
+            if row == self._terms.shape[1]:
+                self._terms = np.concatenate([self._terms, np.empty_like(self._terms)], axis=1)
+        if trig is not None:
+            self._terms[:, row] = trig
+
+    def within(self, center: Point, limit_m: float) -> list[DriverRecord]:
+        """Records within ``limit_m`` of ``center``, nearest first, ties by driver id."""
+        origin = _Trig.of(center)
+        latitude, longitude, cos_latitude = self._terms[:, : len(self._found)]
+        u = np.sin((latitude - origin.latitude) / 2)
+        v = np.sin((longitude - origin.longitude) / 2)
+        distance = _REDIS_EARTH_DIAMETER_M * np.arcsin(
+            np.sqrt(u * u + origin.cos_latitude * cos_latitude * v * v)
+        )
+        rows = np.flatnonzero(distance <= limit_m + _CLOSE_M)
+        rows = rows[np.argsort(distance[rows], kind="stable")]
+        order = rows.tolist()
+        for first, last in _unsettled(distance[rows], limit_m):
+            measured = sorted(
+                (self._measure(origin, row), self._found[row].driver_id, row)
+                for row in order[first:last]
+            )
+            order[first:last] = [row if metres <= limit_m else -1 for metres, _, row in measured]
+        return [self._found[row] for row in order if row >= 0]
+
+    def _measure(self, origin: _Trig, row: int) -> float:
+        latitude, longitude, cos_latitude = self._terms[:, row].tolist()
+        return _haversine_m(origin, _Trig(latitude, longitude, cos_latitude))
+
+
+def _unsettled(ascending_m: np.ndarray, limit_m: float) -> list[tuple[int, int]]:
+    """Ranges ``[first, last)`` of sorted distances the exact formula must settle: those
+    within ``_CLOSE_M`` of the radius or of a neighbour, in runs of consecutive positions.
+
+    Outside them NumPy's order and cut are the exact ones: each distance is inside the
+    radius by more than its error and apart from its neighbours by more than theirs.
+    """
+    flagged = ascending_m > limit_m - _CLOSE_M
+    close = np.diff(ascending_m) <= _CLOSE_M
+    flagged[:-1] |= close
+    flagged[1:] |= close
+    ranges: list[tuple[int, int]] = []
+    for position in np.flatnonzero(flagged).tolist():
+        if ranges and ranges[-1][1] == position:
+            ranges[-1] = (ranges[-1][0], position + 1)
+        else:
+            ranges.append((position, position + 1))
+    return ranges
 
 
 class InMemoryDriverIndex:
@@ -54,6 +152,7 @@ class InMemoryDriverIndex:
 
     def __init__(self) -> None:
         self._drivers: dict[str, DriverRecord] = {}
+        self._rows = _Rows()
         self._claims: dict[str, Claim] = {}
 
     def register(
@@ -66,19 +165,28 @@ class InMemoryDriverIndex:
         """Add or replace a driver."""
         held = self._drivers.get(driver_id)
         order_id = held.order_id if held else None
-        self._drivers[driver_id] = DriverRecord(
-            driver_id, redis_geo_position(location), status, order_id, shift_ends_at
+        self._store(
+            DriverRecord(driver_id, redis_geo_position(location), status, order_id, shift_ends_at),
+            moved=True,
         )
+
+    def register_many(self, drivers: Iterable[DriverRecord]) -> int:
+        """:meth:`register` each driver (the order it holds is kept); how many were written."""
+        written = 0
+        for driver in drivers:
+            self.register(driver.driver_id, driver.location, driver.status, driver.shift_ends_at)
+            written += 1
+        return written
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
-        self._drivers[driver_id] = replace(
-            self._require(driver_id), location=redis_geo_position(location)
+        self._store(
+            replace(self._require(driver_id), location=redis_geo_position(location)), moved=True
         )
 
     def set_status(self, driver_id: str, status: DriverStatus) -> None:
         """Change a registered driver's status."""
-        self._drivers[driver_id] = replace(self._require(driver_id), status=status)
+        self._store(replace(self._require(driver_id), status=status), moved=False)
 
     def get(self, driver_id: str) -> DriverRecord | None:
         """One driver, or None."""
@@ -86,12 +194,7 @@ class InMemoryDriverIndex:
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Drivers within ``radius_km`` of ``center`` (Redis's own distance), nearest first."""
-        near = sorted(
-            (distance, d.driver_id, d)
-            for d in self._drivers.values()
-            if (distance := redis_geo_distance_m(center, d.location)) <= radius_km * 1000
-        )
-        return [replace(d, order_id=None) for _, _, d in near]
+        return self._rows.within(center, radius_km * 1000)
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Give the order its first still-available driver, or the one it already holds."""
@@ -101,8 +204,8 @@ class InMemoryDriverIndex:
         for driver_id, eta in ranked:
             driver = self._drivers.get(driver_id)
             if driver is not None and driver.status is DriverStatus.AVAILABLE:
-                self._drivers[driver_id] = replace(
-                    driver, status=DriverStatus.BUSY, order_id=order_id
+                self._store(
+                    replace(driver, status=DriverStatus.BUSY, order_id=order_id), moved=False
                 )
                 self._claims[order_id] = Claim(driver_id, eta, existing=False)
                 return self._claims[order_id]
@@ -113,17 +216,32 @@ class InMemoryDriverIndex:
         driver = self._drivers.get(driver_id)
         if driver is None or driver.order_id != order_id:
             return False
-        self._drivers[driver_id] = replace(
-            driver,
-            location=redis_geo_position(location),
-            status=DriverStatus.AVAILABLE,
-            order_id=None,
+        self._store(
+            replace(
+                driver,
+                location=redis_geo_position(location),
+                status=DriverStatus.AVAILABLE,
+                order_id=None,
+            ),
+            moved=True,
         )
         return True
+
+    def release_many(self, releases: Iterable[tuple[str, str, Point]]) -> int:
+        """:meth:`release` each ``(driver_id, order_id, location)``; how many were released."""
+        return sum(
+            1 for driver_id, order_id, at in releases if self.release(driver_id, order_id, at)
+        )
 
     def count_available(self) -> int:
         """How many drivers are available now."""
         return sum(1 for d in self._drivers.values() if d.status is DriverStatus.AVAILABLE)
+
+    def _store(self, record: DriverRecord, *, moved: bool) -> None:
+        """Keep ``record`` and its search row; position terms are recomputed when it moved."""
+        self._drivers[record.driver_id] = record
+        found = record if record.order_id is None else replace(record, order_id=None)
+        self._rows.put(found, _Trig.of(record.location) if moved else None)
 
     def _require(self, driver_id: str) -> DriverRecord:
         driver = self._drivers.get(driver_id)

@@ -11,6 +11,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 import redis
@@ -19,7 +20,13 @@ from redis.retry import Retry
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
-from swifteats.domain.drivers import Claim, DriverIndex, DriverStatus, UnknownDriverError
+from swifteats.domain.drivers import (
+    Claim,
+    DriverIndex,
+    DriverRecord,
+    DriverStatus,
+    UnknownDriverError,
+)
 from swifteats.domain.geo import Point, haversine_km
 
 AVAILABLE, BUSY, OFFLINE = DriverStatus.AVAILABLE, DriverStatus.BUSY, DriverStatus.OFFLINE
@@ -154,6 +161,17 @@ class TestDriverIndexContract:
         assert d2.status is AVAILABLE
         assert index.count_available() == 1
 
+    def test_claim_takes_any_driver_id_as_it_is(self, index: DriverIndex) -> None:
+        odd = ['d,1|x "q" \\ \n', "дрᚢ-ßé-🛵", "12", "[]"]
+        for driver_id in odd:
+            index.register(driver_id, CENTER, AVAILABLE)
+        ranking = [(driver_id, 7 + i) for i, driver_id in enumerate(odd)]
+        for i, driver_id in enumerate(odd):
+            assert index.claim(f"order_{i}", ranking) == Claim(driver_id, 7 + i, existing=False)
+            held = index.get(driver_id)
+            assert held is not None and held.order_id == f"order_{i}"
+        assert index.claim("order_0", []) == Claim(odd[0], 7, existing=True)
+
     def test_claim_skips_busy_and_offline_drivers(self, index: DriverIndex) -> None:
         index.register("busy", CENTER, BUSY)
         index.register("offline", CENTER, OFFLINE)
@@ -247,6 +265,47 @@ class TestDriverIndexContract:
         assert index.count_available() == 2
         index.set_status("d", AVAILABLE)
         assert index.count_available() == 3
+
+    def test_register_many_is_register_for_each(self, index: DriverIndex) -> None:
+        from datetime import UTC, datetime
+
+        ends = datetime(2026, 1, 1, 21, 30, tzinfo=UTC)
+        index.register("held", CENTER, AVAILABLE, ends)
+        index.claim("order_1", [("held", 5)])
+        fleet = [
+            DriverRecord("held", north(1), BUSY),  # shift end cleared, order kept
+            *(DriverRecord(f"d{i}", north(i * 0.1), AVAILABLE, None, ends) for i in range(7)),
+        ]
+        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        assert bulk.register_many(fleet) == 8
+        held = index.get("held")
+        assert held is not None
+        assert (held.status, held.order_id, held.shift_ends_at) == (BUSY, "order_1", None)
+        assert_near(held.location, north(1))
+        found = index.search(CENTER, 0.35)
+        assert [(d.driver_id, d.shift_ends_at) for d in found] == [
+            (f"d{i}", ends) for i in range(4)
+        ]
+        assert index.count_available() == 7
+
+    def test_release_many_is_release_for_each(self, index: DriverIndex) -> None:
+        for driver_id in ("d1", "d2", "d3"):
+            index.register(driver_id, CENTER, AVAILABLE)
+        index.claim("order_1", [("d1", 5)])
+        index.claim("order_2", [("d2", 5)])
+        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        releases = [("d1", "order_1", north(3)), ("d2", "order_other", north(3))]
+        assert bulk.release_many([*releases, ("ghost", "order_3", north(3))]) == 1
+        assert bulk.release_many([]) == 0
+        d1, d2 = index.get("d1"), index.get("d2")
+        assert d1 is not None and d2 is not None
+        assert (d1.status, d1.order_id, d2.status, d2.order_id) == (
+            AVAILABLE,
+            None,
+            BUSY,
+            "order_2",
+        )
+        assert [d.driver_id for d in index.search(north(3), 0.5)] == ["d1"]
 
 
 @pytest.mark.redis

@@ -1,0 +1,46 @@
+"""``swifteats bench``: a typer sub-app; with no command it runs every benchmark (``all``).
+
+More benchmarks join as commands of :data:`bench_app` (``swifteats bench policies``);
+``swifteats bench`` alone stays the full run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+bench_app = typer.Typer(
+    help="Benchmarks on this machine: end to end, assignment step, replay speed.",
+    invoke_without_command=True,
+)
+
+Quick = Annotated[
+    bool,
+    typer.Option("--quick", help="load steps up to 200/s, fewer samples, no live 7o100 replay"),
+]
+JsonFile = Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")]
+
+
+@bench_app.callback()
+def bench(ctx: typer.Context, quick: Quick = False, json_file: JsonFile = None) -> None:
+    """With no command: every benchmark, as ``swifteats bench all``."""
+    if ctx.invoked_subcommand is None:
+        _run_all(quick=quick, json_file=json_file)
+
+
+@bench_app.command("all")
+def all_benchmarks(quick: Quick = False, json_file: JsonFile = None) -> None:
+    """End to end, the assignment step alone and replay speed; a table, and JSON on request."""
+    _run_all(quick=quick, json_file=json_file)
+
+
+def _run_all(*, quick: bool, json_file: Path | None) -> None:
+    from swifteats.bench.report import render
+    from swifteats.bench.runner import BenchOptions, run_bench
+
+    results = run_bench(BenchOptions.preset(quick=quick, json_path=json_file), echo=typer.echo)
+    typer.echo(render(results))
+    if json_file is not None:
+        typer.echo(f"\nresults written to {json_file}")

@@ -1,0 +1,54 @@
+"""``swifteats bench`` in miniature: every section but the long lockstep replay, on the
+tests' servers. Figures on a shared test machine say nothing, so only their presence and
+sign are checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from swifteats.bench import BenchOptions, run_bench
+from swifteats.bench.assign_step import AssignStepOptions
+from swifteats.bench.e2e import E2eOptions
+from swifteats.bench.replay_speed import ReplaySpeedOptions
+from swifteats.bench.report import HEADLINE_KEYS, lookup
+from swifteats.settings import Settings
+from tests.integration.helpers import Broker
+
+pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres]
+
+
+def test_a_tiny_bench_measures_every_section_and_writes_the_json(
+    servers: Settings, kafka: Broker, tmp_path: Path
+) -> None:
+    settings = servers.model_copy(
+        update={"kafka_host": kafka.host, "state_dir": tmp_path / "state"}
+    )
+    options = BenchOptions(
+        sections=("replay", "assign_step", "e2e"),
+        e2e=E2eOptions(rates=(20.0, 40.0), step_s=2.0, drivers=200, found=40.0),
+        assign=AssignStepOptions(sizes=(500,), samples=30, found=40.0),
+        replay=ReplaySpeedOptions(in_process=("sample",), repeats=1, lockstep=None),
+        json_path=tmp_path / "bench.json",
+    )
+
+    results = run_bench(options, settings=settings, echo=lambda _: None)
+
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert set(written["headline"]) == set(HEADLINE_KEYS)
+    assert written["headline"]["replay.live_lockstep_7o100_s"] is None  # not run
+    assert lookup(written, "replay.inprocess_orders_per_s") > 0
+    assert lookup(written, "assign_step.sizes.500.latency_ms.total.p99") > 0
+    steps = results["e2e"]["steps"]
+    assert [s["offered_per_s"] for s in steps][:1] == [20.0]
+    first = steps[0]
+    assert first["accepted"] == 40
+    assert first["assigned"] > 0
+    assert first["latency_ms"]["post_to_assigned"]["p50"] > 0
+    assert first["latency_ms"]["search"]["count"] > 0
+    assert results["e2e"]["drivers_released"] > 0
+    assert results["e2e"]["postgres_commit_ms"]["p50"] > 0
+    assert all(cpu > 0 for cpu in first["cpu_ms_per_order"].values())
+    assert [t["key"] for t in written["targets"]] == list(HEADLINE_KEYS)
