@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.assignment import Assigner, Decision
 from swifteats.domain.clock import Clock
+from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.events import AssignmentRequested, DriverAssigned, parse_instant
+from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
-from swifteats.domain.policies import DEFAULT_POLICY, policy_named
+from swifteats.domain.policies import DEFAULT_POLICY, dispatch_policy, is_windowed, policy_named
 from swifteats.domain.scoring import ScoringWeights
 
 
@@ -122,8 +125,29 @@ class DispatchBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class WindowedBackend(Protocol):
+    """A backend that can also run a windowed policy (``swifteats.domain.dispatch``)."""
+
+    @property
+    def window_minutes(self) -> float | None:
+        """Minutes between decisions; None: the policy decides each request as it comes."""
+        ...
+
+    def decide(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> list[Assignment]:
+        """The policy's decision at ``now``."""
+        ...
+
+
 class InProcessBackend:
-    """The services' decision code with an in-memory driver index: no servers, same answers."""
+    """The services' decision code with an in-memory driver index: no servers, same answers.
+
+    A one-at-a-time policy (``greedy-score``, ``nearest``) runs through the services' own
+    Assigner; a windowed one is asked by the replay through :meth:`decide`, every
+    :attr:`window_minutes`.
+    """
 
     owns_retries = False
     in_flight = 0
@@ -136,17 +160,33 @@ class InProcessBackend:
         clock: Clock,
         pickup_lead_minutes: float,
         policy: str = DEFAULT_POLICY,
+        service: ServiceTimes | None = None,
     ) -> None:
         self.drivers = InMemoryDriverIndex()
+        self.policy = dispatch_policy(
+            policy,
+            PolicyContext(weights, eta, service or ServiceTimes(2 * pickup_lead_minutes)),
+        )
         self._assigner = Assigner(
             self.drivers,
             weights,
             eta,
             clock,
             pickup_lead_minutes=pickup_lead_minutes,
-            policy=policy_named(policy),
+            policy=policy_named(DEFAULT_POLICY if is_windowed(policy) else policy),
         )
         self._answers: list[Answer] = []
+
+    @property
+    def window_minutes(self) -> float | None:
+        """The windowed policy's minutes between decisions; None for one at a time."""
+        return self.policy.window_minutes
+
+    def decide(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> list[Assignment]:
+        """The windowed policy's decision at ``now``."""
+        return self.policy.decide(orders, drivers, now)
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """Register the driver as available until the end of the shift."""
@@ -187,8 +227,9 @@ class InProcessBackend:
         """Nothing to record."""
 
     def moved(self, driver_id: str, at: Point) -> None:
-        """Update the driver's position in the index."""
-        self.drivers.move(driver_id, at)
+        """Update the driver's position in the index (which only the Assigner reads)."""
+        if self.window_minutes is None:
+            self.drivers.move(driver_id, at)
 
     def collect(self) -> list[Answer]:
         """The answers decided since the last call."""

@@ -12,7 +12,8 @@ from typing import Any
 class Priority(IntEnum):
     """Order of events at the same minute: free drivers and shifts first, then retries that
     fell due (the live Order Service releases those as soon as its clock gets there), then
-    new orders."""
+    new orders, then the fleet's moves, and last a windowed policy's decision, which so
+    sees every order and driver of that minute."""
 
     DRIVER_FREE = 0
     SHIFT_END = 1
@@ -20,6 +21,7 @@ class Priority(IntEnum):
     RETRY = 3
     ORDER = 4
     TRIP_STEP = 5
+    DECIDE = 6
 
 
 @dataclass(order=True, frozen=True, slots=True)
@@ -45,28 +47,30 @@ class SimClock:
     def __init__(self, day_start: datetime) -> None:
         self.day_start = day_start
         self.minutes = 0.0
-        self._heap: list[Event] = []
+        self._heap: list[tuple[float, int, int, Event]] = []
+        """Events behind their sort key: tuples compare faster than the dataclass."""
         self._seq = 0
 
     def schedule(self, time: float, priority: Priority, kind: str, payload: Any = None) -> None:
         """Add an event; never in the past."""
         self._seq += 1
         when = max(_to_millisecond(time), self.minutes)
-        heapq.heappush(self._heap, Event(when, priority, self._seq, kind, payload))
+        event = Event(when, priority, self._seq, kind, payload)
+        heapq.heappush(self._heap, (when, priority, self._seq, event))
 
     def next_batch(self) -> list[Event]:
         """Every event due at the next instant, in order; advances the clock to it."""
         if not self._heap:
             return []
-        self.minutes = self._heap[0].time
+        self.minutes = self._heap[0][0]
         batch = []
-        while self._heap and self._heap[0].time == self.minutes:
-            batch.append(heapq.heappop(self._heap))
+        while self._heap and self._heap[0][0] == self.minutes:
+            batch.append(heapq.heappop(self._heap)[3])
         return batch
 
     def peek(self) -> float | None:
         """The time of the next event, None when nothing is left."""
-        return self._heap[0].time if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def advance_to(self, minutes: float) -> None:
         """Move time forward to ``minutes`` (a paced run), never past the next event."""

@@ -5,7 +5,8 @@ Formats: ``../shared/docs/MDRP_SOLUTION_FORMAT.md``. Every file starts with its 
 separated by single spaces, times are whole minutes and ids are the instance's own.
 In the couriers file origin ``0`` is the courier's start; any other place is a
 restaurant id (``r3``) or an order id (``o12``, standing for that order's customer).
-:func:`solution_from_trips` turns a replay's one-order trips into these records.
+:func:`solution_from_routes` turns a replay's routes (bundles whole, drop-offs in
+sequence) into these records; :func:`solution_from_trips` does it for one-order trips.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from replay.inputs import LoggedOrder
-from swifteats.domain.fleet import Trip
+from swifteats.domain.fleet import Route, Stop, Trip
 
 ASSIGNMENTS = "solution_info_assignments.txt"
 ORDERS = "solution_info_orders.txt"
@@ -91,14 +92,24 @@ def write_solution(
 
 
 def solution_from_trips(trips: Iterable[Trip], orders: Mapping[str, LoggedOrder]) -> Solution:
-    """The records of a replay's trips, one order per trip.
+    """The records of one-order trips (each a route of one; see :func:`solution_from_routes`).
+
+    Raises:
+        ValueError: a time that is not a whole minute.
+    """
+    return solution_from_routes((_route_of(trip, orders[trip.order_id]) for trip in trips), orders)
+
+
+def solution_from_routes(routes: Iterable[Route], orders: Mapping[str, LoggedOrder]) -> Solution:
+    """The records of a replay's routes: one assignment per route, bundles whole.
 
     Each courier leaves where it is (its start, then its last customer) for the
-    restaurant at the assignment minute, and leaves the restaurant for the customer
-    at the trip's departure.
+    restaurant when the route starts, leaves the restaurant for the first customer at the
+    route's departure, and each customer for the next when done there. The assignment
+    lists the orders in drop-off order, with the minute of the decision that made it.
 
     Args:
-        trips: the replay's trips; a courier's trips must not overlap.
+        routes: the replay's routes; a courier's routes must not overlap.
         orders: the logged orders by id (placement and ready minutes, restaurant id).
 
     Raises:
@@ -106,36 +117,52 @@ def solution_from_trips(trips: Iterable[Trip], orders: Mapping[str, LoggedOrder]
     """
     solution = Solution([], [], [])
     here: dict[str, str] = {}
-    for trip in sorted(trips, key=lambda t: (t.assigned_at, t.driver_id)):
-        order = orders[trip.order_id]
-        pickup = _minute(trip.pickup)
+    for route in sorted(routes, key=lambda r: (r.depart, r.driver_id)):
+        restaurant = orders[route.stops[0].order_id].restaurant_id
+        pickup = _minute(route.pickup)
         solution.assignments.append(
-            Assignment(_minute(trip.assigned_at), pickup, trip.driver_id, (order.order_id,))
+            Assignment(_minute(route.assigned_at), pickup, route.driver_id, route.order_ids)
         )
-        solution.orders.append(_delivered(trip, order))
-        solution.moves.extend(_trip_moves(trip, order, here.get(trip.driver_id, START)))
-        here[trip.driver_id] = order.order_id
+        for stop in route.stops:
+            solution.orders.append(_delivered(route, stop, orders[stop.order_id]))
+        solution.moves.extend(_route_moves(route, restaurant, here.get(route.driver_id, START)))
+        here[route.driver_id] = route.order_ids[-1]
     return solution
 
 
-def _trip_moves(trip: Trip, order: LoggedOrder, origin: str) -> list[CourierMove]:
-    """From ``origin`` to the restaurant, then on to the customer."""
-    return [
-        CourierMove(trip.driver_id, _minute(trip.assigned_at), origin, order.restaurant_id),
-        CourierMove(
-            trip.driver_id, _minute(trip.depart_restaurant), order.restaurant_id, order.order_id
-        ),
-    ]
+def _route_of(trip: Trip, order: LoggedOrder) -> Route:
+    stop = Stop(trip.order_id, order.customer, trip.arrive_customer, trip.dropoff, trip.free_at)
+    return Route(
+        trip.driver_id,
+        order.restaurant,
+        trip.origin,
+        trip.assigned_at,
+        trip.assigned_at,
+        trip.arrive_restaurant,
+        trip.pickup,
+        trip.depart_restaurant,
+        (stop,),
+    )
 
 
-def _delivered(trip: Trip, order: LoggedOrder) -> DeliveredOrder:
+def _route_moves(route: Route, restaurant: str, origin: str) -> list[CourierMove]:
+    """From ``origin`` to the restaurant, then on to each customer in turn."""
+    moves = [CourierMove(route.driver_id, _minute(route.depart), origin, restaurant)]
+    place, leave = restaurant, route.depart_restaurant
+    for stop in route.stops:
+        moves.append(CourierMove(route.driver_id, _minute(leave), place, stop.order_id))
+        place, leave = stop.order_id, stop.leave
+    return moves
+
+
+def _delivered(route: Route, stop: Stop, order: LoggedOrder) -> DeliveredOrder:
     return DeliveredOrder(
         order.order_id,
         _minute(order.placed_at),
         _minute(order.ready_at),
-        _minute(trip.pickup),
-        _minute(trip.dropoff),
-        trip.driver_id,
+        _minute(route.pickup),
+        _minute(stop.dropoff),
+        route.driver_id,
     )
 
 

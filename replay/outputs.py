@@ -65,6 +65,7 @@ def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
         "last_error": outcome.last_error,
         "outcome": "delivered" if trip else "never_assigned",
         "driver_id": trip.driver_id if trip else None,
+        "bundle_size": (len(trip.route_orders) or 1) if trip else None,
         "eta": outcome.eta,
         "restaurant_lat": order.restaurant.latitude,
         "restaurant_lon": order.restaurant.longitude,
@@ -117,6 +118,18 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
     return {names[k]: v for k, v in candidate.items()}
 
 
+_DECISION_NUMBERS = (
+    "score",
+    "distance_km",
+    "slack",
+    "slack_term",
+    "distance_term",
+    "eta_term",
+    "wait_term",
+)
+"""Candidate figures that stay floats when a run logs none (a windowed policy's scores)."""
+
+
 def summarise(orders: pl.DataFrame, latency: pl.DataFrame) -> RunSummary:
     """Delivered, never assigned, click-to-door and answer-time figures of a run."""
     delivered = orders.filter(pl.col("outcome") == "delivered")
@@ -148,7 +161,9 @@ def write_run(
         pl.col("^.*_min$", "click_to_door", "ready_to_pickup", "ready_to_door").cast(pl.Float64),
     )
     orders.write_parquet(run_dir / "orders.parquet")
-    pl.DataFrame(decision_rows(result), infer_schema_length=None).write_parquet(
+    decisions = pl.DataFrame(decision_rows(result), infer_schema_length=None)
+    numeric = [c for c in _DECISION_NUMBERS if c in decisions.columns]
+    decisions.with_columns(pl.col(numeric).cast(pl.Float64)).write_parquet(
         run_dir / "decisions.parquet"
     )
     pl.DataFrame(result.timeline, infer_schema_length=None).write_parquet(

@@ -15,13 +15,13 @@ from replay.inputs import ReplayInput
 from replay.live import LiveBackend, LiveEnvironment, live_services, request_topics
 from replay.mdrp import MdrpInstance, load_mdrp_instance
 from replay.mdrp_check import check_solution
-from replay.mdrp_solution import solution_from_trips, write_solution
+from replay.mdrp_solution import solution_from_routes, write_solution
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
 from swifteats.domain.fleet import ServiceTimes
-from swifteats.domain.policies import DEFAULT_POLICY, policy_named
+from swifteats.domain.policies import DEFAULT_POLICY, check_policy, is_windowed
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings, load_settings
 
@@ -98,7 +98,12 @@ class RunRequest:
             raise ValueError(f"clock is one of {', '.join(CLOCKS)}, not {self.clock!r}")
         if not self.speed > 0:
             raise ValueError(f"speed must be positive, not {self.speed}")
-        policy_named(self.policy)
+        check_policy(self.policy)
+        if self.backend == "live" and is_windowed(self.policy):
+            raise ValueError(
+                f"policy {self.policy!r} runs in-process only until the assignment "
+                "service's windowed step exists"
+            )
 
     @property
     def paced_speed(self) -> float | None:
@@ -127,7 +132,7 @@ def run_replay(
     feasibility = None
     if loaded.mdrp is not None:
         orders = {o.order_id: o for o in loaded.data.orders}
-        write_solution(run_dir / "mdrp", *solution_from_trips(result.trips, orders))
+        write_solution(run_dir / "mdrp", *solution_from_routes(result.routes, orders))
         report = check_solution(run_dir / "mdrp", loaded.mdrp)
         feasibility = {"feasible": report.feasible, "violations": report.violations[:50]}
     manifest = {
@@ -158,6 +163,7 @@ def _run_in_process(loaded: LoadedInput, request: RunRequest, config: ReplayConf
         clock=clock.now,
         pickup_lead_minutes=_pickup_lead(loaded),
         policy=request.policy,
+        service=loaded.data.service_times,
     )
     return Replay(loaded.data, backend, clock, config).run()
 
@@ -178,7 +184,12 @@ def _run_live(
     )
     with live_services(settings, env) as services:
         clock = SimClock(loaded.day_start)
-        backend = LiveBackend(services.orders_url, services.assignment_url, loaded.day_start)
+        backend = LiveBackend(
+            services.orders_url,
+            services.assignment_url,
+            loaded.day_start,
+            api_key=settings.client_api_key,
+        )
         try:
             result = Replay(loaded.data, backend, clock, config).run()
         finally:

@@ -1,19 +1,29 @@
-"""The replay: orders and shifts on a simulated clock, a moving fleet, a backend that assigns."""
+"""The replay: orders and shifts on a simulated clock, a moving fleet, a backend that assigns.
+
+A one-at-a-time policy is asked for each order as it comes (and on each retry). A windowed
+policy (``swifteats.domain.dispatch``) is asked every ``window_minutes`` at a ``decide``
+event over what a :class:`~swifteats.domain.dispatch_board.DispatchBoard` holds: the
+orders still open (they stay open until someone takes them) and the drivers with their
+routes; routes may carry bundles, and a busy driver's queued route starts when it is free.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from replay.backends import Answer, DispatchBackend, pipeline_ms
+from replay.backends import Answer, DispatchBackend, WindowedBackend, pipeline_ms
 from replay.clock import Event, Priority, SimClock
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
+from swifteats.domain.dispatch import OpenOrder
+from swifteats.domain.dispatch_board import DispatchBoard
 from swifteats.domain.events import AssignmentRequested
-from swifteats.domain.fleet import Trip, plan_trip
-from swifteats.domain.geo import Point
+from swifteats.domain.fleet import Delivery, Route, Trip, plan_route
+from swifteats.domain.geo import Point, haversine_km
 from swifteats.domain.retry import RetryPolicy
 
 _EVENT_NAMESPACE = uuid.UUID("5f0c1b9e-3a4d-4e8b-9c2f-7d1e6a5b4c3d")
@@ -48,6 +58,8 @@ class RunResult:
     timeline: list[dict[str, Any]]
     latency: list[dict[str, Any]]
     trips: list[Trip]
+    routes: list[Route] = field(default_factory=list)
+    """Every route driven, bundles whole (the trips are their orders one by one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +100,12 @@ class Replay:
         self._decisions: list[dict[str, Any]] = []
         self._timeline: list[dict[str, Any]] = []
         self._trips: list[Trip] = []
+        self._routes: list[Route] = []
         self._latency: list[dict[str, Any]] = []
+        self._windowed = _windowed(backend)
+        self._board = DispatchBoard(data.eta, data.service_times)
+        self._decision_at: float | None = None
+        self._last_shift_end = max((d.shift_end for d in data.drivers), default=0.0)
 
     def run(self) -> RunResult:
         """Play every event to the end of the day."""
@@ -98,7 +115,12 @@ class Replay:
         else:
             self._run_paced(self._config.speed)
         return RunResult(
-            self._outcomes, self._decisions, self._timeline, self._latency, self._trips
+            self._outcomes,
+            self._decisions,
+            self._timeline,
+            self._latency,
+            self._trips,
+            self._routes,
         )
 
     def _run_lockstep(self) -> None:
@@ -165,17 +187,52 @@ class Replay:
     def _on_shift_start(self, shift: DriverShift) -> None:
         ends = self._clock.day_start + timedelta(minutes=shift.shift_end)
         self._backend.driver_on(shift.driver_id, shift.start, ends)
+        self._board.driver_on(shift.driver_id, shift.start, shift.shift_end)
         self._record(shift.driver_id, "available", shift.start)
 
     def _on_shift_end(self, shift: DriverShift) -> None:
         if shift.driver_id not in self._busy:
-            self._backend.driver_off(shift.driver_id)
-            self._record(shift.driver_id, "offline", self._position[shift.driver_id])
+            self._go_offline(shift.driver_id, self._position[shift.driver_id])
+
+    def _go_offline(self, driver_id: str, where: Point) -> None:
+        self._backend.driver_off(driver_id)
+        self._board.driver_off(driver_id)
+        self._record(driver_id, "offline", where)
 
     def _on_order(self, order_id: str) -> None:
         outcome = self._outcomes[order_id]
         outcome.attempts += 1
-        self._backend.request(self._request_for(outcome.order))
+        if self._windowed is None:
+            self._backend.request(self._request_for(outcome.order))
+            return
+        self._board.add_order(self._open_order(outcome.order))
+        self._decide_by(
+            math.ceil(self._clock.minutes / self._windowed.window) * self._windowed.window
+        )
+
+    def _decide_by(self, minute: float) -> None:
+        """Make sure a decision is due at ``minute`` at the latest (while anyone is on shift)."""
+        if self._decision_at is not None and self._decision_at <= minute:
+            return
+        if minute <= self._last_shift_end:
+            self._decision_at = minute
+            self._clock.schedule(minute, Priority.DECIDE, "decide", minute)
+
+    def _on_decide(self, minute: float) -> None:
+        if self._windowed is None or minute != self._decision_at:
+            return  # superseded by an earlier decision
+        self._decision_at = None
+        now = self._clock.minutes
+        started = time.perf_counter()
+        assignments = self._windowed.backend.decide(
+            self._board.open_orders(), self._board.drivers(now), now
+        )
+        took_ms = (time.perf_counter() - started) * 1000
+        for route in self._board.apply(assignments, now):
+            self._launch(route)
+            self._log_windowed(route, took_ms)
+        if self._board.waiting:
+            self._decide_by(now + self._windowed.window)
 
     def _on_retry(self, order_id: str) -> None:
         if not self._backend.owns_retries:
@@ -192,14 +249,18 @@ class Replay:
     def _on_picked_up(self, order_id: str) -> None:
         self._backend.picked_up(order_id)
 
-    def _on_driver_free(self, trip: Trip) -> None:
-        door = self._outcomes[trip.order_id].order.customer
-        self._busy.discard(trip.driver_id)
-        self._backend.delivered(trip.order_id, trip.driver_id, door)
-        self._record(trip.driver_id, "available", door)
-        if self._clock.minutes >= self._shifts[trip.driver_id].shift_end:
-            self._backend.driver_off(trip.driver_id)
-            self._record(trip.driver_id, "offline", door)
+    def _on_driver_free(self, route: Route) -> None:
+        driver_id, door = route.driver_id, route.end
+        self._busy.discard(driver_id)
+        for order_id in route.order_ids:
+            self._backend.delivered(order_id, driver_id, door)
+        self._record(driver_id, "available", door)
+        queued = self._board.route_done(driver_id, self._clock.minutes)
+        if queued is not None:
+            self._launch(queued)
+            self._log_windowed(queued, None)
+        elif self._clock.minutes >= self._shifts[driver_id].shift_end:
+            self._go_offline(driver_id, door)
 
     def _apply(self, answer: Answer) -> None:
         outcome = self._outcomes[answer.order_id]
@@ -248,44 +309,35 @@ class Replay:
 
     def _start_trip(self, outcome: OrderOutcome, driver_id: str, eta: int | None) -> None:
         order = outcome.order
-        trip = plan_trip(
+        route = plan_route(
             driver_id=driver_id,
-            order_id=order.order_id,
-            now=self._clock.minutes,
-            driver_at=self._position[driver_id],
+            deliveries=[Delivery(order.order_id, order.customer, order.ready_at)],
             restaurant=order.restaurant,
-            customer=order.customer,
-            ready_at=order.ready_at,
+            driver_at=self._position[driver_id],
+            depart=self._clock.minutes,
             eta=self._data.eta,
             service=self._data.service_times,
         )
-        outcome.trip, outcome.eta, outcome.last_error = trip, eta, None
+        self._launch(route)
+        outcome.eta = eta
+
+    def _launch(self, route: Route) -> None:
+        """Put a route on the road: its orders' trips, and every event along the way."""
+        driver_id = route.driver_id
+        for trip in route.trips():
+            outcome = self._outcomes[trip.order_id]
+            outcome.trip, outcome.last_error = trip, None
+            self._trips.append(trip)
+        self._routes.append(route)
         self._busy.add(driver_id)
-        self._trips.append(trip)
         self._record(driver_id, "to_restaurant", self._position[driver_id])
-        steps = (
-            (trip.arrive_restaurant, "at_restaurant", order.restaurant),
-            (trip.depart_restaurant, "to_customer", order.restaurant),
-            (trip.arrive_customer, "at_customer", order.customer),
-        )
-        for at, state, where in steps:
+        for at, state, where in _steps(route):
             self._clock.schedule(at, Priority.TRIP_STEP, "trip_step", (driver_id, state, where))
-        self._schedule_moves(
-            driver_id,
-            self._position[driver_id],
-            order.restaurant,
-            trip.assigned_at,
-            trip.arrive_restaurant,
-        )
-        self._schedule_moves(
-            driver_id,
-            order.restaurant,
-            order.customer,
-            trip.depart_restaurant,
-            trip.arrive_customer,
-        )
-        self._clock.schedule(trip.pickup, Priority.TRIP_STEP, "picked_up", order.order_id)
-        self._clock.schedule(trip.free_at, Priority.DRIVER_FREE, "driver_free", trip)
+        for start, end, leave, arrive in _legs(route):
+            self._schedule_moves(driver_id, start, end, leave, arrive)
+        for order_id in route.order_ids:
+            self._clock.schedule(route.pickup, Priority.TRIP_STEP, "picked_up", order_id)
+        self._clock.schedule(route.free_at, Priority.DRIVER_FREE, "driver_free", route)
 
     def _schedule_moves(
         self, driver_id: str, start: Point, end: Point, leave: float, arrive: float
@@ -306,7 +358,64 @@ class Replay:
         driver_id, where = move
         self._position[driver_id] = where
         self._backend.moved(driver_id, where)
+        self._board.moved(driver_id, where)
         self._record(driver_id, "moving", where)
+
+    def _open_order(self, order: LoggedOrder) -> OpenOrder:
+        return OpenOrder(
+            order.order_id,
+            order.restaurant_id,
+            order.restaurant,
+            order.customer,
+            order.placed_at,
+            order.ready_at,
+            self._config.radius_km,
+        )
+
+    def _log_windowed(self, route: Route, decided_ms: float | None) -> None:
+        """A windowed decision's trace, per order of the route: the chosen driver (the one
+        candidate logged: its distance, slack and ETAs as the route has them, no score) and,
+        as its answer time, the decision's wall time (None: a queued route starting)."""
+        for trip in route.trips():
+            order = self._outcomes[trip.order_id].order
+            attempt = self._outcomes[trip.order_id].attempts
+            to_restaurant = trip.arrive_restaurant - route.depart
+            candidate = {
+                "driverId": trip.driver_id,
+                "score": None,
+                "distanceKm": haversine_km(route.origin, route.restaurant),
+                "slack": max(0.0, order.ready_at - route.depart) - to_restaurant,
+                "etaToRestaurant": to_restaurant,
+                "totalEta": trip.arrive_customer - route.depart,
+                "slackTerm": None,
+                "distanceTerm": None,
+                "etaTerm": None,
+                "waitTerm": None,
+            }
+            self._decisions.append(
+                {
+                    "attempt": attempt,
+                    "time": self._clock.minutes,
+                    "orderId": trip.order_id,
+                    "chosenDriver": trip.driver_id,
+                    "error": None,
+                    "driversInArea": None,
+                    "reusedClaim": False,
+                    "timingsMs": {},
+                    "candidates": [candidate],
+                }
+            )
+            self._latency.append(
+                {
+                    "order_id": trip.order_id,
+                    "attempt": attempt,
+                    "time_min": self._clock.minutes,
+                    "assigned": True,
+                    "error": None,
+                    "answer_ms": decided_ms,
+                    "in_flight": self._board.waiting,
+                }
+            )
 
     def _request_for(self, order: LoggedOrder) -> AssignmentRequested:
         now = self._clock.minutes
@@ -333,3 +442,40 @@ class Replay:
                 "longitude": where.longitude,
             }
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Windowed:
+    """A backend running a windowed policy, and its window."""
+
+    backend: WindowedBackend
+    window: float
+
+
+def _windowed(backend: DispatchBackend) -> _Windowed | None:
+    if isinstance(backend, WindowedBackend) and backend.window_minutes is not None:
+        return _Windowed(backend, backend.window_minutes)
+    return None
+
+
+def _steps(route: Route) -> list[tuple[float, str, Point]]:
+    """The states a route's driver passes through: (minute, state, where)."""
+    steps = [
+        (route.arrive_restaurant, "at_restaurant", route.restaurant),
+        (route.depart_restaurant, "to_customer", route.restaurant),
+    ]
+    for stop in route.stops:
+        steps.append((stop.arrive, "at_customer", stop.customer))
+        if stop is not route.stops[-1]:
+            steps.append((stop.leave, "to_customer", stop.customer))
+    return steps
+
+
+def _legs(route: Route) -> list[tuple[Point, Point, float, float]]:
+    """The route's drives: (from, to, leave, arrive)."""
+    legs = [(route.origin, route.restaurant, route.depart, route.arrive_restaurant)]
+    here, leave = route.restaurant, route.depart_restaurant
+    for stop in route.stops:
+        legs.append((here, stop.customer, leave, stop.arrive))
+        here, leave = stop.customer, stop.leave
+    return legs

@@ -118,7 +118,10 @@ def replay(
     ] = "lockstep",
     speed: Annotated[float, typer.Option(help="paced: simulated minutes per wall minute")] = 60.0,
     policy: Annotated[
-        str, typer.Option(help="assignment policy: greedy-score (the design's) or nearest")
+        str,
+        typer.Option(
+            help="greedy-score (the design's), nearest, batch-matching, bundling, rolling-horizon"
+        ),
     ] = "greedy-score",
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
     seed: int = 7,
@@ -189,7 +192,11 @@ def sweep(
         ),
     ] = None,
     policies: Annotated[
-        list[str] | None, typer.Option("--policy", help="greedy-score, nearest; repeat")
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            help="greedy-score, nearest, batch-matching, bundling, rolling-horizon; repeat",
+        ),
     ] = None,
     grid: Annotated[
         list[str] | None,
@@ -276,6 +283,57 @@ def dashboard(
 
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("policies")
+def bench_policies(
+    instances: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--instance", help="glob over instance names under --root; repeat (default: all)"
+        ),
+    ] = None,
+    policies: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            help="greedy-score, nearest, batch-matching, bundling, rolling-horizon;"
+            " repeat (default: all)",
+        ),
+    ] = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="folder of MDRP instances (default: ../shared/data/mdrp)"),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="bench directory; the same --out continues")] = Path(
+        "runs/bench"
+    ),
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: one per core)")
+    ] = None,
+    radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+) -> None:
+    """Replay every policy over MDRP instances in process; judge each by the MDRP checker."""
+    import os
+
+    from replay.policy_bench import BenchOptions, bench_command
+    from swifteats.domain.policies import POLICY_NAMES
+
+    options = BenchOptions(
+        out=out,
+        root=root,
+        instances=tuple(instances or ("*",)),
+        policies=tuple(policies or POLICY_NAMES),
+        workers=workers or os.cpu_count() or 1,
+        radius_km=radius,
+    )
+    try:
+        outcome = bench_command(options, echo=typer.echo)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if outcome.failures:
+        raise typer.Exit(1)
 
 
 @app.command("generate-sample")

@@ -62,12 +62,17 @@ def test_nearest_takes_the_nearest_driver_where_the_score_prefers_another() -> N
 
 
 def test_an_unknown_policy_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="greedy-score, nearest"):
+    with pytest.raises(ValueError, match="greedy-score, nearest, batch-matching"):
         policy_named("cheapest")
-    assert set(POLICIES) == {"greedy-score", "nearest"}
+    assert set(POLICIES) == {"greedy-score", "nearest"}  # the Assigner's orderings
 
 
 def test_the_services_refuse_an_unknown_policy_at_start() -> None:
     assert Settings(policy="nearest").policy == "nearest"
     with pytest.raises(ValidationError, match="unknown policy 'cheapest'"):
         Settings(policy="cheapest")
+
+
+def test_the_services_refuse_a_windowed_policy_until_they_have_a_windowed_step() -> None:
+    with pytest.raises(ValidationError, match="runs in-process only until"):
+        Settings(policy="bundling")

@@ -1,0 +1,98 @@
+"""``batch-matching``: requests collect over a window, then a minimum-cost matching.
+
+Every ``window_minutes`` the open orders are matched to the drivers free now by a
+minimum-cost bipartite matching (``swifteats.domain.matching``). The cost of a pair is
+the design's priority score of that driver for that order, negated, from the same
+components as ``calculatePriorityScore`` (slack bonus or lateness, distance, total ETA,
+waiting; ``swifteats.domain.scoring``) but without the floor, which would make every
+distant driver equally bad. Two terms are added per order, so that every order is worth
+serving and none starves behind fresher ones (the slack bonus favours orders whose food
+is far from ready): ``reward``, and ``age_weight`` score points per minute since the
+order was placed. A driver is never given an order it could only
+pick up after its shift, nor one farther than the order's search radius.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from swifteats.domain.bundles import Legs
+from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder, PolicyContext
+from swifteats.domain.matching import Candidates, FloatArray, match
+from swifteats.domain.scoring import ScoringWeights
+from swifteats.domain.travel_matrix import distance_km, travel_matrix
+
+
+@dataclass
+class BatchMatching:
+    """The design's score, decided for a window's orders at once (see the module)."""
+
+    context: PolicyContext
+    window_minutes: float | None = 1.0
+    reward: float = 1000.0
+    """Score points every order is worth: with the default, any feasible pair beats none."""
+    age_weight: float = 20.0
+    """Score points per minute since an order was placed: as much as a minute of lateness
+    (the design's ``slack_penalty_per_minute``), so the slack bonus of a fresh order never
+    outweighs minutes of waiting for long."""
+    name: str = "batch-matching"
+    holds_orders: bool = True
+    _legs: Legs = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._legs = Legs(self.context.eta)
+
+    def decide(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> list[Assignment]:
+        """Match the open orders to the drivers free now."""
+        idle = Candidates.of([d for d in drivers if d.idle and now <= d.shift_ends_at], now)
+        waiting = [o for o in orders if o.queued_with is None]
+        if not len(idle) or not waiting:
+            return []
+        restaurants = [o.restaurant for o in waiting]
+        to_restaurant = travel_matrix(self.context.eta, restaurants, idle.free_location)
+        km = distance_km(restaurants, idle.free_location)
+        ready = np.array([o.ready_at for o in waiting])
+        to_customer = np.array([self._legs(o.restaurant, o.customer) for o in waiting], float)
+        score = _score(
+            np.maximum(ready - now, 0.0)[:, None] - to_restaurant,
+            km,
+            to_restaurant + to_customer[:, None],
+            self.context.weights,
+        )
+        placed = np.array([o.placed_at for o in waiting])
+        cost = -score - (self.reward + self.age_weight * (now - placed))[:, None]
+        half_pickup = self.context.service.pickup_minutes / 2
+        pickup = np.maximum(ready[:, None], now + to_restaurant + half_pickup)
+        radius = np.array([o.radius_km for o in waiting])
+        feasible = (
+            (pickup <= idle.shift_ends_at[None, :]) & (to_restaurant >= 1) & (km <= radius[:, None])
+        )
+        return [
+            Assignment(idle.drivers[d].driver_id, (waiting[o].order_id,))
+            for o, d in match(cost, feasible)
+        ]
+
+
+def _score(
+    slack: FloatArray, km: FloatArray, total_eta: FloatArray, w: ScoringWeights
+) -> FloatArray:
+    """``priority_score`` element-wise, without the floor."""
+    slack_term = np.where(
+        slack > 0,
+        np.minimum(slack * w.slack_bonus_per_minute, w.slack_bonus_cap),
+        -np.abs(slack) * w.slack_penalty_per_minute,
+    )
+    wait_term = -np.maximum(slack, 0.0) * w.wait_penalty_per_minute
+    result: FloatArray = (
+        w.base
+        + slack_term
+        - km * w.distance_penalty_per_km
+        - total_eta * w.eta_penalty_per_minute
+        + wait_term
+    )
+    return result
