@@ -65,7 +65,7 @@ def _decisions(logs: list[Path]) -> list[dict[str, Any]]:
     entries = []
     for log in logs:
         for line in log.read_text(errors="replace").splitlines():
-            if line.startswith("{") and '"assignment decision"' in line:
+            if line.startswith("{") and 'assignment decision"' in line:  # or "slow ..."
                 entries.append(json.loads(line))
     return entries
 
