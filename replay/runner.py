@@ -101,8 +101,9 @@ class RunRequest:
         check_policy(self.policy)
         if self.backend == "live" and is_windowed(self.policy):
             raise ValueError(
-                f"policy {self.policy!r} runs in-process only until the assignment "
-                "service's windowed step exists"
+                f"policy {self.policy!r} decides on windows of the assignment service's own "
+                "clock, which a live replay does not drive: replay it with --backend "
+                "inprocess (the services run it with SWIFTEATS_POLICY)"
             )
 
     @property

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from swifteats.domain.policies import policy_named
+from swifteats.domain.policies import check_policy
 
 STACK_ENV_FILE = "stack.env"
 """Name of the file, under the state directory, holding the running stack's addresses."""
@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     """Comma-separated customer ids the simulated payment provider declines."""
     policy: str = "greedy-score"
     """Assignment policy by name (``swifteats.domain.policies``)."""
+    policy_window_s: float | None = Field(None, gt=0)
+    """Windowed policies: seconds between decisions (default: the policy's own window)."""
+    window_max_hold_s: float = Field(300.0, gt=0)
+    """Windowed policies: a request held this long unassigned is answered as failed."""
     scoring_weights: str = ""
     """JSON object overriding fields of ``ScoringWeights``."""
     eta_model: str = "haversine"
@@ -130,8 +134,7 @@ class Settings(BaseSettings):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, name: str) -> str:
-        policy_named(name)
-        return name
+        return check_policy(name)
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -211,6 +211,25 @@ class InMemoryDriverIndex:
                 return self._claims[order_id]
         return None
 
+    def claim_route(self, driver_id: str, etas: list[tuple[str, int]]) -> bool:
+        """Give an available driver every order of the route (none held yet)."""
+        if not etas:
+            raise ValueError(f"a route of {driver_id} carries no order")
+        driver = self._drivers.get(driver_id)
+        if driver is None or driver.status is not DriverStatus.AVAILABLE:
+            return False
+        if any(order_id in self._claims for order_id, _ in etas):
+            return False
+        last = etas[-1][0]
+        self._store(replace(driver, status=DriverStatus.BUSY, order_id=last), moved=False)
+        for order_id, eta in etas:
+            self._claims[order_id] = Claim(driver_id, eta, existing=False)
+        return True
+
+    def claims(self, order_ids: list[str]) -> dict[str, Claim]:
+        """The drivers these orders hold."""
+        return {o: replace(self._claims[o], existing=True) for o in order_ids if o in self._claims}
+
     def release(self, driver_id: str, order_id: str, location: Point) -> bool:
         """Make the driver available at ``location`` if it still holds ``order_id``."""
         driver = self._drivers.get(driver_id)

@@ -41,6 +41,22 @@ end
 return false
 """
 
+# KEYS: status, driver→order, order→driver. ARGV: driverId, then the route as one JSON
+# array [orderId, eta, orderId, eta, …] in drop-off order; the driver holds the last order.
+_CLAIM_ROUTE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'available' then return 0 end
+local route = cjson.decode(ARGV[2])
+for i = 1, #route, 2 do
+  if redis.call('HEXISTS', KEYS[3], route[i]) == 1 then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], 'busy')
+redis.call('HSET', KEYS[2], ARGV[1], route[#route - 1])
+for i = 1, #route, 2 do
+  redis.call('HSET', KEYS[3], route[i], ARGV[1] .. '|' .. route[i + 1])
+end
+return 1
+"""
+
 # KEYS: status, driver→order, geo. ARGV: driverId, orderId, longitude, latitude.
 _RELEASE = """
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
@@ -62,6 +78,7 @@ class RedisDriverIndex:
         self._order_driver = f"{prefix}:orders:driver"
         self._shift_end = f"{prefix}:drivers:shift_end"
         self._claim = client.register_script(_CLAIM)
+        self._claim_route = client.register_script(_CLAIM_ROUTE)
         self._release = client.register_script(_RELEASE)
 
     def register(
@@ -176,8 +193,27 @@ class RedisDriverIndex:
         if not result:
             return None
         kind, held = cast(list[str], result)
-        driver_id, _, eta = held.rpartition("|")
-        return Claim(driver_id, int(eta), existing=kind == "existing")
+        return _claim(held, existing=kind == "existing")
+
+    def claim_route(self, driver_id: str, etas: list[tuple[str, int]]) -> bool:
+        """Atomically give an available driver every order of the route (none held yet)."""
+        if not etas:
+            raise ValueError(f"a route of {driver_id} carries no order")
+        flat = [part for order_id, eta in etas for part in (order_id, str(eta))]
+        keys = [self._status, self._driver_order, self._order_driver]
+        args = [driver_id, json.dumps(flat, ensure_ascii=False)]
+        return bool(self._claim_route(keys=keys, args=args))
+
+    def claims(self, order_ids: list[str]) -> dict[str, Claim]:
+        """The drivers these orders hold (one HMGET)."""
+        if not order_ids:
+            return {}
+        held = cast(list[str | None], self._redis.hmget(self._order_driver, order_ids))
+        return {
+            order_id: _claim(h, existing=True)
+            for order_id, h in zip(order_ids, held, strict=True)
+            if h is not None
+        }
 
     def release(self, driver_id: str, order_id: str, location: Point) -> bool:
         """Make the driver available at ``location`` if it still holds ``order_id``."""
@@ -205,6 +241,12 @@ class RedisDriverIndex:
     def _require(self, driver_id: str) -> None:
         if not self._redis.hexists(self._status, driver_id):
             raise UnknownDriverError(driver_id)
+
+
+def _claim(held: str, *, existing: bool) -> Claim:
+    """A claim as stored: ``driverId|eta``."""
+    driver_id, _, eta = held.rpartition("|")
+    return Claim(driver_id, int(eta), existing=existing)
 
 
 def _instant(epoch: str | None) -> datetime | None:

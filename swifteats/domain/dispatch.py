@@ -3,7 +3,8 @@
 A :class:`DispatchPolicy` is pure: ``decide(orders, drivers, now)`` reads what it is
 given and returns :class:`Assignment` s, with no I/O and no clock of its own. The
 in-process replay calls it on a window (every ``window_minutes`` simulated minutes); the
-Assignment Service's windowed step can call the same code on the requests it holds.
+Assignment Service's windowed step calls the same code on the requests it holds
+(``swifteats.domain.window_step``).
 
 Times are minutes on one clock (the replay's day; a service may use minutes since any
 fixed instant, see :meth:`OpenOrder.from_request`).

@@ -20,7 +20,7 @@ class DriverStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DriverRecord:
-    """A driver's last known position, status and current order."""
+    """A driver's last known position, status and current order (of a route, the last)."""
 
     driver_id: str
     location: Point
@@ -77,6 +77,19 @@ class DriverIndex(Protocol):
 
         An order that already holds a driver gets that claim back and nothing new is claimed.
         """
+        ...
+
+    def claim_route(self, driver_id: str, etas: list[tuple[str, int]]) -> bool:
+        """Atomically give a still-available driver every order of a route, ``(order_id,
+        eta)`` in drop-off order; False (and nothing changed) if the driver is not
+        available or any of the orders holds a driver already.
+
+        The driver holds the route's last order: its drop-off frees the driver.
+        """
+        ...
+
+    def claims(self, order_ids: list[str]) -> dict[str, Claim]:
+        """The drivers these orders hold, for those that hold one (``existing`` set)."""
         ...
 
     def release(self, driver_id: str, order_id: str, location: Point) -> bool:

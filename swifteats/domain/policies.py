@@ -30,7 +30,7 @@ them; an order nobody takes stays open):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from swifteats.domain.batch_matching import BatchMatching
@@ -44,7 +44,7 @@ from swifteats.domain.dispatch import (
 from swifteats.domain.drivers import DriverRecord, DriverStatus
 from swifteats.domain.geo import haversine_km
 from swifteats.domain.ranking import Job, RankedDriver, rank_drivers
-from swifteats.domain.route_policies import ROLLING_HORIZON, RouteMatching
+from swifteats.domain.route_policies import ROLLING_HORIZON, RouteMatching, RouteMatchingParams
 
 DEFAULT_POLICY = "greedy-score"
 
@@ -66,14 +66,28 @@ POLICIES: dict[str, Ordering] = {
 }
 """The one-request-at-a-time policies, as the Assigner's orderings."""
 
-WINDOWED: dict[str, Callable[[PolicyContext], DispatchPolicy]] = {
-    "batch-matching": lambda context: BatchMatching(context),
-    "bundling": lambda context: RouteMatching(context),
-    "rolling-horizon": lambda context: RouteMatching(
-        context, ROLLING_HORIZON, name="rolling-horizon"
-    ),
+WindowedFactory = Callable[[PolicyContext, float | None], DispatchPolicy]
+"""Builds a windowed policy for a context, with its own window or the one given (minutes)."""
+
+
+def _batch_matching(context: PolicyContext, window: float | None) -> DispatchPolicy:
+    return BatchMatching(context) if window is None else BatchMatching(context, window)
+
+
+def _route_matching(params: RouteMatchingParams, name: str) -> WindowedFactory:
+    def build(context: PolicyContext, window: float | None) -> DispatchPolicy:
+        chosen = params if window is None else replace(params, window_minutes=window)
+        return RouteMatching(context, chosen, name=name)
+
+    return build
+
+
+WINDOWED: dict[str, WindowedFactory] = {
+    "batch-matching": _batch_matching,
+    "bundling": _route_matching(RouteMatchingParams(), "bundling"),
+    "rolling-horizon": _route_matching(ROLLING_HORIZON, "rolling-horizon"),
 }
-"""The windowed policies, built for a context."""
+"""The windowed policies by name."""
 
 POLICY_NAMES = (*POLICIES, *WINDOWED)
 
@@ -99,17 +113,17 @@ def policy_named(name: str) -> Ordering:
             policy, which the Assigner cannot run.
     """
     if is_windowed(name):
-        raise ValueError(
-            f"policy {name!r} runs in-process only until the assignment service's "
-            "windowed step exists"
-        )
+        raise ValueError(f"policy {name!r} decides on a window, not one request at a time")
     return POLICIES[name]
 
 
-def dispatch_policy(name: str, context: PolicyContext) -> DispatchPolicy:
-    """The policy called ``name`` behind the one interface of ``swifteats.domain.dispatch``."""
+def dispatch_policy(
+    name: str, context: PolicyContext, *, window_minutes: float | None = None
+) -> DispatchPolicy:
+    """The policy called ``name`` behind the one interface of ``swifteats.domain.dispatch``;
+    a windowed one decides every ``window_minutes`` (default: the policy's own window)."""
     if is_windowed(name):
-        return WINDOWED[name](context)
+        return WINDOWED[name](context, window_minutes)
     return OneAtATime(context, name, POLICIES[name])
 
 

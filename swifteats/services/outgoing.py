@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from swifteats.domain.topics import dead_letter
+from swifteats.domain.events import AssignmentResponse, format_instant
+from swifteats.domain.topics import (
+    CONSUMED_AT_HEADER,
+    REQUEST_ID_HEADER,
+    RESPONSES_TOPIC,
+    dead_letter,
+)
 
 DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
 """Kafka's default message size limit; the services use ``SWIFTEATS_KAFKA_MAX_MESSAGE_BYTES``."""
@@ -35,6 +41,15 @@ class Outgoing:
     def value(self) -> bytes:
         """The body as UTF-8 JSON."""
         return json.dumps(self.payload).encode()
+
+
+def answer(response: AssignmentResponse, request_id: str | None, consumed_at: datetime) -> Outgoing:
+    """An assignment response on the responses topic, with the request's event id and the
+    instant the request was consumed as headers."""
+    headers = {CONSUMED_AT_HEADER: format_instant(consumed_at)}
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
+    return Outgoing(RESPONSES_TOPIC, response.order_id, response.to_wire(), headers)
 
 
 OVERSIZE_KEPT_BYTES = 4096

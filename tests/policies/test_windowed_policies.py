@@ -45,8 +45,16 @@ def test_every_policy_is_known_by_name_and_says_how_it_runs() -> None:
 
 @pytest.mark.parametrize("name", WINDOWED)
 def test_the_assigner_refuses_a_windowed_policy_with_a_clear_message(name: str) -> None:
-    with pytest.raises(ValueError, match=f"policy '{name}' runs in-process only until"):
+    with pytest.raises(ValueError, match=f"policy '{name}' decides on a window"):
         policy_named(name)
+
+
+@pytest.mark.parametrize("name", WINDOWED)
+def test_a_windowed_policy_takes_the_window_it_is_given(name: str) -> None:
+    own = dispatch_policy(name, CONTEXT).window_minutes
+    assert own is not None
+    given = dispatch_policy(name, CONTEXT, window_minutes=own / 4)
+    assert (given.name, given.window_minutes) == (name, own / 4)
 
 
 # One at a time, through the same interface.

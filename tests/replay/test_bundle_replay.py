@@ -116,7 +116,7 @@ def test_a_queued_route_starts_at_the_last_door(tmp_path: Path) -> None:
 
 
 def test_a_windowed_policy_is_refused_on_the_live_backend() -> None:
-    with pytest.raises(ValueError, match="'bundling' runs in-process only until the assignment"):
+    with pytest.raises(ValueError, match="'bundling' decides on windows .* --backend inprocess"):
         RunRequest(backend="live", policy="bundling")
     assert RunRequest(policy="rolling-horizon").policy == "rolling-horizon"
 

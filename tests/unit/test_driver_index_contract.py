@@ -196,6 +196,39 @@ class TestDriverIndexContract:
         assert index.claim("order_2", ranking) == Claim("d2", 6, existing=False)
         assert index.claim("order_3", ranking) is None
 
+    def test_a_route_claims_one_driver_for_every_order_and_its_last_drop_frees_it(
+        self, index: DriverIndex
+    ) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        assert index.claim_route("d1", [("o1", 12), ("o2", 17)]) is True
+        assert index.claims(["o1", "o2", "o3"]) == {
+            "o1": Claim("d1", 12, existing=True),
+            "o2": Claim("d1", 17, existing=True),
+        }
+        assert index.count_available() == 0
+        assert index.release("d1", "o1", north(1)) is False
+        assert index.release("d1", "o2", north(2)) is True
+        record = index.get("d1")
+        assert record is not None
+        assert record.status is AVAILABLE
+        assert_near(record.location, north(2))
+
+    def test_a_route_is_refused_whole_when_the_driver_or_an_order_is_taken(
+        self, index: DriverIndex
+    ) -> None:
+        for driver_id in ("d1", "d2"):
+            index.register(driver_id, CENTER, AVAILABLE)
+        index.claim("o1", [("d1", 5)])
+        assert index.claim_route("d1", [("o2", 9)]) is False
+        assert index.claim_route("d2", [("o2", 9), ("o1", 11)]) is False
+        assert index.claims(["o2"]) == {}
+        d2 = index.get("d2")
+        assert d2 is not None
+        assert d2.status is AVAILABLE
+        assert index.claim("o1", [("d2", 5)]) == Claim("d1", 5, existing=True)
+        with pytest.raises(ValueError, match="no order"):
+            index.claim_route("d2", [])
+
     def test_release_only_for_the_order_held(self, index: DriverIndex) -> None:
         index.register("d1", CENTER, AVAILABLE)
         index.claim("order_1", [("d1", 5)])

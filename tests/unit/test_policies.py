@@ -73,6 +73,8 @@ def test_the_services_refuse_an_unknown_policy_at_start() -> None:
         Settings(policy="cheapest")
 
 
-def test_the_services_refuse_a_windowed_policy_until_they_have_a_windowed_step() -> None:
-    with pytest.raises(ValidationError, match="runs in-process only until"):
-        Settings(policy="bundling")
+def test_the_services_take_a_windowed_policy_and_a_positive_window() -> None:
+    settings = Settings(policy="bundling", policy_window_s=5)
+    assert (settings.policy, settings.policy_window_s) == ("bundling", 5)
+    with pytest.raises(ValidationError, match="policy_window_s"):
+        Settings(policy="bundling", policy_window_s=0)

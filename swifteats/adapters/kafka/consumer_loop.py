@@ -52,8 +52,11 @@ class ConsumerLoop(threading.Thread):
         stop: threading.Event,
         dead_letter: DeadLetter | None = None,
         max_attempts: int = 3,
+        after_poll: Callable[[], None] | None = None,
     ) -> None:
-        """``dead_letter`` None keeps re-reading a record that always fails (the old way)."""
+        """``dead_letter`` None keeps re-reading a record that always fails (the old way);
+        ``after_poll`` runs after every poll, records or none, once they are committed
+        (at least every 200 ms while the broker answers)."""
         super().__init__(name=name, daemon=True)
         self._connect = connect
         self._handle = handle
@@ -61,6 +64,7 @@ class ConsumerLoop(threading.Thread):
         self._halt = stop
         self._dead_letter = dead_letter
         self._max_attempts = max_attempts
+        self._after_poll = after_poll
         self._failures: dict[tuple[str, int, int], int] = {}
         """Failed attempts per (topic, partition, offset) not yet handled or dead-lettered."""
         self.dead_lettered = 0
@@ -113,6 +117,8 @@ class ConsumerLoop(threading.Thread):
                 self._halt.wait(_RETRY_PAUSE_S)
                 return
             _commit(consumer)
+        if self._after_poll is not None:
+            self._after_poll()
         self._update_lag(consumer)
 
     def _handle_or_dead_letter(self, record: Record) -> None:

@@ -11,21 +11,17 @@ from swifteats.domain.events import (
     AssignmentFailed,
     DriverAssigned,
     InvalidMessageError,
-    format_instant,
     parse_assignment_requested,
     wire_text,
 )
 from swifteats.domain.ranking import INTERNAL_ERROR
-from swifteats.domain.topics import (
-    CONSUMED_AT_HEADER,
-    DLQ_TOPIC,
-    REQUEST_ID_HEADER,
-    RESPONSES_TOPIC,
-)
+from swifteats.domain.topics import DLQ_TOPIC
 from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.windowed import WindowedStep
 from swifteats.services.outgoing import (
     OVERSIZE_KEPT_BYTES,
     Outgoing,
+    answer,
     decode_json,
     dlq_key,
     fitted_dead_letter,
@@ -38,9 +34,10 @@ log = logging.getLogger("swifteats.assignment")
 class RequestHandler:
     """Decodes a request, lets the :class:`Assigner` decide, and shapes the answer.
 
-    A message over ``max_message_bytes``, one that is not JSON and one without a usable
-    ``orderId`` go to the DLQ; any other invalid request gets a failure response with
-    the reason.
+    With a ``windowed`` step, a valid request is held for the step's next decision
+    instead, and answered then. A message over ``max_message_bytes``, one that is not
+    JSON and one without a usable ``orderId`` go to the DLQ; any other invalid request
+    gets a failure response with the reason.
     """
 
     def __init__(
@@ -51,15 +48,18 @@ class RequestHandler:
         metrics: ServiceMetrics,
         slow_ms: float,
         max_message_bytes: int | None = None,
+        windowed: WindowedStep | None = None,
     ) -> None:
         self._assigner = assigner
+        self._windowed = windowed
         self._clock = clock
         self._metrics = metrics
         self._slow_s = slow_ms / 1000
         self._max_bytes = max_message_bytes
 
-    def handle(self, raw: bytes | None, *, source_topic: str, key: str | None) -> Outgoing:
-        """The message to publish for this request; bad input never raises."""
+    def handle(self, raw: bytes | None, *, source_topic: str, key: str | None) -> Outgoing | None:
+        """The message to publish for this request (None: held for a window); bad input
+        never raises."""
         consumed_at = self._clock()
         self._metrics.count("requests")
         if raw is not None and (too_big := oversize(raw, self._max_bytes)):
@@ -73,13 +73,16 @@ class RequestHandler:
             if error.order_id is None:
                 return self.reject(raw, source_topic=source_topic, key=key, reason=error.reason)
             return self._failed(error.order_id, error.reason, _event_id(payload), consumed_at)
+        if self._windowed is not None:
+            self._windowed.hold(request, consumed_at)
+            return None
         try:
             decision = self._assigner.assign(request)
         except Exception:
             log.exception("assignment of %s failed", request.order_id)
             return self._failed(request.order_id, INTERNAL_ERROR, request.event_id, consumed_at)
         self._record(decision)
-        return _response(decision, request.event_id, consumed_at)
+        return answer(decision.response, request.event_id, consumed_at)
 
     def _record(self, decision: Decision) -> None:
         for stage, seconds in decision.timings.items():
@@ -100,10 +103,7 @@ class RequestHandler:
     ) -> Outgoing:
         self._metrics.count("failed")
         self._metrics.count(f"failed:{reason}")
-        response = AssignmentFailed(order_id, reason, self._clock())
-        return Outgoing(
-            RESPONSES_TOPIC, order_id, response.to_wire(), _headers(request_id, consumed_at)
-        )
+        return answer(AssignmentFailed(order_id, reason, self._clock()), request_id, consumed_at)
 
     def reject(
         self, raw: bytes | None, *, source_topic: str, key: str | None, reason: str
@@ -126,19 +126,5 @@ class RequestHandler:
         return Outgoing(DLQ_TOPIC, dlq_key(key), envelope)
 
 
-def _response(decision: Decision, request_id: str, consumed_at: datetime) -> Outgoing:
-    response = decision.response
-    return Outgoing(
-        RESPONSES_TOPIC, response.order_id, response.to_wire(), _headers(request_id, consumed_at)
-    )
-
-
 def _event_id(payload: object) -> str | None:
     return wire_text(payload.get("eventId")) if isinstance(payload, dict) else None
-
-
-def _headers(request_id: str | None, consumed_at: datetime) -> dict[str, str]:
-    headers = {CONSUMED_AT_HEADER: format_instant(consumed_at)}
-    if request_id:
-        headers[REQUEST_ID_HEADER] = request_id
-    return headers

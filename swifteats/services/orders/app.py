@@ -120,7 +120,11 @@ class OrderService:
             return
         door = Point(order["customer_latitude"], order["customer_longitude"])
         if not self._drivers.release(order["driver_id"], order["id"], door):
-            log.warning("driver %s no longer held order %s", order["driver_id"], order["id"])
+            log.info(
+                "driver %s stays busy: it holds another order than %s (a route's last) or none",
+                order["driver_id"],
+                order["id"],
+            )
 
     def set_clock(self, instant: datetime) -> bool:
         """Move the simulated clock and let the relay publish what became due."""

@@ -1,0 +1,189 @@
+"""The Assignment Service's windowed step: requests held, one decision per window.
+
+With a windowed policy (``batch-matching``, ``bundling``, ``rolling-horizon``) a valid
+request is not decided when it is read: it is held, and every window the policy decides
+for all held requests at once (``swifteats.domain.window_step``) over the drivers
+available near their restaurants. Each route is claimed in Redis in one atomic step;
+every order of it is answered on ``driver_assignment.responses`` with the design's
+success response, same driver. A route whose driver was taken meanwhile (another
+process of the group) is decided again next window.
+
+A held request nobody takes within ``max_hold_s`` is answered with the design's failure
+response, so the Order Service's retries and dead-lettering apply as with the greedy
+policy. Held requests live in this process only: their offsets are committed when they
+are held, and the Order Service sends a request again once it has been unanswered for
+``SWIFTEATS_ANSWER_TIMEOUT_S``, which covers a process that dies holding some. A request
+held again (such a re-send, or a redelivery) keeps its first holding instant; one whose
+order already holds a driver is answered with that driver.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from swifteats.domain.assignment import Timer
+from swifteats.domain.clock import Clock
+from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
+from swifteats.domain.drivers import DriverIndex, DriverRecord
+from swifteats.domain.events import (
+    UNKNOWN_INSTANT,
+    AssignmentFailed,
+    AssignmentRequested,
+    DriverAssigned,
+)
+from swifteats.domain.geo import Point
+from swifteats.domain.ranking import no_candidate_reason
+from swifteats.domain.window_step import decide_window, minutes_since
+from swifteats.observability import ServiceMetrics
+from swifteats.services.outgoing import Outgoing, answer
+
+log = logging.getLogger("swifteats.assignment")
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    request: AssignmentRequested
+    consumed_at: datetime
+    held_since: datetime
+
+
+class WindowedStep:
+    """Holds requests and decides them every ``policy.window_minutes`` (see the module).
+
+    Not thread-safe: the consumer thread both holds requests and runs the steps.
+    """
+
+    def __init__(
+        self,
+        policy: DispatchPolicy,
+        context: PolicyContext,
+        drivers: DriverIndex,
+        *,
+        clock: Clock,
+        metrics: ServiceMetrics,
+        max_hold_s: float,
+        timer: Timer = time.perf_counter,
+    ) -> None:
+        if policy.window_minutes is None:
+            raise ValueError(f"policy {policy.name!r} decides one request at a time")
+        self._policy = policy
+        self._context = context
+        self._drivers = drivers
+        self._clock = clock
+        self._metrics = metrics
+        self._window = timedelta(minutes=policy.window_minutes)
+        self._max_hold = timedelta(seconds=max_hold_s)
+        self._timer = timer
+        self._epoch = clock()
+        """Minutes the policy sees count from here."""
+        self._next_at = self._epoch + self._window
+        self._held: dict[str, _Held] = {}
+
+    @property
+    def held(self) -> int:
+        """Requests waiting for a decision."""
+        return len(self._held)
+
+    def hold(self, request: AssignmentRequested, consumed_at: datetime) -> None:
+        """Keep a valid request for the next decision."""
+        if request.occurred_at == UNKNOWN_INSTANT:
+            request = replace(request, occurred_at=consumed_at)
+        earlier = self._held.get(request.order_id)
+        since = consumed_at if earlier is None else earlier.held_since
+        self._held[request.order_id] = _Held(request, consumed_at, since)
+
+    def due(self) -> bool:
+        """Whether a window has ended since the last decision."""
+        return self._clock() >= self._next_at
+
+    def step(self) -> list[Outgoing]:
+        """Decide for every held request; the answers to publish (held ones stay held)."""
+        now = self._clock()
+        self._next_at = max(self._next_at + self._window, now)
+        if not self._held:
+            return []
+        start = self._timer()
+        answers = self._already_claimed(now)
+        nearby = self._nearby()
+        searched = self._timer()
+        orders = [OpenOrder.from_request(h.request, epoch=self._epoch) for h in self._held.values()]
+        plans = decide_window(
+            self._policy,
+            self._context,
+            orders,
+            nearby.values(),
+            now=minutes_since(now, self._epoch),
+            epoch=self._epoch,
+        )
+        decided = self._timer()
+        for plan in plans:
+            if self._drivers.claim_route(plan.driver_id, list(plan.etas)):
+                for order_id, eta in plan.etas:
+                    answers.append(self._assigned(order_id, plan.driver_id, eta, now))
+        claimed = self._timer()
+        answers += self._expired(now)
+        self._observe(start, searched, decided, claimed)
+        log.info(
+            "windowed decision",
+            extra={
+                "fields": {
+                    "policy": self._policy.name,
+                    "orders": len(orders),
+                    "drivers": len(nearby),
+                    "routes": [[p.driver_id, [o for o, _ in p.etas]] for p in plans],
+                    "answered": len(answers),
+                    "stillHeld": len(self._held),
+                    "timingsMs": round((claimed - start) * 1000, 3),
+                }
+            },
+        )
+        return answers
+
+    def _already_claimed(self, now: datetime) -> list[Outgoing]:
+        """Answer the held orders that hold a driver already (a request sent again)."""
+        claims = self._drivers.claims(list(self._held))
+        return [self._assigned(o, c.driver_id, c.eta, now) for o, c in claims.items()]
+
+    def _nearby(self) -> dict[str, DriverRecord]:
+        """Every driver within the radius of a held order's restaurant, once each."""
+        areas: set[tuple[Point, float]] = {
+            (h.request.restaurant, h.request.radius_km) for h in self._held.values()
+        }
+        found: dict[str, DriverRecord] = {}
+        for center, radius in areas:
+            for driver in self._drivers.search(center, radius):
+                found.setdefault(driver.driver_id, driver)
+        return found
+
+    def _expired(self, now: datetime) -> list[Outgoing]:
+        """Failure answers for the requests held longer than ``max_hold_s``."""
+        expired = [h for h in self._held.values() if now - h.held_since >= self._max_hold]
+        answers = []
+        for held in expired:
+            request = held.request
+            in_area = self._drivers.search(request.restaurant, request.radius_km)
+            reason = no_candidate_reason(len(in_area))
+            self._metrics.count("failed")
+            self._metrics.count(f"failed:{reason}")
+            del self._held[request.order_id]
+            response = AssignmentFailed(request.order_id, reason, now)
+            answers.append(answer(response, request.event_id, held.consumed_at))
+        return answers
+
+    def _assigned(self, order_id: str, driver_id: str, eta: int, now: datetime) -> Outgoing:
+        held = self._held.pop(order_id)
+        self._metrics.count("assigned")
+        response = DriverAssigned(order_id, driver_id, eta, now)
+        return answer(response, held.request.event_id, held.consumed_at)
+
+    def _observe(self, start: float, searched: float, decided: float, claimed: float) -> None:
+        for stage, seconds in (
+            ("search", searched - start),
+            ("scoring", decided - searched),
+            ("claim", claimed - decided),
+            ("total", claimed - start),
+        ):
+            self._metrics.observe(stage, seconds)

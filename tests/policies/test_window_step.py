@@ -1,0 +1,82 @@
+"""One windowed decision as the Assignment Service takes it: held orders and Redis's drivers
+in, routes with one ETA per order out (``swifteats.domain.window_step``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder
+from swifteats.domain.dispatch_board import PolicyError
+from swifteats.domain.drivers import DriverRecord, DriverStatus
+from swifteats.domain.policies import dispatch_policy
+from swifteats.domain.window_step import RoutePlan, decide_window
+from tests.policies.helpers import CONTEXT, at, order
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def driver(
+    driver_id: str,
+    where: float,
+    status: DriverStatus = DriverStatus.AVAILABLE,
+    shift_end: float | None = None,
+) -> DriverRecord:
+    ends = None if shift_end is None else EPOCH + timedelta(minutes=shift_end)
+    return DriverRecord(driver_id, at(where), status, shift_ends_at=ends)
+
+
+def test_a_bundle_becomes_one_route_with_each_orders_minutes_to_its_door() -> None:
+    orders = [
+        order("far-door", customer=20.0, ready=12.0),
+        order("near-door", customer=10.0, ready=10.0),
+    ]
+    plans = decide_window(
+        dispatch_policy("bundling", CONTEXT),
+        CONTEXT,
+        orders,
+        [driver("d", -5.0)],
+        now=0.0,
+        epoch=EPOCH,
+    )
+    # 5 min to the restaurant, pickup when the later food is ready (12) plus half the
+    # 4-minute service, 10 min to the near door; 4 min there, 10 more to the far door.
+    assert plans == [RoutePlan("d", (("near-door", 24), ("far-door", 38)))]
+
+
+def test_busy_drivers_and_drivers_off_shift_are_not_shown() -> None:
+    shown: list[Sequence[DriverView]] = []
+
+    class Recording:
+        name, window_minutes, holds_orders = "recording", 1.0, True
+
+        def decide(
+            self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+        ) -> list[Assignment]:
+            shown.append(drivers)
+            return []
+
+    drivers = [
+        driver("free", 1.0),
+        driver("busy", 0.0, DriverStatus.BUSY),
+        driver("offline", 0.0, DriverStatus.OFFLINE),
+        driver("gone", 0.0, shift_end=40.0),
+    ]
+    assert decide_window(Recording(), CONTEXT, [order("o")], drivers, now=50.0, epoch=EPOCH) == []
+    (views,) = shown
+    assert [(v.driver_id, v.idle, v.free_at <= 50.0) for v in views] == [("free", True, True)]
+
+
+def test_an_assignment_that_cannot_be_carried_out_raises_instead_of_dropping_orders() -> None:
+    class Wrong:
+        name, window_minutes, holds_orders = "wrong", 1.0, True
+
+        def decide(
+            self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+        ) -> list[Assignment]:
+            return [Assignment("nobody", ("o",))]
+
+    with pytest.raises(PolicyError, match="nobody is not on shift"):
+        decide_window(Wrong(), CONTEXT, [order("o")], [driver("d", 0.0)], now=0.0, epoch=EPOCH)

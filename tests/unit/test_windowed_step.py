@@ -1,0 +1,139 @@
+"""The Assignment Service's windowed step: requests held, answered once a window ends.
+
+The step runs over the in-memory driver index (the Redis one keeps the same contract,
+``test_driver_index_contract``) and a clock the test moves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.domain.clock import ManualClock
+from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.events import AssignmentRequested
+from swifteats.domain.geo import Point
+from swifteats.domain.policies import dispatch_policy
+from swifteats.domain.topics import REQUEST_ID_HEADER, RESPONSES_TOPIC
+from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.windowed import WindowedStep
+from tests.policies.helpers import CONTEXT, at
+
+START = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def request(order_id: str, customer: float, *, event_id: str | None = None) -> AssignmentRequested:
+    return AssignmentRequested(
+        event_id=event_id or f"event-{order_id}",
+        occurred_at=START,
+        order_id=order_id,
+        restaurant=at(0.0),
+        customer=at(customer),
+        preparation_time=10.0,
+        radius_km=5.0,
+        items=(),
+        total_amount=0.0,
+        special_instructions="",
+    )
+
+
+def setup(policy: str = "bundling") -> tuple[WindowedStep, InMemoryDriverIndex, ManualClock]:
+    clock = ManualClock(START)
+    drivers = InMemoryDriverIndex()
+    step = WindowedStep(
+        dispatch_policy(policy, CONTEXT, window_minutes=0.5),
+        CONTEXT,
+        drivers,
+        clock=clock,
+        metrics=ServiceMetrics("driver-assignment"),
+        max_hold_s=120,
+    )
+    return step, drivers, clock
+
+
+def later(clock: ManualClock, seconds: float) -> None:
+    clock.advance_to(clock() + timedelta(seconds=seconds))
+
+
+def test_held_requests_are_answered_when_the_window_ends_one_response_per_order() -> None:
+    step, drivers, clock = setup()
+    drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
+    step.hold(request("near", 8.0), START)
+    step.hold(request("far", 12.0), START)
+    assert not step.due()
+
+    later(clock, 30)
+    assert step.due()
+    answers = step.step()
+
+    assert [(a.topic, a.key, a.payload["driverId"]) for a in answers] == [
+        (RESPONSES_TOPIC, "near", "d"),
+        (RESPONSES_TOPIC, "far", "d"),
+    ]
+    assert [a.headers[REQUEST_ID_HEADER] for a in answers] == ["event-near", "event-far"]
+    near, far = (a.payload["eta"] for a in answers)
+    assert 0 < near < far
+    assert step.held == 0
+    assert not step.due()
+    record = drivers.get("d")
+    assert record is not None
+    assert (record.status, record.order_id) == (DriverStatus.BUSY, "far")
+
+
+def test_a_batch_gives_each_order_its_own_driver() -> None:
+    step, drivers, clock = setup("batch-matching")
+    for driver_id, where in (("d1", -2.0), ("d2", 2.0)):
+        drivers.register(driver_id, at(where), DriverStatus.AVAILABLE)
+    step.hold(request("a", 8.0), START)
+    step.hold(request("b", -8.0), START)
+    later(clock, 30)
+    chosen = {a.key: a.payload["driverId"] for a in step.step()}
+    assert sorted(chosen) == ["a", "b"]
+    assert sorted(chosen.values()) == ["d1", "d2"]
+
+
+def test_a_route_whose_driver_was_taken_meanwhile_stays_held_for_the_next_window() -> None:
+    step, drivers, clock = setup()
+    drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
+    step.hold(request("o", 8.0), START)
+    later(clock, 30)
+    drivers.claim("elsewhere", [("d", 5)])  # another process of the group was quicker
+
+    assert step.step() == []
+    assert step.held == 1
+
+    drivers.register("d2", at(-1.0), DriverStatus.AVAILABLE)
+    later(clock, 30)
+    (answer,) = step.step()
+    assert (answer.key, answer.payload["driverId"]) == ("o", "d2")
+
+
+def test_a_request_nobody_takes_fails_after_the_hold_and_a_resend_keeps_its_first_instant() -> None:
+    step, drivers, clock = setup()
+    step.hold(request("o", 8.0), START)
+    later(clock, 90)
+    assert step.step() == []
+    step.hold(request("o", 8.0, event_id="event-o"), clock())  # the Order Service re-sends
+    later(clock, 30)
+
+    (answer,) = step.step()
+
+    assert answer.payload["status"] == "failed"
+    assert answer.payload["error"] == "No available drivers in area"
+    assert answer.headers[REQUEST_ID_HEADER] == "event-o"
+    assert step.held == 0
+
+
+def test_a_request_sent_again_after_its_answer_gets_the_driver_it_holds() -> None:
+    step, drivers, clock = setup()
+    drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
+    step.hold(request("o", 8.0), START)
+    later(clock, 30)
+    (first,) = step.step()
+    drivers.register("d2", Point(0.0, 0.0), DriverStatus.AVAILABLE)
+
+    step.hold(request("o", 8.0), clock())  # the answer was lost; the Order Service re-sends
+    later(clock, 30)
+    (again,) = step.step()
+
+    assert again.payload == {**first.payload, "assignedAt": again.payload["assignedAt"]}
