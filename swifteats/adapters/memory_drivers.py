@@ -13,12 +13,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
 
-from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
+from swifteats.domain.drivers import (
+    Claim,
+    DriverPlan,
+    DriverRecord,
+    DriverStatus,
+    QueuedRoute,
+    RouteEnd,
+    UnknownDriverError,
+)
 from swifteats.domain.geo import Point
 
 _GEO_LAT_LIMIT = 85.05112878
@@ -154,6 +162,8 @@ class InMemoryDriverIndex:
         self._drivers: dict[str, DriverRecord] = {}
         self._rows = _Rows()
         self._claims: dict[str, Claim] = {}
+        self._ends: dict[str, RouteEnd] = {}
+        self._next: dict[str, QueuedRoute] = {}
 
     def register(
         self,
@@ -208,42 +218,83 @@ class InMemoryDriverIndex:
                     replace(driver, status=DriverStatus.BUSY, order_id=order_id), moved=False
                 )
                 self._claims[order_id] = Claim(driver_id, eta, existing=False)
+                self._ends.pop(driver_id, None)
+                self._next.pop(driver_id, None)
                 return self._claims[order_id]
         return None
 
-    def claim_route(self, driver_id: str, etas: list[tuple[str, int]]) -> bool:
+    def claim_route(
+        self, driver_id: str, etas: list[tuple[str, int]], end: RouteEnd | None = None
+    ) -> bool:
         """Give an available driver every order of the route (none held yet)."""
         if not etas:
             raise ValueError(f"a route of {driver_id} carries no order")
         driver = self._drivers.get(driver_id)
         if driver is None or driver.status is not DriverStatus.AVAILABLE:
             return False
+        if not self._take(driver, etas):
+            return False
+        self._next.pop(driver_id, None)
+        if end is None:
+            self._ends.pop(driver_id, None)
+        else:
+            self._ends[driver_id] = end
+        return True
+
+    def queue_route(self, driver_id: str, route: QueuedRoute | None) -> bool:
+        """Give a busy driver this next route (None: none); False if it is not busy."""
+        driver = self._drivers.get(driver_id)
+        if driver is None or driver.status is not DriverStatus.BUSY:
+            return False
+        if route is None:
+            self._next.pop(driver_id, None)
+        elif not route.etas:
+            raise ValueError(f"a route of {driver_id} carries no order")
+        else:
+            self._next[driver_id] = route
+        return True
+
+    def plans(self, driver_ids: list[str]) -> dict[str, DriverPlan]:
+        """Route ends and next routes of these drivers."""
+        return {
+            d: DriverPlan(self._ends.get(d), self._next.get(d))
+            for d in driver_ids
+            if d in self._ends or d in self._next
+        }
+
+    def _take(self, driver: DriverRecord, etas: Iterable[tuple[str, int]]) -> bool:
+        """Make the driver busy with every order of the route, unless one holds a driver."""
+        etas = list(etas)
         if any(order_id in self._claims for order_id, _ in etas):
             return False
         last = etas[-1][0]
         self._store(replace(driver, status=DriverStatus.BUSY, order_id=last), moved=False)
         for order_id, eta in etas:
-            self._claims[order_id] = Claim(driver_id, eta, existing=False)
+            self._claims[order_id] = Claim(driver.driver_id, eta, existing=False)
         return True
 
     def claims(self, order_ids: list[str]) -> dict[str, Claim]:
         """The drivers these orders hold."""
         return {o: replace(self._claims[o], existing=True) for o in order_ids if o in self._claims}
 
-    def release(self, driver_id: str, order_id: str, location: Point) -> bool:
-        """Make the driver available at ``location`` if it still holds ``order_id``."""
+    def release(
+        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+    ) -> bool:
+        """Free the driver of ``order_id`` at ``location`` if it still holds it: it starts
+        its next route, or becomes available."""
         driver = self._drivers.get(driver_id)
         if driver is None or driver.order_id != order_id:
             return False
-        self._store(
-            replace(
-                driver,
-                location=redis_geo_position(location),
-                status=DriverStatus.AVAILABLE,
-                order_id=None,
-            ),
-            moved=True,
-        )
+        self._ends.pop(driver_id, None)
+        moved = replace(driver, location=redis_geo_position(location))
+        self._store(moved, moved=True)
+        queued = self._next.pop(driver_id, None)
+        if queued is not None and self._take(moved, queued.etas):
+            if at is not None:
+                free_at = at + timedelta(minutes=queued.minutes)
+                self._ends[driver_id] = RouteEnd(free_at, queued.end)
+            return True
+        self._store(replace(moved, status=DriverStatus.AVAILABLE, order_id=None), moved=False)
         return True
 
     def release_many(self, releases: Iterable[tuple[str, str, Point]]) -> int:

@@ -1,7 +1,10 @@
 """Drivers in Redis: one GEO set of positions, a status hash and atomic claims in Lua.
 
 Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver → status),
-``drivers:order`` (driver → order held), ``orders:driver`` (order → ``driver|eta``).
+``drivers:order`` (driver → order held; of a route, the last), ``orders:driver`` (order →
+``driver|eta``), ``drivers:shift_end``, and for windowed policies ``drivers:route_end``
+(driver → ``[freeAt, longitude, latitude]``) and ``drivers:next_route`` (driver → its
+queued route as JSON).
 """
 
 from __future__ import annotations
@@ -14,16 +17,25 @@ from typing import cast
 import redis
 from redis.typing import EncodableT, FieldT
 
-from swifteats.domain.drivers import Claim, DriverRecord, DriverStatus, UnknownDriverError
+from swifteats.domain.drivers import (
+    Claim,
+    DriverPlan,
+    DriverRecord,
+    DriverStatus,
+    QueuedRoute,
+    RouteEnd,
+    UnknownDriverError,
+)
 from swifteats.domain.geo import Point
 from swifteats.settings import Settings
 
 GeoHits = list[tuple[str, tuple[float, float]]]
 """What GEOSEARCH WITHCOORD answers: ``(member, (longitude, latitude))``."""
 
-# KEYS: status, driver→order, order→driver. ARGV: orderId, then the ranking as one JSON
-# array of strings [driverId, eta, driverId, eta, …]: one argument instead of two per
-# candidate, which the client would encode one by one (a third of a claim's time).
+# KEYS: status, driver→order, order→driver, route end, next route. ARGV: orderId, then the
+# ranking as one JSON array of strings [driverId, eta, driverId, eta, …]: one argument
+# instead of two per candidate, which the client would encode one by one (a third of a
+# claim's time). The driver's route end is unknown after such a claim.
 _CLAIM = """
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then return {'existing', held} end
@@ -35,14 +47,18 @@ for i = 1, #ranked, 2 do
     redis.call('HSET', KEYS[1], driver, 'busy')
     redis.call('HSET', KEYS[2], driver, ARGV[1])
     redis.call('HSET', KEYS[3], ARGV[1], claim)
+    redis.call('HDEL', KEYS[4], driver)
+    redis.call('HDEL', KEYS[5], driver)
     return {'new', claim}
   end
 end
 return false
 """
 
-# KEYS: status, driver→order, order→driver. ARGV: driverId, then the route as one JSON
-# array [orderId, eta, orderId, eta, …] in drop-off order; the driver holds the last order.
+# KEYS: status, driver→order, order→driver, route end, next route. ARGV: driverId, the
+# route as one JSON array [orderId, eta, orderId, eta, …] in drop-off order, the route's
+# end as JSON [freeAt epoch seconds, longitude, latitude] or ''. The driver holds the
+# route's last order.
 _CLAIM_ROUTE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'available' then return 0 end
 local route = cjson.decode(ARGV[2])
@@ -54,14 +70,50 @@ redis.call('HSET', KEYS[2], ARGV[1], route[#route - 1])
 for i = 1, #route, 2 do
   redis.call('HSET', KEYS[3], route[i], ARGV[1] .. '|' .. route[i + 1])
 end
+redis.call('HDEL', KEYS[5], ARGV[1])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[4], ARGV[1])
+else redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]) end
 return 1
 """
 
-# KEYS: status, driver→order, geo. ARGV: driverId, orderId, longitude, latitude.
+# KEYS: status, next route. ARGV: driverId, the next route as JSON or '' (none).
+_QUEUE_ROUTE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'busy' then return 0 end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1])
+else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+return 1
+"""
+
+# KEYS: status, driver→order, geo, order→driver, route end, next route. ARGV: driverId,
+# orderId, longitude, latitude, now (epoch seconds, or ''). The driver starts its next
+# route when none of its orders holds a driver yet (its ETAs count from now), else it is
+# available at the door.
 _RELEASE = """
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
+local queued = redis.call('HGET', KEYS[6], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
+if queued then
+  local queue = cjson.decode(queued)
+  local route = queue['route']
+  local free = true
+  for i = 1, #route, 2 do
+    if redis.call('HEXISTS', KEYS[4], route[i]) == 1 then free = false end
+  end
+  if free then
+    redis.call('HSET', KEYS[2], ARGV[1], route[#route - 1])
+    for i = 1, #route, 2 do
+      redis.call('HSET', KEYS[4], route[i], ARGV[1] .. '|' .. route[i + 1])
+    end
+    if ARGV[5] ~= '' then
+      local free_at = tonumber(ARGV[5]) + queue['minutes'] * 60
+      redis.call('HSET', KEYS[5], ARGV[1], cjson.encode({free_at, queue['lon'], queue['lat']}))
+    end
+    return 2
+  end
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'available')
 return 1
 """
@@ -77,9 +129,27 @@ class RedisDriverIndex:
         self._driver_order = f"{prefix}:drivers:order"
         self._order_driver = f"{prefix}:orders:driver"
         self._shift_end = f"{prefix}:drivers:shift_end"
+        self._route_end = f"{prefix}:drivers:route_end"
+        self._next_route = f"{prefix}:drivers:next_route"
         self._claim = client.register_script(_CLAIM)
         self._claim_route = client.register_script(_CLAIM_ROUTE)
+        self._queue_route = client.register_script(_QUEUE_ROUTE)
         self._release = client.register_script(_RELEASE)
+        self._claim_keys = [
+            self._status,
+            self._driver_order,
+            self._order_driver,
+            self._route_end,
+            self._next_route,
+        ]
+        self._release_keys = [
+            self._status,
+            self._driver_order,
+            self._geo,
+            self._order_driver,
+            self._route_end,
+            self._next_route,
+        ]
 
     def register(
         self,
@@ -187,22 +257,54 @@ class RedisDriverIndex:
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""
-        flat = [part for driver_id, eta in ranked for part in (driver_id, str(eta))]
-        keys = [self._status, self._driver_order, self._order_driver]
-        result = self._claim(keys=keys, args=[order_id, json.dumps(flat, ensure_ascii=False)])
+        args = [order_id, _pairs_json(ranked)]
+        result = self._claim(keys=self._claim_keys, args=args)
         if not result:
             return None
         kind, held = cast(list[str], result)
         return _claim(held, existing=kind == "existing")
 
-    def claim_route(self, driver_id: str, etas: list[tuple[str, int]]) -> bool:
+    def claim_route(
+        self, driver_id: str, etas: list[tuple[str, int]], end: RouteEnd | None = None
+    ) -> bool:
         """Atomically give an available driver every order of the route (none held yet)."""
         if not etas:
             raise ValueError(f"a route of {driver_id} carries no order")
-        flat = [part for order_id, eta in etas for part in (order_id, str(eta))]
-        keys = [self._status, self._driver_order, self._order_driver]
-        args = [driver_id, json.dumps(flat, ensure_ascii=False)]
-        return bool(self._claim_route(keys=keys, args=args))
+        ends = "" if end is None else json.dumps(_end_json(end))
+        args = [driver_id, _pairs_json(etas), ends]
+        return bool(self._claim_route(keys=self._claim_keys, args=args))
+
+    def queue_route(self, driver_id: str, route: QueuedRoute | None) -> bool:
+        """Give a busy driver this next route (None: none); False if it is not busy."""
+        queued = ""
+        if route is not None:
+            if not route.etas:
+                raise ValueError(f"a route of {driver_id} carries no order")
+            queued = json.dumps(
+                {
+                    "route": _pairs(route.etas),
+                    "minutes": route.minutes,
+                    "lon": route.end.longitude,
+                    "lat": route.end.latitude,
+                },
+                ensure_ascii=False,
+            )
+        keys = [self._status, self._next_route]
+        return bool(self._queue_route(keys=keys, args=[driver_id, queued]))
+
+    def plans(self, driver_ids: list[str]) -> dict[str, DriverPlan]:
+        """Route ends and next routes of these drivers (two HMGETs)."""
+        if not driver_ids:
+            return {}
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hmget(self._route_end, driver_ids)
+        pipe.hmget(self._next_route, driver_ids)
+        ends, queues = cast(tuple[list[str | None], list[str | None]], pipe.execute())
+        return {
+            driver_id: DriverPlan(_end(end), _queued(queued))
+            for driver_id, end, queued in zip(driver_ids, ends, queues, strict=True)
+            if end is not None or queued is not None
+        }
 
     def claims(self, order_ids: list[str]) -> dict[str, Claim]:
         """The drivers these orders hold (one HMGET)."""
@@ -215,22 +317,26 @@ class RedisDriverIndex:
             if h is not None
         }
 
-    def release(self, driver_id: str, order_id: str, location: Point) -> bool:
-        """Make the driver available at ``location`` if it still holds ``order_id``."""
-        keys = [self._status, self._driver_order, self._geo]
-        args: list[str | float] = [driver_id, order_id, location.longitude, location.latitude]
-        return bool(self._release(keys=keys, args=args))
+    def release(
+        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+    ) -> bool:
+        """Free the driver of ``order_id`` at ``location`` if it still holds it (one Lua
+        step): it starts its next route, or becomes available."""
+        return bool(
+            self._release(
+                keys=self._release_keys, args=_release_args(driver_id, order_id, location, at)
+            )
+        )
 
     def release_many(self, releases: Iterable[tuple[str, str, Point]]) -> int:
         """:meth:`release` each ``(driver_id, order_id, location)`` in one round trip.
 
-        Each release is atomic by itself; returns how many drivers were made available.
+        Each release is atomic by itself; returns how many drivers were freed.
         """
-        keys = [self._status, self._driver_order, self._geo]
         pipe = self._redis.pipeline(transaction=False)
-        for driver_id, order_id, at in releases:
-            args: list[str | float] = [driver_id, order_id, at.longitude, at.latitude]
-            self._release(keys=keys, args=args, client=pipe)
+        for driver_id, order_id, where in releases:
+            args = _release_args(driver_id, order_id, where, None)
+            self._release(keys=self._release_keys, args=args, client=pipe)
         return sum(1 for released in pipe.execute() if released)
 
     def count_available(self) -> int:
@@ -241,6 +347,42 @@ class RedisDriverIndex:
     def _require(self, driver_id: str) -> None:
         if not self._redis.hexists(self._status, driver_id):
             raise UnknownDriverError(driver_id)
+
+
+def _pairs(pairs: Iterable[tuple[str, int]]) -> list[str]:
+    """Ids with ETAs as the Lua scripts read them: ``[id, eta, id, eta, …]``, all strings."""
+    return [part for key, eta in pairs for part in (key, str(eta))]
+
+
+def _pairs_json(pairs: Iterable[tuple[str, int]]) -> str:
+    return json.dumps(_pairs(pairs), ensure_ascii=False)
+
+
+def _end_json(end: RouteEnd) -> list[float]:
+    return [end.free_at.timestamp(), end.location.longitude, end.location.latitude]
+
+
+def _end(stored: str | None) -> RouteEnd | None:
+    if stored is None:
+        return None
+    free_at, longitude, latitude = json.loads(stored)
+    return RouteEnd(datetime.fromtimestamp(free_at, UTC), Point(latitude, longitude))
+
+
+def _queued(stored: str | None) -> QueuedRoute | None:
+    if stored is None:
+        return None
+    queued = json.loads(stored)
+    route = queued["route"]
+    etas = tuple((route[i], int(route[i + 1])) for i in range(0, len(route), 2))
+    return QueuedRoute(etas, float(queued["minutes"]), Point(queued["lat"], queued["lon"]))
+
+
+def _release_args(
+    driver_id: str, order_id: str, location: Point, at: datetime | None
+) -> list[str | float]:
+    now: str | float = "" if at is None else at.timestamp()
+    return [driver_id, order_id, location.longitude, location.latitude, now]
 
 
 def _claim(held: str, *, existing: bool) -> Claim:

@@ -25,13 +25,22 @@ class PolicyError(ValueError):
     """A policy returned an assignment that cannot be carried out."""
 
 
+@dataclass(frozen=True, slots=True)
+class Underway:
+    """A route known only by its end: when and where the driver is free, what it carries."""
+
+    free_at: float
+    end: Point
+    order_ids: tuple[str, ...] = ()
+
+
 @dataclass
 class _Driver:
     location: Point
     shift_ends_at: float
     free_since: float
     online: bool = True
-    route: Route | None = None
+    route: Route | Underway | None = None
     queued: tuple[str, ...] = ()
     queued_at: float = 0.0
     view: DriverView | None = None
@@ -55,6 +64,33 @@ class DispatchBoard:
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: float) -> None:
         """A driver starts a shift, free at ``at``."""
         self._drivers[driver_id] = _Driver(at, shift_ends_at, free_since=0.0)
+
+    def driver_underway(
+        self, driver_id: str, at: Point, shift_ends_at: float, route: Underway
+    ) -> None:
+        """A driver on shift, on a route this board did not plan (a service's board, made
+        for one decision from what the driver index knows)."""
+        self._drivers[driver_id] = _Driver(at, shift_ends_at, free_since=0.0, route=route)
+
+    def queue(self, driver_id: str, order_ids: tuple[str, ...], at: float) -> None:
+        """A busy driver's queued route as decided before (``at``): orders it holds that
+        are not open here are left out.
+
+        Raises:
+            PolicyError: the driver is not on a route.
+        """
+        if self._drivers[driver_id].route is None:
+            raise PolicyError(f"{driver_id} is free: it has no queued route")
+        self._set_queue(driver_id, tuple(o for o in order_ids if o in self._orders), at)
+
+    def queued_route(self, driver_id: str) -> Route | None:
+        """The plan of a busy driver's queued route, leaving when its route ends."""
+        state = self._drivers[driver_id]
+        if state.route is None or not state.queued:
+            return None
+        return self._plan(
+            driver_id, state.queued, state.route.end, state.route.free_at, state.queued_at
+        )
 
     def driver_off(self, driver_id: str) -> None:
         """A driver ends its shift (it finishes the route it is on)."""

@@ -39,6 +39,40 @@ class Claim:
     existing: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RouteEnd:
+    """When and where the route a driver is on ends: it is free there then."""
+
+    free_at: datetime
+    location: Point
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRoute:
+    """A busy driver's next route, changeable until it starts at the current one's end."""
+
+    etas: tuple[tuple[str, int], ...]
+    """Each order with the minutes from the route's start to its door, in drop-off order."""
+    minutes: float
+    """From the route's start until the driver is free at its last door."""
+    end: Point
+    """The last door."""
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        """The orders, in drop-off order."""
+        return tuple(order_id for order_id, _ in self.etas)
+
+
+@dataclass(frozen=True, slots=True)
+class DriverPlan:
+    """What a windowed policy knows of a busy driver beyond its status."""
+
+    end: RouteEnd | None
+    """None: busy with no known end (claimed one order at a time, or by hand)."""
+    queued: QueuedRoute | None
+
+
 class UnknownDriverError(LookupError):
     """The driver id was never registered."""
 
@@ -79,21 +113,38 @@ class DriverIndex(Protocol):
         """
         ...
 
-    def claim_route(self, driver_id: str, etas: list[tuple[str, int]]) -> bool:
+    def claim_route(
+        self, driver_id: str, etas: list[tuple[str, int]], end: RouteEnd | None = None
+    ) -> bool:
         """Atomically give a still-available driver every order of a route, ``(order_id,
-        eta)`` in drop-off order; False (and nothing changed) if the driver is not
-        available or any of the orders holds a driver already.
+        eta)`` in drop-off order, ending at ``end``; False (and nothing changed) if the
+        driver is not available or any of the orders holds a driver already.
 
         The driver holds the route's last order: its drop-off frees the driver.
         """
+        ...
+
+    def queue_route(self, driver_id: str, route: QueuedRoute | None) -> bool:
+        """Give a busy driver this next route, replacing any (None: no next route);
+        False (nothing changed) if the driver is not busy."""
+        ...
+
+    def plans(self, driver_ids: list[str]) -> dict[str, DriverPlan]:
+        """The route ends and next routes known of these drivers (only those with one)."""
         ...
 
     def claims(self, order_ids: list[str]) -> dict[str, Claim]:
         """The drivers these orders hold, for those that hold one (``existing`` set)."""
         ...
 
-    def release(self, driver_id: str, order_id: str, location: Point) -> bool:
-        """Make the driver available at ``location`` if it still holds ``order_id``."""
+    def release(
+        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+    ) -> bool:
+        """Free the driver of ``order_id`` at ``location`` if it still holds it; False if not.
+
+        A driver with a next route none of whose orders holds a driver yet starts it there
+        (at ``at``: its end becomes known); any other becomes available.
+        """
         ...
 
     def count_available(self) -> int:

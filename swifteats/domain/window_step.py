@@ -1,35 +1,45 @@
 """One decision of a windowed policy as the Driver Assignment Service takes it.
 
 The service holds the requests of a windowed policy (``swifteats.domain.dispatch``) and,
-every window, shows the policy the held orders and the drivers available now, on a fresh
-:class:`~swifteats.domain.dispatch_board.DispatchBoard` (whose checks and route planning
-are the replay's). Every route that starts becomes one answer per order, same driver,
-with that order's ETA: the minutes until its driver is at the customer.
-
-The service sees drivers as Redis holds them: available now, or busy with no known end.
-So a live decision never queues a route on a busy driver (``bundling`` and
-``rolling-horizon`` do that in process only); otherwise the policies decide as they do
-in the replay. Times are minutes since an epoch the service chooses.
+every window, rebuilds a :class:`~swifteats.domain.dispatch_board.DispatchBoard` (whose
+checks and route planning are the replay's) from what the driver index knows: drivers
+available now; drivers on a route whose end a windowed claim recorded, with their queued
+route; and the held orders. The policy decides on it as it does in the replay. A route
+that starts now is claimed, and each of its orders answered with its ETA, the minutes
+until its driver is at the customer; a queued route that changed is written back, to
+start when the driver's route ends. A driver busy with no known end (claimed one request
+at a time) is not shown. Times are minutes since an epoch the service chooses.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
-from swifteats.domain.dispatch_board import DispatchBoard
-from swifteats.domain.drivers import DriverRecord, DriverStatus
+from swifteats.domain.dispatch_board import DispatchBoard, Underway
+from swifteats.domain.drivers import DriverPlan, DriverRecord, DriverStatus, QueuedRoute, RouteEnd
+from swifteats.domain.fleet import Route
 
 
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
-    """A route to claim: the driver, and each order with its ETA, in drop-off order."""
+    """A route to claim: the driver, each order with its ETA in drop-off order, its end."""
 
     driver_id: str
     etas: tuple[tuple[str, int], ...]
+    end: RouteEnd | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowDecision:
+    """What one window decided: routes starting now, and queued routes that changed."""
+
+    started: list[RoutePlan] = field(default_factory=list)
+    queued: dict[str, QueuedRoute | None] = field(default_factory=dict)
+    """Driver → its new queued route (None: it has none any more)."""
 
 
 def minutes_since(instant: datetime, epoch: datetime) -> float:
@@ -42,30 +52,54 @@ def decide_window(
     context: PolicyContext,
     orders: Sequence[OpenOrder],
     drivers: Iterable[DriverRecord],
+    plans: Mapping[str, DriverPlan],
     *,
     now: float,
     epoch: datetime,
-) -> list[RoutePlan]:
-    """The routes the policy starts at ``now`` with these held orders and drivers.
-
-    Drivers that are not available, or whose shift is over, are not shown.
+) -> WindowDecision:
+    """The routes the policy starts and queues at ``now`` (see the module).
 
     Raises:
         PolicyError: the policy returned an assignment that cannot be carried out.
     """
     board = DispatchBoard(context.eta, context.service)
+    queues: dict[str, tuple[str, ...]] = {}
     for driver in drivers:
+        shift_end = (
+            math.inf if driver.shift_ends_at is None else minutes_since(driver.shift_ends_at, epoch)
+        )
+        plan = plans.get(driver.driver_id)
         if driver.status is DriverStatus.AVAILABLE:
-            ends = driver.shift_ends_at
-            shift_end = math.inf if ends is None else minutes_since(ends, epoch)
             board.driver_on(driver.driver_id, driver.location, shift_end)
+        elif driver.status is DriverStatus.BUSY and plan is not None and plan.end is not None:
+            free_at = minutes_since(plan.end.free_at, epoch)
+            underway = Underway(free_at, plan.end.location)
+            board.driver_underway(driver.driver_id, driver.location, shift_end, underway)
+            queues[driver.driver_id] = () if plan.queued is None else plan.queued.order_ids
     for order in orders:
         board.add_order(order)
-    routes = board.apply(policy.decide(board.open_orders(), board.drivers(now), now), now)
-    return [
-        RoutePlan(
-            route.driver_id,
-            tuple((stop.order_id, math.ceil(stop.arrive - now)) for stop in route.stops),
-        )
-        for route in routes
-    ]
+    for driver_id, order_ids in queues.items():
+        board.queue(driver_id, order_ids, now)
+    shown = board.drivers(now)
+    before = {d.driver_id: d.queued for d in shown}
+    started = board.apply(policy.decide(board.open_orders(), shown, now), now)
+    changed = {
+        d.driver_id: _queued(board.queued_route(d.driver_id))
+        for d in board.drivers(now)
+        if d.driver_id in before and d.queued != before[d.driver_id]
+    }
+    return WindowDecision([_started(r, now, epoch) for r in started], changed)
+
+
+def _started(route: Route, now: float, epoch: datetime) -> RoutePlan:
+    etas = tuple((stop.order_id, math.ceil(stop.arrive - now)) for stop in route.stops)
+    end = RouteEnd(epoch + timedelta(minutes=route.free_at), route.end)
+    return RoutePlan(route.driver_id, etas, end)
+
+
+def _queued(route: Route | None) -> QueuedRoute | None:
+    """A queued route as the driver index keeps it: minutes count from its start."""
+    if route is None:
+        return None
+    etas = tuple((stop.order_id, math.ceil(stop.arrive - route.depart)) for stop in route.stops)
+    return QueuedRoute(etas, route.free_at - route.depart, route.end)

@@ -1,4 +1,6 @@
-"""Two assignment-service processes, 200 simultaneous orders, 40 drivers: nobody double-booked."""
+"""Two assignment-service processes, 200 simultaneous orders, 40 drivers: nobody double-booked,
+with the design's greedy policy and with a windowed one (both processes decide each window
+over the same drivers; the Redis claim settles who gets a driver)."""
 
 from __future__ import annotations
 
@@ -31,14 +33,22 @@ def _order(i: int, rng: random.Random) -> dict[str, Any]:
     return body
 
 
+WINDOWED = {
+    "SWIFTEATS_POLICY": "batch-matching",
+    "SWIFTEATS_POLICY_WINDOW_S": "0.3",
+    "SWIFTEATS_WINDOW_MAX_HOLD_S": "3",
+}
+
+
+@pytest.mark.parametrize("policy", [{}, WINDOWED], ids=["greedy-score", "batch-matching"])
 def test_no_driver_ever_holds_two_orders(
-    kafka: Broker, deployment: Deployment, make_client: MakeClient
+    kafka: Broker, deployment: Deployment, make_client: MakeClient, policy: dict[str, str]
 ) -> None:
     admin = KafkaAdminClient(bootstrap_servers=kafka.host)
     admin.create_topics([NewTopic("driver_assignment.requests.4_-7", 4, 1)])
     admin.close()
     orders = deployment.start("order-service", SWIFTEATS_RETRY_MAX_ATTEMPTS="1")
-    workers = [deployment.start("assignment-service") for _ in range(2)]
+    workers = [deployment.start("assignment-service", **policy) for _ in range(2)]
     wait_until(
         lambda: all(httpx.get(w.url + "/stats").json()["assignedPartitions"] > 0 for w in workers),
         timeout_s=60,

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
 from swifteats.check_flow import CUSTOMER, RESTAURANT, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.topics import RESPONSES_TOPIC
@@ -84,3 +85,38 @@ def test_a_held_request_nobody_takes_fails_through_the_order_services_retries(
     responses = [json.loads(r) for r in read_topic(kafka.host, RESPONSES_TOPIC, count=3)]
     assert [list(r) for r in responses] == [FAILURE_KEYS] * 3
     assert {r["error"] for r in responses} == {"No available drivers in area"}
+
+
+def test_bundling_queues_an_order_on_a_driver_about_to_be_free_and_starts_it_at_the_door(
+    kafka: Broker, deployment: Deployment, make_client: MakeClient
+) -> None:
+    client = started(
+        deployment, make_client, SWIFTEATS_POLICY="bundling", SWIFTEATS_POLICY_WINDOW_S="0.5"
+    )
+    redis_client = connect_redis(deployment.env["REDIS_HOST"], int(deployment.env["REDIS_PORT"]))
+    index = RedisDriverIndex(redis_client, deployment.env["SWIFTEATS_REDIS_PREFIX"])
+    client.register_driver("near", RESTAURANT[0] + 0.002, RESTAURANT[1])
+    door = {"latitude": RESTAURANT[0] + 0.01, "longitude": RESTAURANT[1]}
+    first = {**sample_order(), "customerLocation": door, "preparationTime": 1}
+    first_id = client.place_order(first)["orderId"]
+    client.wait_for_order(first_id, {"assigned_driver"}, timeout_s=30)
+    # "near" is free in about 14 minutes at the first door, 1 km from the restaurant;
+    # "far" is free now, 4 km away. The food is ready in 45 minutes either way.
+    client.register_driver("far", RESTAURANT[0] - 0.036, RESTAURANT[1])
+    later_id = client.place_order({**order_to(0.0), "preparationTime": 45})["orderId"]
+
+    def queued_on_near() -> bool:
+        plan = index.plans(["near"]).get("near")
+        return plan is not None and plan.queued is not None and plan.queued.order_ids == (later_id,)
+
+    wait_until(queued_on_near, timeout_s=30, what="the later order queued on 'near'")
+    assert client.get_order(later_id)["status"] == "new_order"  # not answered while queued
+    assert client.get_driver("far")["status"] == "available"
+
+    client.deliver(first_id)
+    assigned = client.wait_for_order(later_id, {"assigned_driver"}, timeout_s=30)
+
+    assert assigned["driverId"] == "near"
+    assert client.get_driver("near")["orderId"] == later_id
+    assert client.get_driver("far")["status"] == "available"
+    redis_client.close()

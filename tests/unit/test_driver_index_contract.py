@@ -11,6 +11,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
@@ -23,8 +24,11 @@ from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
 from swifteats.domain.drivers import (
     Claim,
     DriverIndex,
+    DriverPlan,
     DriverRecord,
     DriverStatus,
+    QueuedRoute,
+    RouteEnd,
     UnknownDriverError,
 )
 from swifteats.domain.geo import Point, haversine_km
@@ -33,6 +37,7 @@ AVAILABLE, BUSY, OFFLINE = DriverStatus.AVAILABLE, DriverStatus.BUSY, DriverStat
 CENTER = Point(40.7128, -74.0060)
 KM_PER_DEGREE_LAT = haversine_km(Point(0, 0), Point(1, 0))
 GEO_TOLERANCE = 1e-4
+NOON = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def north(km: float) -> Point:
@@ -228,6 +233,58 @@ class TestDriverIndexContract:
         assert index.claim("o1", [("d2", 5)]) == Claim("d1", 5, existing=True)
         with pytest.raises(ValueError, match="no order"):
             index.claim_route("d2", [])
+
+    def test_a_busy_drivers_next_route_starts_at_its_last_drop_off(
+        self, index: DriverIndex
+    ) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        end = RouteEnd(NOON + timedelta(minutes=20), north(2))
+        assert index.claim_route("d1", [("o1", 12)], end) is True
+        following = QueuedRoute((("o2", 9), ("o3", 15)), 19.0, north(4))
+        assert index.queue_route("d1", following) is True
+        assert index.plans(["d1", "d2"]) == {"d1": DriverPlan(end, following)}
+        assert index.claims(["o2", "o3"]) == {}
+
+        done = NOON + timedelta(minutes=21)
+        assert index.release("d1", "o1", north(2), done) is True
+
+        record = index.get("d1")
+        assert record is not None
+        assert (record.status, record.order_id) == (BUSY, "o3")
+        assert_near(record.location, north(2))
+        assert index.claims(["o2", "o3"]) == {
+            "o2": Claim("d1", 9, existing=True),
+            "o3": Claim("d1", 15, existing=True),
+        }
+        plan = index.plans(["d1"])["d1"]
+        assert plan.queued is None
+        assert plan.end is not None
+        assert abs(plan.end.free_at - (done + timedelta(minutes=19))) < timedelta(seconds=1)
+        assert_near(plan.end.location, north(4))
+        assert index.release("d1", "o3", north(4)) is True
+        assert index.plans(["d1"]) == {}
+        assert index.count_available() == 1
+
+    def test_a_next_route_is_only_for_busy_drivers_and_is_dropped_if_taken_meanwhile(
+        self, index: DriverIndex
+    ) -> None:
+        for driver_id in ("d1", "d2"):
+            index.register(driver_id, CENTER, AVAILABLE)
+        following = QueuedRoute((("o2", 9),), 10.0, north(1))
+        assert index.queue_route("d1", following) is False
+        index.claim("o1", [("d1", 5)])
+        assert index.queue_route("d1", following) is True
+        assert index.plans(["d1"]) == {"d1": DriverPlan(None, following)}
+        assert index.queue_route("d1", None) is True
+        assert index.plans(["d1"]) == {}
+
+        index.queue_route("d1", following)
+        index.claim("o2", [("d2", 7)])  # someone else took o2 first
+        assert index.release("d1", "o1", north(1), NOON) is True
+        record = index.get("d1")
+        assert record is not None
+        assert record.status is AVAILABLE
+        assert index.claims(["o2"]) == {"o2": Claim("d2", 7, existing=True)}
 
     def test_release_only_for_the_order_held(self, index: DriverIndex) -> None:
         index.register("d1", CENTER, AVAILABLE)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.clock import ManualClock
-from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.drivers import DriverStatus, RouteEnd
 from swifteats.domain.events import AssignmentRequested
 from swifteats.domain.geo import Point
 from swifteats.domain.policies import dispatch_policy
@@ -137,3 +137,43 @@ def test_a_request_sent_again_after_its_answer_gets_the_driver_it_holds() -> Non
     (again,) = step.step()
 
     assert again.payload == {**first.payload, "assignedAt": again.payload["assignedAt"]}
+
+
+def test_a_route_queued_on_a_busy_driver_starts_at_its_drop_off_and_is_answered_then() -> None:
+    step, drivers, clock = setup()
+    drivers.register("b", at(-1.0), DriverStatus.AVAILABLE)
+    drivers.register("far", at(30.0), DriverStatus.AVAILABLE)
+    end = RouteEnd(START + timedelta(minutes=3), at(1.0))
+    assert drivers.claim_route("b", [("earlier", 2)], end)
+    step.hold(request("o", 10.0), START)
+    later(clock, 30)
+
+    assert step.step() == []  # queued on b, free in 3 minutes next door: better than far
+    plan = drivers.plans(["b"])["b"]
+    assert plan.queued is not None
+    assert plan.queued.order_ids == ("o",)
+    later(clock, 150)
+    assert step.step() == []  # held past max_hold_s, but on a queued route: not failed
+
+    assert drivers.release("b", "earlier", at(1.0), clock())
+    later(clock, 30)
+    (answer,) = step.step()
+
+    assert (answer.key, answer.payload["driverId"], answer.payload["status"]) == (
+        "o",
+        "b",
+        "assigned",
+    )
+    assert answer.payload["eta"] == plan.queued.etas[0][1]
+    assert step.held == 0
+
+
+def test_windows_stay_on_their_grid_when_a_decision_comes_late() -> None:
+    step, _, clock = setup()  # a window of 30 s
+    later(clock, 100)
+    assert step.due()
+    step.step()
+    later(clock, 19)
+    assert not step.due()  # the next window ends at 120 s, not 130 s
+    later(clock, 1)
+    assert step.due()

@@ -2,16 +2,21 @@
 
 With a windowed policy (``batch-matching``, ``bundling``, ``rolling-horizon``) a valid
 request is not decided when it is read: it is held, and every window the policy decides
-for all held requests at once (``swifteats.domain.window_step``) over the drivers
-available near their restaurants. Each route is claimed in Redis in one atomic step;
-every order of it is answered on ``driver_assignment.responses`` with the design's
-success response, same driver. A route whose driver was taken meanwhile (another
-process of the group) is decided again next window.
+for all held requests at once (``swifteats.domain.window_step``) over the drivers near
+their restaurants: available ones, and busy ones whose route end a windowed claim
+recorded. A route that starts now is claimed in Redis in one atomic step; every order of
+it is answered on ``driver_assignment.responses`` with the design's success response,
+same driver. A route given to a busy driver is queued in Redis: it may change at any
+later window, and starts atomically when the driver's last drop-off frees it; its orders
+are answered at the first window after that. A route whose driver was taken meanwhile
+(another process of the group) is decided again next window.
 
-A held request nobody takes within ``max_hold_s`` is answered with the design's failure
-response, so the Order Service's retries and dead-lettering apply as with the greedy
-policy. Held requests live in this process only: their offsets are committed when they
-are held, and the Order Service sends a request again once it has been unanswered for
+A held request nobody takes within ``max_hold_s``, and that is on no queued route, is
+answered with the design's failure response, so the Order Service's retries and
+dead-lettering apply as with the greedy policy.
+
+Held requests live in this process only: their offsets are committed when they are
+held, and the Order Service sends a request again once it has been unanswered for
 ``SWIFTEATS_ANSWER_TIMEOUT_S``, which covers a process that dies holding some. A request
 held again (such a re-send, or a redelivery) keeps its first holding instant; one whose
 order already holds a driver is answered with that driver.
@@ -27,7 +32,7 @@ from datetime import datetime, timedelta
 from swifteats.domain.assignment import Timer
 from swifteats.domain.clock import Clock
 from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
-from swifteats.domain.drivers import DriverIndex, DriverRecord
+from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
     UNKNOWN_INSTANT,
     AssignmentFailed,
@@ -102,29 +107,41 @@ class WindowedStep:
     def step(self) -> list[Outgoing]:
         """Decide for every held request; the answers to publish (held ones stay held)."""
         now = self._clock()
-        self._next_at = max(self._next_at + self._window, now)
+        self._next_at += self._window * ((now - self._next_at) // self._window + 1)
         if not self._held:
             return []
         start = self._timer()
         answers = self._already_claimed(now)
         nearby = self._nearby()
+        plans = self._drivers.plans(
+            [d.driver_id for d in nearby.values() if d.status is DriverStatus.BUSY]
+        )
         searched = self._timer()
         orders = [OpenOrder.from_request(h.request, epoch=self._epoch) for h in self._held.values()]
-        plans = decide_window(
+        decision = decide_window(
             self._policy,
             self._context,
             orders,
             nearby.values(),
+            plans,
             now=minutes_since(now, self._epoch),
             epoch=self._epoch,
         )
         decided = self._timer()
-        for plan in plans:
-            if self._drivers.claim_route(plan.driver_id, list(plan.etas)):
+        for plan in decision.started:
+            if self._drivers.claim_route(plan.driver_id, list(plan.etas), plan.end):
                 for order_id, eta in plan.etas:
                     answers.append(self._assigned(order_id, plan.driver_id, eta, now))
+        for driver_id, route in decision.queued.items():
+            self._drivers.queue_route(driver_id, route)  # a driver freed meanwhile: next window
         claimed = self._timer()
-        answers += self._expired(now)
+        queued = {
+            order_id
+            for route in [*(p.queued for p in plans.values()), *decision.queued.values()]
+            if route is not None
+            for order_id in route.order_ids
+        }
+        answers += self._expired(now, queued)
         self._observe(start, searched, decided, claimed)
         log.info(
             "windowed decision",
@@ -133,7 +150,8 @@ class WindowedStep:
                     "policy": self._policy.name,
                     "orders": len(orders),
                     "drivers": len(nearby),
-                    "routes": [[p.driver_id, [o for o, _ in p.etas]] for p in plans],
+                    "started": [[p.driver_id, [o for o, _ in p.etas]] for p in decision.started],
+                    "queued": {d: r and r.order_ids for d, r in decision.queued.items()},
                     "answered": len(answers),
                     "stillHeld": len(self._held),
                     "timingsMs": round((claimed - start) * 1000, 3),
@@ -143,7 +161,8 @@ class WindowedStep:
         return answers
 
     def _already_claimed(self, now: datetime) -> list[Outgoing]:
-        """Answer the held orders that hold a driver already (a request sent again)."""
+        """Answer the held orders that hold a driver already: a queued route that started,
+        or a request sent again."""
         claims = self._drivers.claims(list(self._held))
         return [self._assigned(o, c.driver_id, c.eta, now) for o, c in claims.items()]
 
@@ -158,9 +177,14 @@ class WindowedStep:
                 found.setdefault(driver.driver_id, driver)
         return found
 
-    def _expired(self, now: datetime) -> list[Outgoing]:
-        """Failure answers for the requests held longer than ``max_hold_s``."""
-        expired = [h for h in self._held.values() if now - h.held_since >= self._max_hold]
+    def _expired(self, now: datetime, queued: set[str]) -> list[Outgoing]:
+        """Failure answers for the requests held longer than ``max_hold_s`` and not on a
+        queued route."""
+        expired = [
+            h
+            for h in self._held.values()
+            if now - h.held_since >= self._max_hold and h.request.order_id not in queued
+        ]
         answers = []
         for held in expired:
             request = held.request

@@ -115,11 +115,12 @@ class OrderService:
         self._wake.set()
 
     def delivered(self, order: Row) -> None:
-        """Make the order's driver available again at the customer's location."""
+        """Free the order's driver at the customer's door: it starts its queued route, if a
+        windowed policy gave it one, or becomes available."""
         if order["driver_id"] is None:
             return
         door = Point(order["customer_latitude"], order["customer_longitude"])
-        if not self._drivers.release(order["driver_id"], order["id"], door):
+        if not self._drivers.release(order["driver_id"], order["id"], door, self.clock()):
             log.info(
                 "driver %s stays busy: it holds another order than %s (a route's last) or none",
                 order["driver_id"],
