@@ -12,7 +12,7 @@ from swifteats.check_flow import RESTAURANT, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.topics import DLQ_TOPIC, RESPONSES_TOPIC
 from tests.integration.conftest import MakeClient
-from tests.integration.helpers import Broker, Deployment, read_topic
+from tests.integration.helpers import Broker, Deployment, read_topic, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres]
 
@@ -122,6 +122,50 @@ def test_a_redelivered_request_gets_the_same_driver(client: SwiftEatsClient, kaf
     assert [r["driverId"] for r in responses] == ["d-one", "d-one"]
     assert client.get_driver("d-two")["status"] == "available"
     assert client.get_order(placed["orderId"])["driverId"] == "d-one"
+
+
+def test_redelivered_and_stale_responses_change_no_order(
+    client: SwiftEatsClient, kafka: Broker
+) -> None:
+    client.register_driver("d-one", RESTAURANT[0], RESTAURANT[1])
+    client.register_driver("d-two", RESTAURANT[0] + 0.01, RESTAURANT[1])
+    placed = client.place_order(sample_order())
+    order_id = placed["orderId"]
+    assigned = client.wait_for_order(order_id, {"assigned_driver"}, timeout_s=30)
+    (request,) = read_topic(kafka.host, "driver_assignment.requests.4_-7", count=1)
+    (response,) = read_topic(kafka.host, RESPONSES_TOPIC, count=1)
+    tagged = [("swifteats-request-id", json.loads(request)["eventId"].encode())]
+    failed = {
+        "orderId": order_id,
+        "error": "All drivers busy",
+        "status": "failed",
+        "failedAt": "2026-01-01T12:00:00.000Z",
+    }
+    other = {**json.loads(response), "driverId": "d-two"}
+
+    producer = KafkaProducer(bootstrap_servers=kafka.host)
+    for value, headers in (
+        (response, tagged),  # the same answer again
+        (json.dumps(failed).encode(), tagged),  # a late failure of the same attempt
+        (json.dumps(other).encode(), []),  # another driver, untagged
+    ):
+        producer.send(RESPONSES_TOPIC, key=order_id.encode(), value=value, headers=headers)
+    producer.flush()
+    producer.close()
+    wait_until(
+        lambda: client.order_stats()["responses"].get("stale", 0) >= 3,
+        timeout_s=30,
+        what="the three copies consumed",
+    )
+
+    after = client.get_order(order_id)
+    assert (after["status"], after["driverId"], after["attempts"]) == (
+        "assigned_driver",
+        "d-one",
+        assigned["attempts"],
+    )
+    assert after["timestamps"] == assigned["timestamps"]
+    assert client.get_driver("d-two")["status"] == "available"
 
 
 def test_order_placed_while_kafka_is_down_is_assigned_when_it_returns(
