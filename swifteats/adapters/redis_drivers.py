@@ -55,26 +55,41 @@ end
 return false
 """
 
+# Shared by the route scripts. A route is [orderId, eta, orderId, eta, …] in drop-off order;
+# a driver on a route holds its last order, each order holds ``driver|eta``.
+_ROUTE_FUNCTIONS = """
+local function route_is_free(order_driver, route)
+  for i = 1, #route, 2 do
+    if redis.call('HEXISTS', order_driver, route[i]) == 1 then return false end
+  end
+  return true
+end
+local function take_route(driver_order, order_driver, driver, route)
+  redis.call('HSET', driver_order, driver, route[#route - 1])
+  for i = 1, #route, 2 do
+    redis.call('HSET', order_driver, route[i], driver .. '|' .. route[i + 1])
+  end
+end
+"""
+
 # KEYS: status, driver→order, order→driver, route end, next route. ARGV: driverId, the
 # route as one JSON array [orderId, eta, orderId, eta, …] in drop-off order, the route's
 # end as JSON [freeAt epoch seconds, longitude, latitude] or ''. The driver holds the
 # route's last order.
-_CLAIM_ROUTE = """
+_CLAIM_ROUTE = (
+    _ROUTE_FUNCTIONS
+    + """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'available' then return 0 end
 local route = cjson.decode(ARGV[2])
-for i = 1, #route, 2 do
-  if redis.call('HEXISTS', KEYS[3], route[i]) == 1 then return 0 end
-end
+if not route_is_free(KEYS[3], route) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], 'busy')
-redis.call('HSET', KEYS[2], ARGV[1], route[#route - 1])
-for i = 1, #route, 2 do
-  redis.call('HSET', KEYS[3], route[i], ARGV[1] .. '|' .. route[i + 1])
-end
+take_route(KEYS[2], KEYS[3], ARGV[1], route)
 redis.call('HDEL', KEYS[5], ARGV[1])
 if ARGV[3] == '' then redis.call('HDEL', KEYS[4], ARGV[1])
 else redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]) end
 return 1
 """
+)
 
 # KEYS: status, next route. ARGV: driverId, the next route as JSON or '' (none).
 _QUEUE_ROUTE = """
@@ -88,7 +103,9 @@ return 1
 # orderId, longitude, latitude, now (epoch seconds, or ''). The driver starts its next
 # route when none of its orders holds a driver yet (its ETAs count from now), else it is
 # available at the door.
-_RELEASE = """
+_RELEASE = (
+    _ROUTE_FUNCTIONS
+    + """
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
@@ -97,15 +114,8 @@ redis.call('HDEL', KEYS[6], ARGV[1])
 if queued then
   local queue = cjson.decode(queued)
   local route = queue['route']
-  local free = true
-  for i = 1, #route, 2 do
-    if redis.call('HEXISTS', KEYS[4], route[i]) == 1 then free = false end
-  end
-  if free then
-    redis.call('HSET', KEYS[2], ARGV[1], route[#route - 1])
-    for i = 1, #route, 2 do
-      redis.call('HSET', KEYS[4], route[i], ARGV[1] .. '|' .. route[i + 1])
-    end
+  if route_is_free(KEYS[4], route) then
+    take_route(KEYS[2], KEYS[4], ARGV[1], route)
     if ARGV[5] ~= '' then
       local free_at = tonumber(ARGV[5]) + queue['minutes'] * 60
       redis.call('HSET', KEYS[5], ARGV[1], cjson.encode({free_at, queue['lon'], queue['lat']}))
@@ -117,6 +127,7 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'available')
 return 1
 """
+)
 
 
 class RedisDriverIndex:

@@ -56,16 +56,15 @@ class AssignmentService:
         self._redis = redis_client
         weights = ScoringWeights.from_json(settings.scoring_weights)
         eta = eta_model(settings)
-        windowed = is_windowed(settings.policy)
+        self.windowed = windowed_step(settings, weights, eta, drivers, clock, self.metrics)
         assigner = Assigner(
             drivers,
             weights,
             eta,
             clock,
             pickup_lead_minutes=settings.pickup_lead_minutes,
-            policy=policy_named(DEFAULT_POLICY if windowed else settings.policy),
+            policy=policy_named(DEFAULT_POLICY if self.windowed else settings.policy),
         )
-        self.windowed = windowed_step(settings, weights, eta, drivers, clock, self.metrics)
         self.handler = RequestHandler(
             assigner,
             clock=clock,
