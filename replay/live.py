@@ -1,9 +1,11 @@
-"""The live backend: the replay drives the real services over HTTP, in lockstep.
+"""The live engine: the replay drives the real services over HTTP, Kafka between them.
 
 The harness starts what the stack lacks, a fresh database and Redis namespace per run,
-and both services; the Order Service runs on the replay's simulated clock
-(``PUT /clock``), so its retries and backoff happen in simulated time exactly as in
-production. After each instant the harness waits until every order in flight is answered.
+and both services. The Order Service runs on the replay's simulated clock
+(``SWIFTEATS_SIMULATED_CLOCK``, moved with ``PUT /clock``), so its retries and backoff
+happen in simulated time exactly as in production; the Assignment Service decides only
+when told (``SWIFTEATS_DECISION_CLOCK=external``, ``POST /decisions``). Each instant is a
+barrier (``replay.engine``): one Kafka round trip serves every request of the instant.
 """
 
 from __future__ import annotations
@@ -12,41 +14,27 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
-from replay.backends import PIPELINE_STAGES, Answer
-from replay.inputs import ReplayInput
+from replay.decision_log import read_decision_log
+from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, Settled, order_body
+from replay.inputs import LoggedOrder, ReplayInput
+from replay.service_config import ServiceConfig
 from swifteats.adapters.kafka.clients import create_topics
 from swifteats.client import SwiftEatsClient
-from swifteats.domain.events import AssignmentRequested, format_instant, parse_instant
+from swifteats.domain.events import format_instant, parse_instant
 from swifteats.domain.geo import Point, geo_key
-from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.topics import request_topic
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database, free_port, stack_up
 
-_ANSWER_TIMEOUT_S = 120.0
 _SUBSCRIBE_TIMEOUT_S = 120.0
-_PLACEHOLDER_ITEM = {"name": "order", "quantity": 1, "unitPrice": 0.0}
-
-
-@dataclass(frozen=True, slots=True)
-class LiveEnvironment:
-    """What the services of one live replay are configured with."""
-
-    retry: RetryPolicy
-    pickup_lead_minutes: float
-    serial_requests: bool
-    """One request in flight at a time (lockstep: reproducible decisions)."""
-    request_topics: tuple[str, ...]
-    """The geo topics the input's restaurants publish to, subscribed before the clock runs."""
-    service_env: dict[str, str]
-    """Weights and travel model, as the services' environment variables."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +47,11 @@ class LiveServices:
 
 
 @contextmanager
-def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[LiveServices]:
-    """Both services on a fresh database and Redis namespace."""
+def live_services(
+    settings: Settings, config: ServiceConfig, request_topics: tuple[str, ...]
+) -> Iterator[LiveServices]:
+    """Both services on a fresh database and Redis namespace, configured by ``config``;
+    the input's ``request_topics`` are created and read before the clock runs."""
     stack_up(settings)
     tag = uuid.uuid4().hex[:10]
     base = settings.database_url.get_secret_value().rsplit("/", 1)[0]
@@ -70,14 +61,8 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[LiveServ
         **stack_env(settings),
         "DATABASE_URL": database_url,
         "SWIFTEATS_REDIS_PREFIX": f"replay:{tag}",
-        "SWIFTEATS_RETRY_BASE_S": str(env.retry.base_s),
-        "SWIFTEATS_RETRY_FACTOR": str(env.retry.factor),
-        "SWIFTEATS_RETRY_CAP_S": str(env.retry.cap_s),
-        "SWIFTEATS_RETRY_MAX_ATTEMPTS": str(env.retry.max_attempts),
-        "SWIFTEATS_PICKUP_LEAD_MINUTES": str(env.pickup_lead_minutes),
-        "SWIFTEATS_SERIAL_REQUESTS": str(env.serial_requests).lower(),
         "SWIFTEATS_LOG_LEVEL": "WARNING",
-        **env.service_env,
+        **config.env(),
     }
     logs = settings.state_dir / "logs" / f"replay-{tag}"
     services = [
@@ -85,7 +70,7 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[LiveServ
             "order-service",
             port=free_port(),
             log=logs / "orders.log",
-            env={**common, "SWIFTEATS_SIMULATED_CLOCK": "true"},
+            env=common,
         ),
         ServiceProcess.start(
             "assignment-service",
@@ -97,7 +82,7 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[LiveServ
     try:
         for service in services:
             service.wait_until_up(timeout_s=90)
-        _subscribe_ahead(settings, services[1].url, env.request_topics)
+        _subscribe_ahead(settings, services[1].url, request_topics)
         yield LiveServices(services[0].url, services[1].url, logs / "assignment.log")
     finally:
         for service in services:
@@ -128,36 +113,20 @@ def _subscribe_ahead(settings: Settings, assignment_url: str, topics: tuple[str,
             time.sleep(0.1)
 
 
-class LiveBackend:
-    """Orders over HTTP to the Order Service; drivers through the assignment service."""
+class LiveEngine:
+    """The running services over HTTP, Kafka between them (see ``replay.engine``)."""
 
-    owns_retries = True
-
-    def __init__(
-        self,
-        orders_url: str,
-        assignment_url: str,
-        day_start: datetime,
-        *,
-        api_key: SecretStr | None = None,
-    ) -> None:
-        self._client = SwiftEatsClient(orders_url, assignment_url, timeout_s=30, api_key=api_key)
-        self._day_start = day_start
-        self._now = day_start
-        self._waiting: dict[str, int] = {}
-        """Orders in flight → the number of attempts already answered."""
-        self._answered: dict[str, int] = {}
-        self._asked_at: dict[str, float] = {}
-        self.wall_latency_ms: list[float] = []
+    def __init__(self, services: LiveServices, *, api_key: SecretStr | None = None) -> None:
+        self._services = services
+        self._client = SwiftEatsClient(
+            services.orders_url, services.assignment_url, timeout_s=60, api_key=api_key
+        )
+        self._answers = 0
+        """Responses the assignment service has published in all."""
 
     def close(self) -> None:
         """Close both HTTP clients."""
         self._client.close()
-
-    def advance(self, now: datetime) -> None:
-        """Move the Order Service's clock to the replay's."""
-        self._now = now
-        self._client.set_clock(format_instant(now))
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """Register the driver, available until the end of the shift."""
@@ -169,90 +138,68 @@ class LiveBackend:
         """Sign the driver off."""
         self._client.set_driver_status(driver_id, "offline")
 
-    def request(self, request: AssignmentRequested) -> None:
-        """Place the order; the Order Service publishes its request."""
-        body = {
-            "orderId": request.order_id,
-            "customerId": f"replay-{request.order_id}",
-            "restaurantId": request.geo_key,
-            "restaurantLocation": _location(request.restaurant),
-            "customerLocation": _location(request.customer),
-            "items": list(request.items) or [_PLACEHOLDER_ITEM],
-            "totalAmount": request.total_amount,
-            "preparationTime": request.preparation_time,
-            "radius": request.radius_km,
-        }
-        self._asked_at[request.order_id] = time.perf_counter()
-        self._client.place_order(body)
-        self._waiting[request.order_id] = 0
-
-    def retry_due(self, order_id: str) -> None:
-        """A retry the Order Service scheduled is due: wait for its answer too."""
-        self._asked_at[order_id] = time.perf_counter()
-        self._waiting[order_id] = self._answered[order_id]
-
-    @property
-    def in_flight(self) -> int:
-        """Orders waiting for an answer."""
-        return len(self._waiting)
-
-    def collect(self) -> list[Answer]:
-        """Wait until every order in flight has its answer; return them."""
-        answers: list[Answer] = []
-        deadline = time.monotonic() + _ANSWER_TIMEOUT_S
-        while True:
-            answers += self.poll()
-            if not self._waiting:
-                return answers
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no answer for {sorted(self._waiting)[:5]} in time")
-            time.sleep(0.005)
-
-    def poll(self) -> list[Answer]:
-        """Look once at every order in flight; return the answers that arrived."""
-        answers = []
-        for order_id, answered in list(self._waiting.items()):
-            answer = self._settled(order_id, answered)
-            if answer is not None:
-                took_ms = (time.perf_counter() - self._asked_at[order_id]) * 1000
-                answers.append(replace(answer, answer_ms=took_ms))
-                del self._waiting[order_id]
-        return answers
-
     def moved(self, driver_id: str, at: Point) -> None:
         """Report the driver's position to the assignment service."""
         self._client.move_driver(driver_id, at.latitude, at.longitude)
+
+    def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
+        """POST /orders."""
+        self._client.place_order(order_body(order, radius_km=radius_km, now_min=now_min))
 
     def picked_up(self, order_id: str) -> None:
         """Tell the Order Service the food left the restaurant."""
         self._client.pick_up(order_id)
 
-    def delivered(self, order_id: str, driver_id: str, door: Point) -> None:
+    def delivered(self, order_id: str) -> None:
         """Tell the Order Service; it frees the driver at the door."""
         self._client.deliver(order_id)
 
-    def _settled(self, order_id: str, answered: int) -> Answer | None:
-        order = self._client.get_order(order_id)
-        status, attempts, stamps = order["status"], order["attempts"], order["timestamps"]
-        pipeline = {stage: stamps[_camel(stage)] for stage in PIPELINE_STAGES}
-        if status == "assigned_driver":
-            return Answer(order_id, order["driverId"], order["eta"], None, pipeline=pipeline)
-        next_at = stamps["nextAttemptAt"]
-        if status == "assignment_failed":
-            return Answer(order_id, None, None, order["lastError"], pipeline=pipeline)
-        if next_at is not None and parse_instant(next_at) > self._now and attempts > answered:
-            self._answered[order_id] = attempts
-            retry_at = (parse_instant(next_at) - self._day_start) / timedelta(minutes=1)
-            return Answer(
-                order_id, None, None, order["lastError"], retry_at=retry_at, pipeline=pipeline
-            )
-        return None
+    def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
+        """The route the assignment service holds for the driver."""
+        route = self._client.get_driver(driver_id)["route"]
+        return tuple((stop["orderId"], int(stop["eta"])) for stop in route)
+
+    def settle(self, now: datetime) -> Settled:
+        """Publish what is due, decide, and wait until every answer is applied."""
+        started = time.perf_counter()
+        instant = format_instant(now)
+        published = self._client.set_clock(instant, after_responses=self._answers)
+        decided = self._client.decide(instant, after_requests=published["requestsPublished"])
+        self._answers = decided["answersPublished"]
+        applied = self._client.set_clock(instant, after_responses=self._answers)
+        wakes = [w for w in (applied["nextDueAt"], decided["nextDecisionAt"]) if w is not None]
+        return Settled(
+            [_applied(a) for a in [*published["applied"], *applied["applied"]]],
+            min((parse_instant(w) for w in wakes), default=None),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """The decisions the assignment service logged."""
+        return read_decision_log(self._services.decision_log)
+
+    def final_orders(self, order_ids: list[str]) -> dict[str, FinalOrder]:
+        """Each order as the Order Service holds it."""
+        return {order_id: _final(self._client.get_order(order_id)) for order_id in order_ids}
+
+
+def _applied(answer: dict[str, Any]) -> Applied:
+    return Applied(
+        answer["orderId"],
+        answer["outcome"],
+        answer["driverId"],
+        answer["eta"],
+        answer["error"],
+        answer["attempts"],
+    )
+
+
+def _final(order: dict[str, Any]) -> FinalOrder:
+    stamps = order["timestamps"]
+    pipeline = {stage: stamps[_camel(stage)] for stage in PIPELINE_STAGES}
+    return FinalOrder(order["attempts"], order["lastError"], pipeline)
 
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def _location(point: Point) -> dict[str, float]:
-    return {"latitude": point.latitude, "longitude": point.longitude}

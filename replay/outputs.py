@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 import swifteats
-from replay.backends import PIPELINE_STAGES
+from replay.engine import PIPELINE_STAGES
 from replay.simulation import OrderOutcome, RunResult
 from swifteats.domain.events import format_instant
 

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from replay.backends import InProcessBackend
-from replay.clock import SimClock
-from replay.decision_log import number_attempts, read_decision_log
+from replay.inprocess import InProcessEngine
 from replay.inputs import ReplayInput
-from replay.live import LiveBackend, LiveEnvironment, live_services, request_topics
+from replay.live import LiveEngine, live_services, request_topics
 from replay.mdrp import MdrpInstance, load_mdrp_instance
 from replay.mdrp_check import check_solution
 from replay.mdrp_solution import solution_from_routes, write_solution
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
+from replay.scheduler import Scheduler
+from replay.service_config import ServiceConfig
 from replay.simulation import Replay, ReplayConfig, RunResult
-from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
+from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.fleet import ServiceTimes
-from swifteats.domain.policies import DEFAULT_POLICY, check_policy, is_windowed
+from swifteats.domain.policies import DEFAULT_POLICY, check_policy
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings, load_settings
 
@@ -99,12 +99,6 @@ class RunRequest:
         if not self.speed > 0:
             raise ValueError(f"speed must be positive, not {self.speed}")
         check_policy(self.policy)
-        if self.backend == "live" and is_windowed(self.policy):
-            raise ValueError(
-                f"policy {self.policy!r} decides on windows of the assignment service's own "
-                "clock, which a live replay does not drive: replay it with --backend "
-                "inprocess (the services run it with SWIFTEATS_POLICY)"
-            )
 
     @property
     def paced_speed(self) -> float | None:
@@ -157,68 +151,29 @@ def run_replay(
 
 
 def _run_in_process(loaded: LoadedInput, request: RunRequest, config: ReplayConfig) -> RunResult:
-    clock = SimClock(loaded.day_start)
-    backend = InProcessBackend(
-        weights=request.weights,
-        eta=loaded.data.eta,
-        clock=clock.now,
-        pickup_lead_minutes=_pickup_lead(loaded),
-        policy=request.policy,
-        service=loaded.data.service_times,
-    )
-    return Replay(loaded.data, backend, clock, config).run()
+    engine = InProcessEngine(_service_config(loaded, request).settings())
+    return Replay(loaded.data, engine, Scheduler(loaded.day_start), config).run()
 
 
 def _run_live(
     loaded: LoadedInput, request: RunRequest, config: ReplayConfig, settings: Settings
 ) -> RunResult:
-    env = LiveEnvironment(
-        retry=config.retry,
-        pickup_lead_minutes=_pickup_lead(loaded),
-        serial_requests=request.paced_speed is None,
-        request_topics=request_topics(loaded.data),
-        service_env={
-            "SWIFTEATS_SCORING_WEIGHTS": json.dumps(asdict(request.weights)),
-            "SWIFTEATS_POLICY": request.policy,
-            **_eta_env(loaded.data.eta),
-        },
-    )
-    with live_services(settings, env) as services:
-        clock = SimClock(loaded.day_start)
-        backend = LiveBackend(
-            services.orders_url,
-            services.assignment_url,
-            loaded.day_start,
-            api_key=settings.client_api_key,
-        )
+    service = _service_config(loaded, request)
+    with live_services(settings, service, request_topics(loaded.data)) as services:
+        engine = LiveEngine(services, api_key=settings.client_api_key)
         try:
-            result = Replay(loaded.data, backend, clock, config).run()
+            return Replay(loaded.data, engine, Scheduler(loaded.day_start), config).run()
         finally:
-            backend.close()
-    logged = read_decision_log(services.decision_log)
-    return replace(result, decisions=number_attempts(logged, result.latency))
+            engine.close()
 
 
-def _pickup_lead(loaded: LoadedInput) -> float:
-    return loaded.data.service_times.pickup_minutes / 2
-
-
-def _eta_env(eta: EtaModel) -> dict[str, str]:
-    """The services' settings for the replay's travel model."""
-    if isinstance(eta, PlanarEta):
-        origin = eta.projection.origin
-        return {
-            "SWIFTEATS_ETA_MODEL": "planar",
-            "SWIFTEATS_ETA_ORIGIN": f"{origin.latitude!r},{origin.longitude!r}",
-            "SWIFTEATS_ETA_METERS_PER_MINUTE": repr(eta.meters_per_minute),
-        }
-    if isinstance(eta, ConstantSpeedEta):
-        return {
-            "SWIFTEATS_ETA_MODEL": "haversine",
-            "SWIFTEATS_ETA_SPEED_KMH": repr(eta.speed_kmh),
-            "SWIFTEATS_ETA_MIN_MINUTES": str(eta.min_minutes),
-        }
-    raise ValueError(f"the live services have no setting for {type(eta).__name__}")
+def _service_config(loaded: LoadedInput, request: RunRequest) -> ServiceConfig:
+    return ServiceConfig(
+        policy=request.policy,
+        weights=request.weights,
+        eta=loaded.data.eta,
+        pickup_lead_minutes=loaded.data.service_times.pickup_minutes / 2,
+    )
 
 
 def parse_weights(text: str | None) -> ScoringWeights:

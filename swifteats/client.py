@@ -65,9 +65,17 @@ class SwiftEatsClient:
         }
         return _json(self._assignment.post("/drivers", json=body))
 
-    def set_clock(self, instant: str) -> dict[str, Any]:
-        """PUT /clock on an Order Service that runs on a simulated clock."""
-        return _json(self._orders.put("/clock", json={"now": instant}))
+    def set_clock(self, instant: str, *, after_responses: int = 0) -> dict[str, Any]:
+        """PUT /clock on an Order Service that runs on a simulated clock, once it has read
+        ``after_responses`` responses in all; what it published and applied."""
+        body = {"now": instant, "afterResponses": after_responses}
+        return _json(self._orders.put("/clock", json=body))
+
+    def decide(self, instant: str, *, after_requests: int) -> dict[str, Any]:
+        """POST /decisions on an Assignment Service with an external decision clock, once
+        it has read ``after_requests`` requests in all."""
+        body = {"at": instant, "afterRequests": after_requests}
+        return _json(self._assignment.post("/decisions", json=body))
 
     def move_driver(self, driver_id: str, latitude: float, longitude: float) -> dict[str, Any]:
         """Update a driver's position."""

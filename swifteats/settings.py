@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     """Windowed policies: seconds between decisions (default: the policy's own window)."""
     window_max_hold_s: float = Field(300.0, gt=0)
     """Windowed policies: a request held this long unassigned is answered as failed."""
+    decision_clock: Literal["wall", "external"] = "wall"
+    """Driver Assignment Service: ``external`` holds every request until ``POST /decisions``
+    names the instant to decide at (lockstep replays); ``wall`` decides on its own."""
     scoring_weights: str = ""
     """JSON object overriding fields of ``ScoringWeights``."""
     eta_model: str = "haversine"

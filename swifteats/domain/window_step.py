@@ -17,20 +17,24 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.dispatch_board import DispatchBoard, Underway
 from swifteats.domain.drivers import DriverPlan, DriverRecord, DriverStatus, QueuedRoute, RouteEnd
 from swifteats.domain.fleet import Route
+from swifteats.domain.geo import haversine_km
 
 
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
-    """A route to claim: the driver, each order with its ETA in drop-off order, its end."""
+    """A route to claim: the driver, each order with its ETA in drop-off order, its end,
+    and the route as planned (for the decision's record)."""
 
     driver_id: str
     etas: tuple[tuple[str, int], ...]
     end: RouteEnd | None = None
+    route: Route | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,7 @@ def decide_window(
 def _started(route: Route, now: float, epoch: datetime) -> RoutePlan:
     etas = tuple((stop.order_id, math.ceil(stop.arrive - now)) for stop in route.stops)
     end = RouteEnd(epoch + timedelta(minutes=route.free_at), route.end)
-    return RoutePlan(route.driver_id, etas, end)
+    return RoutePlan(route.driver_id, etas, end, route)
 
 
 def _queued(route: Route | None) -> QueuedRoute | None:
@@ -103,3 +107,37 @@ def _queued(route: Route | None) -> QueuedRoute | None:
         return None
     etas = tuple((stop.order_id, math.ceil(stop.arrive - route.depart)) for stop in route.stops)
     return QueuedRoute(etas, route.free_at - route.depart, route.end)
+
+
+def route_decisions(route: Route, ready_at: Mapping[str, float]) -> list[dict[str, Any]]:
+    """A started route's decision record per order, as a one-at-a-time decision logs it:
+    the chosen driver is the one candidate, with its distance, slack and ETAs as the route
+    has them and no score (a windowed policy decides by matching cost, not by score)."""
+    to_restaurant = route.arrive_restaurant - route.depart
+    distance = haversine_km(route.origin, route.restaurant)
+    return [
+        {
+            "orderId": trip.order_id,
+            "chosenDriver": route.driver_id,
+            "error": None,
+            "driversInArea": None,
+            "reusedClaim": False,
+            "routeOrders": list(route.order_ids),
+            "timingsMs": {},
+            "candidates": [
+                {
+                    "driverId": route.driver_id,
+                    "score": None,
+                    "distanceKm": distance,
+                    "slack": max(0.0, ready_at[trip.order_id] - route.depart) - to_restaurant,
+                    "etaToRestaurant": to_restaurant,
+                    "totalEta": trip.arrive_customer - route.depart,
+                    "slackTerm": None,
+                    "distanceTerm": None,
+                    "etaTerm": None,
+                    "waitTerm": None,
+                }
+            ],
+        }
+        for trip in route.trips()
+    ]

@@ -173,7 +173,7 @@ def poisoned_loop(kafka: Broker) -> Iterator[_Poisoned]:
     settings = Settings(kafka_host=kafka.host)
     metrics = ServiceMetrics("poison")
     assigner = Assigner(InMemoryDriverIndex(), ScoringWeights(), ConstantSpeedEta(), system_clock)
-    handler = RequestHandler(assigner, clock=system_clock, metrics=metrics, slow_ms=1000)
+    handler = RequestHandler.deciding(assigner, clock=system_clock, metrics=metrics, slow_ms=1000)
     publisher = Publisher(lambda: make_producer(settings))
     poisoned = _Poisoned(publisher, handler)
     stop = threading.Event()

@@ -74,7 +74,7 @@ class Harness:
             ConstantSpeedEta(),
             fixed_clock,
         )
-        self.handler = RequestHandler(
+        self.handler = RequestHandler.deciding(
             assigner, clock=fixed_clock, metrics=self.metrics, slow_ms=200.0
         )
 

@@ -91,7 +91,7 @@ def _handler() -> RequestHandler:
     index = InMemoryDriverIndex()
     index.register("d-near", Point(40.7138, -74.0060), DriverStatus.AVAILABLE)
     assigner = Assigner(index, ScoringWeights(), ConstantSpeedEta(), _clock)
-    return RequestHandler(
+    return RequestHandler.deciding(
         assigner,
         clock=_clock,
         metrics=ServiceMetrics("fuzz"),

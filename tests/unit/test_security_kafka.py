@@ -46,7 +46,7 @@ def assert_small_dead_letter(envelope: dict[str, Any]) -> None:
 
 def test_an_oversized_request_goes_to_the_dlq_without_its_body() -> None:
     assigner = Assigner(InMemoryDriverIndex(), ScoringWeights(), ConstantSpeedEta(), clock)
-    handler = RequestHandler(
+    handler = RequestHandler.deciding(
         assigner, clock=clock, metrics=ServiceMetrics("t"), slow_ms=200, max_message_bytes=LIMIT
     )
 
@@ -58,7 +58,7 @@ def test_an_oversized_request_goes_to_the_dlq_without_its_body() -> None:
 
 def test_a_request_at_the_limit_is_read() -> None:
     assigner = Assigner(InMemoryDriverIndex(), ScoringWeights(), ConstantSpeedEta(), clock)
-    handler = RequestHandler(
+    handler = RequestHandler.deciding(
         assigner, clock=clock, metrics=ServiceMetrics("t"), slow_ms=200, max_message_bytes=LIMIT
     )
 

@@ -10,6 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, UnknownDriverError
 from swifteats.domain.events import SEARCHABLE_LATITUDE, format_instant
 from swifteats.domain.geo import Point
+from swifteats.services.assignment.clock_api import decision_routes
+from swifteats.services.assignment.core import AssignmentCore
 from swifteats.services.http import HttpSecurity, Observable, StorableId, observability_routes
 
 Latitude = Annotated[
@@ -48,6 +50,7 @@ class AssignmentRuntime(Observable, Protocol):
     """What the routes need of the running service."""
 
     drivers: DriverIndex
+    core: AssignmentCore
 
 
 def driver_json(driver: DriverRecord) -> dict[str, Any]:
@@ -66,6 +69,7 @@ def build_api(runtime: AssignmentRuntime, security: HttpSecurity) -> FastAPI:
     """The FastAPI application of the Driver Assignment Service."""
     app = security.app("swifteats Driver Assignment Service")
     app.include_router(_driver_routes(runtime.drivers, security))
+    app.include_router(decision_routes(runtime.core, security))
     app.include_router(observability_routes("driver-assignment", runtime, security))
     return app
 

@@ -28,6 +28,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from swifteats.domain.assignment import Timer
 from swifteats.domain.clock import Clock
@@ -41,8 +42,9 @@ from swifteats.domain.events import (
 )
 from swifteats.domain.geo import Point
 from swifteats.domain.ranking import no_candidate_reason
-from swifteats.domain.window_step import decide_window, minutes_since
+from swifteats.domain.window_step import RoutePlan, decide_window, minutes_since, route_decisions
 from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.decisions import DecisionSink
 from swifteats.services.outgoing import Outgoing, answer
 
 log = logging.getLogger("swifteats.assignment")
@@ -71,6 +73,7 @@ class WindowedStep:
         metrics: ServiceMetrics,
         max_hold_s: float,
         timer: Timer = time.perf_counter,
+        on_decision: DecisionSink | None = None,
     ) -> None:
         if policy.window_minutes is None:
             raise ValueError(f"policy {policy.name!r} decides one request at a time")
@@ -82,15 +85,27 @@ class WindowedStep:
         self._window = timedelta(minutes=policy.window_minutes)
         self._max_hold = timedelta(seconds=max_hold_s)
         self._timer = timer
-        self._epoch = clock()
-        """Minutes the policy sees count from here."""
-        self._next_at = self._epoch + self._window
+        self._on_decision = on_decision
         self._held: dict[str, _Held] = {}
+        self.restart(clock())
+
+    def restart(self, epoch: datetime) -> None:
+        """Count windows from ``epoch`` (an external clock's first instant); nothing held."""
+        if self._held:
+            raise RuntimeError("windows cannot restart while requests are held")
+        self._epoch = epoch
+        """Minutes the policy sees count from here."""
+        self._next_at = epoch + self._window
 
     @property
     def held(self) -> int:
         """Requests waiting for a decision."""
         return len(self._held)
+
+    @property
+    def next_at(self) -> datetime | None:
+        """The end of the current window while a request is held; None otherwise."""
+        return self._next_at if self._held else None
 
     def hold(self, request: AssignmentRequested, consumed_at: datetime) -> None:
         """Keep a valid request for the next decision."""
@@ -128,8 +143,10 @@ class WindowedStep:
             epoch=self._epoch,
         )
         decided = self._timer()
+        ready_at = {o.order_id: o.ready_at for o in orders}
         for plan in decision.started:
             if self._drivers.claim_route(plan.driver_id, list(plan.etas), plan.end):
+                self._record(plan, ready_at)
                 for order_id, eta in plan.etas:
                     answers.append(self._assigned(order_id, plan.driver_id, eta, now))
         for driver_id, route in decision.queued.items():
@@ -164,7 +181,30 @@ class WindowedStep:
         """Answer the held orders that hold a driver already: a queued route that started,
         or a request sent again."""
         claims = self._drivers.claims(list(self._held))
+        for order_id, claim in claims.items():
+            self._emit(
+                {
+                    "orderId": order_id,
+                    "chosenDriver": claim.driver_id,
+                    "error": None,
+                    "driversInArea": None,
+                    "reusedClaim": True,
+                    "timingsMs": {},
+                    "candidates": [],
+                }
+            )
         return [self._assigned(o, c.driver_id, c.eta, now) for o, c in claims.items()]
+
+    def _record(self, plan: RoutePlan, ready_at: dict[str, float]) -> None:
+        """Log (and hand to ``on_decision``) each order of a route that starts now."""
+        if plan.route is not None:
+            for fields in route_decisions(plan.route, ready_at):
+                self._emit(fields)
+
+    def _emit(self, fields: dict[str, Any]) -> None:
+        log.info("assignment decision", extra={"fields": fields})
+        if self._on_decision is not None:
+            self._on_decision(fields)
 
     def _nearby(self) -> dict[str, DriverRecord]:
         """Every driver within the radius of a held order's restaurant, once each."""

@@ -1,0 +1,195 @@
+"""The fleet: where every driver is and what it does, on the replay's simulated clock.
+
+Drivers come on shift available at their start, drive the routes the services give them
+(to the restaurant, wait for the food, pick up, drop off each order in turn) and report
+their position every ``location_interval_min`` while they move. The fleet tells the
+services what happens (shifts, positions, pickups, deliveries) and learns each route from
+the driver index: when an answer assigns a driver, and when a drop-off frees a driver that
+had a route queued. A pickup or drop-off of an order whose assignment the Order Service
+has not applied yet (a queued route starts at the drop-off, its orders are answered at the
+next window) is told once the assignment is applied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from replay.engine import Engine
+from replay.inputs import DriverShift, LoggedOrder, ReplayInput
+from replay.scheduler import Priority, Scheduler
+from swifteats.domain.fleet import Delivery, Route, Trip, plan_route
+from swifteats.domain.geo import Point
+
+
+class Fleet:
+    """Drivers' shifts, routes and positions (see the module)."""
+
+    def __init__(
+        self,
+        data: ReplayInput,
+        scheduler: Scheduler,
+        engine: Engine,
+        *,
+        location_interval_min: float,
+    ) -> None:
+        self._data = data
+        self._scheduler = scheduler
+        self._engine = engine
+        self._interval = location_interval_min
+        self._orders = {o.order_id: o for o in data.orders}
+        self._shifts = {d.driver_id: d for d in data.drivers}
+        self._position = {d.driver_id: d.start for d in data.drivers}
+        self._on_route: dict[str, Route] = {}
+        self._confirmed: set[str] = set()
+        self._deferred: defaultdict[str, list[str]] = defaultdict(list)
+        self.trips: dict[str, Trip] = {}
+        self.routes: list[Route] = []
+        self.timeline: list[dict[str, Any]] = []
+
+    def schedule_shifts(self) -> None:
+        """Put every shift's start and end on the clock."""
+        for shift in self._data.drivers:
+            self._scheduler.at(shift.shift_start, Priority.SHIFT_START, self._shift_start, shift)
+            self._scheduler.at(shift.shift_end, Priority.SHIFT_END, self._shift_end, shift)
+
+    def assigned(self, order_id: str, driver_id: str) -> None:
+        """The Order Service applied ``order_id``'s assignment to ``driver_id``: put the
+        driver's route on the road unless it is already on it."""
+        self._confirmed.add(order_id)
+        if order_id not in self.trips:
+            self._launch_held_route(driver_id)
+        for action in self._deferred.pop(order_id, []):
+            self._tell(action, order_id)
+
+    def _launch_held_route(self, driver_id: str) -> None:
+        held = self._engine.driver_route(driver_id)
+        if held and held[0][0] not in self.trips:
+            self._launch(driver_id, [order_id for order_id, _ in held])
+
+    def _launch(self, driver_id: str, order_ids: list[str]) -> None:
+        """Plan and drive a route from where the driver is now."""
+        orders = [self._orders[o] for o in order_ids]
+        now = self._scheduler.minutes
+        route = plan_route(
+            driver_id=driver_id,
+            deliveries=[Delivery(o.order_id, o.customer, o.ready_at) for o in orders],
+            restaurant=orders[0].restaurant,
+            driver_at=self._position[driver_id],
+            depart=now,
+            eta=self._data.eta,
+            service=self._data.service_times,
+        )
+        self._on_route[driver_id] = route
+        self.routes.append(route)
+        for trip in route.trips():
+            self.trips[trip.order_id] = trip
+        self._record(driver_id, "to_restaurant", self._position[driver_id])
+        for minute, state, where in _steps(route):
+            self._scheduler.at(minute, Priority.TRIP_STEP, self._step, (driver_id, state, where))
+        for start, end, leave, arrive in _legs(route):
+            self._schedule_moves(driver_id, start, end, leave, arrive)
+        for order_id in route.order_ids:
+            self._scheduler.at(route.pickup, Priority.TRIP_STEP, self._picked_up, order_id)
+        self._scheduler.at(route.free_at, Priority.DRIVER_FREE, self._free, route)
+
+    def _shift_start(self, shift: DriverShift) -> None:
+        ends = self._scheduler.instant(shift.shift_end)
+        self._engine.driver_on(shift.driver_id, shift.start, ends)
+        self._record(shift.driver_id, "available", shift.start)
+
+    def _shift_end(self, shift: DriverShift) -> None:
+        if shift.driver_id not in self._on_route:
+            self._go_offline(shift.driver_id, self._position[shift.driver_id])
+
+    def _go_offline(self, driver_id: str, where: Point) -> None:
+        self._engine.driver_off(driver_id)
+        self._record(driver_id, "offline", where)
+
+    def _step(self, step: tuple[str, str, Point]) -> None:
+        driver_id, state, where = step
+        self._position[driver_id] = where
+        self._record(driver_id, state, where)
+
+    def _picked_up(self, order_id: str) -> None:
+        self._tell("picked_up", order_id)
+
+    def _free(self, route: Route) -> None:
+        """The last drop-off: the driver is free at the door, or starts its queued route."""
+        driver_id, door = route.driver_id, route.end
+        del self._on_route[driver_id]
+        self._position[driver_id] = door
+        for order_id in route.order_ids:
+            self._tell("delivered", order_id)
+        self._record(driver_id, "available", door)
+        self._launch_held_route(driver_id)
+        ended = self._scheduler.minutes >= self._shifts[driver_id].shift_end
+        if driver_id not in self._on_route and ended:
+            self._go_offline(driver_id, door)
+
+    def _tell(self, action: str, order_id: str) -> None:
+        """Tell the Order Service, or wait until it has applied the order's assignment."""
+        if order_id not in self._confirmed:
+            self._deferred[order_id].append(action)
+        elif action == "picked_up":
+            self._engine.picked_up(order_id)
+        else:
+            self._engine.delivered(order_id)
+
+    def _schedule_moves(
+        self, driver_id: str, start: Point, end: Point, leave: float, arrive: float
+    ) -> None:
+        """Position reports along the straight line, every ``location_interval_min``."""
+        minute = leave + self._interval
+        while minute < arrive:
+            share = (minute - leave) / (arrive - leave)
+            where = Point(
+                start.latitude + (end.latitude - start.latitude) * share,
+                start.longitude + (end.longitude - start.longitude) * share,
+            )
+            self._scheduler.at(minute, Priority.TRIP_STEP, self._moved, (driver_id, where))
+            minute += self._interval
+
+    def _moved(self, move: tuple[str, Point]) -> None:
+        driver_id, where = move
+        self._position[driver_id] = where
+        self._engine.moved(driver_id, where)
+        self._record(driver_id, "moving", where)
+
+    def _record(self, driver_id: str, state: str, where: Point) -> None:
+        self.timeline.append(
+            {
+                "time": self._scheduler.minutes,
+                "driver_id": driver_id,
+                "state": state,
+                "latitude": where.latitude,
+                "longitude": where.longitude,
+            }
+        )
+
+    def order(self, order_id: str) -> LoggedOrder:
+        """The logged order."""
+        return self._orders[order_id]
+
+
+def _steps(route: Route) -> list[tuple[float, str, Point]]:
+    """The states a route's driver passes through: (minute, state, where)."""
+    steps = [
+        (route.arrive_restaurant, "at_restaurant", route.restaurant),
+        (route.depart_restaurant, "to_customer", route.restaurant),
+    ]
+    for stop in route.stops:
+        steps.append((stop.arrive, "at_customer", stop.customer))
+        if stop is not route.stops[-1]:
+            steps.append((stop.leave, "to_customer", stop.customer))
+    return steps
+
+
+def _legs(route: Route) -> list[tuple[Point, Point, float, float]]:
+    """The route's drives: (from, to, leave, arrive)."""
+    legs = [(route.origin, route.restaurant, route.depart, route.arrive_restaurant)]
+    here, leave = route.restaurant, route.depart_restaurant
+    for stop in route.stops:
+        legs.append((here, stop.customer, leave, stop.arrive))
+        here, leave = stop.customer, stop.leave
+    return legs

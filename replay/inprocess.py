@@ -1,0 +1,138 @@
+"""The in-process engine: the services' own code over the in-memory adapters.
+
+The Order Service's :class:`~swifteats.services.orders.core.OrderCore` (orders, answers,
+retries, dead letters) over the in-memory order store, the Assignment Service's
+:class:`~swifteats.services.assignment.core.AssignmentCore` (every policy) over the
+in-memory driver index, and the in-process bus between them, each message delivered the
+moment it is flushed. No servers; the same decisions as the live engine, by construction.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from replay.engine import Applied, FinalOrder, Settled, order_body
+from replay.inputs import LoggedOrder
+from swifteats.adapters.memory_bus import Delivery, InProcessBus
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.adapters.memory_orders import InMemoryOrderStore
+from swifteats.domain.clock import ManualClock
+from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.geo import Point
+from swifteats.domain.retry import RetryPolicy
+from swifteats.domain.topics import REQUEST_TOPIC_PATTERN, RESPONSES_TOPIC
+from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.orders.core import OrderCore
+from swifteats.services.orders.schemas import OrderIn
+from swifteats.settings import Settings
+
+
+class InProcessEngine:
+    """Both services in this process (see the module); ``settings`` as the live ones get."""
+
+    def __init__(self, settings: Settings, day_start: datetime) -> None:
+        self.drivers = InMemoryDriverIndex()
+        self._bus = InProcessBus()
+        self._clock = ManualClock(day_start)
+        self._decisions: list[dict[str, Any]] = []
+        store = InMemoryOrderStore()
+        self.orders = OrderCore(
+            store,
+            store,
+            self._bus,
+            self.drivers,
+            retry=_retry(settings),
+            clock=self._clock,
+            wall=self._clock,
+            metrics=ServiceMetrics("order-service"),
+        )
+        self.assignment = AssignmentCore(
+            settings,
+            drivers=self.drivers,
+            bus=self._bus,
+            metrics=ServiceMetrics("driver-assignment"),
+            clock=ManualClock(day_start),
+            on_decision=self._decisions.append,
+        )
+        self._bus.subscribe(REQUEST_TOPIC_PATTERN, self._request)
+        self._bus.subscribe(RESPONSES_TOPIC, self._response)
+
+    def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
+        """Register the driver, available until the end of its shift."""
+        self.drivers.register(driver_id, at, DriverStatus.AVAILABLE, shift_ends_at)
+
+    def driver_off(self, driver_id: str) -> None:
+        """Mark the driver offline."""
+        self.drivers.set_status(driver_id, DriverStatus.OFFLINE)
+
+    def moved(self, driver_id: str, at: Point) -> None:
+        """Update the driver's position in the index."""
+        self.drivers.move(driver_id, at)
+
+    def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
+        """Place the order through the Order Service's own validation."""
+        body = order_body(order, radius_km=radius_km, now_min=now_min)
+        self.orders.place(OrderIn.model_validate(body).to_new_order())
+
+    def picked_up(self, order_id: str) -> None:
+        """The food left the restaurant."""
+        self.orders.picked_up(order_id)
+
+    def delivered(self, order_id: str) -> None:
+        """The order is at the door; its driver is freed there."""
+        self.orders.delivered(order_id)
+
+    def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
+        """The route the driver index holds for the driver."""
+        driver = self.drivers.get(driver_id)
+        return driver.route if driver is not None else ()
+
+    def settle(self, now: datetime) -> Settled:
+        """Publish what is due, decide and apply the answers (all delivered at once)."""
+        started = time.perf_counter()
+        published = self.orders.advance_clock(now)
+        decided = self.assignment.decide(now)
+        applied = self.orders.advance_clock(now)
+        wakes = [w for w in (applied.next_due_at, decided.next_decision_at) if w is not None]
+        return Settled(
+            [_applied(a) for a in [*published.applied, *applied.applied]],
+            min(wakes, default=None),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every decision record, in the order made."""
+        return list(self._decisions)
+
+    def final_orders(self, order_ids: list[str]) -> dict[str, FinalOrder]:
+        """The orders as the in-memory store holds them."""
+        finals = {}
+        for order_id in order_ids:
+            order = self.orders.get(order_id)
+            finals[order_id] = FinalOrder(order.attempts, order.last_error, {})
+        return finals
+
+    def _request(self, delivery: Delivery) -> None:
+        key = delivery.key.decode() if delivery.key else None
+        self.assignment.on_request(delivery.value, topic=delivery.topic, key=key)
+
+    def _response(self, delivery: Delivery) -> None:
+        self.orders.on_response(delivery.value, delivery.topic, delivery.headers)
+
+
+def _retry(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        base_s=settings.retry_base_s,
+        factor=settings.retry_factor,
+        cap_s=settings.retry_cap_s,
+        max_attempts=settings.retry_max_attempts,
+    )
+
+
+def _applied(answer: Any) -> Applied:
+    return Applied(
+        answer.order_id, answer.outcome, answer.driver_id, answer.eta, answer.error, answer.attempts
+    )

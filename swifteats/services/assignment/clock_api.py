@@ -1,0 +1,58 @@
+"""``POST /decisions``: an external decision clock (lockstep replays) says "decide now".
+
+Only with ``SWIFTEATS_DECISION_CLOCK=external``. The caller says how many request records
+the Order Service has published in all; the route waits until the service has read that
+many, so every request due at the instant is held before anything is decided.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from swifteats.domain.events import format_instant
+from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.http import HttpSecurity
+
+_WAIT_FOR_REQUESTS_S = 30.0
+
+
+class DecideIn(BaseModel):
+    """The instant to decide at, and the requests published until then (running total)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    at: AwareDatetime
+    after_requests: int = Field(0, ge=0, alias="afterRequests")
+
+
+def decision_routes(core: AssignmentCore, security: HttpSecurity) -> APIRouter:
+    """The router of ``POST /decisions``."""
+    router = security.router(tags=["replay"])
+
+    @router.post(
+        "/decisions",
+        responses={
+            404: {"description": "this service decides on its own clock"},
+            504: {"description": "the requests published were not all read in time"},
+        },
+    )
+    def decide(body: DecideIn) -> dict[str, Any]:
+        if not core.external:
+            raise HTTPException(404, "this service decides on its own clock")
+        if not core.wait_for_requests(body.after_requests, timeout_s=_WAIT_FOR_REQUESTS_S):
+            raise HTTPException(
+                504, f"read {core.requests_seen} of {body.after_requests} requests in time"
+            )
+        report = core.decide(body.at)
+        return {
+            "answersPublished": report.answers_published,
+            "held": report.held,
+            "nextDecisionAt": (
+                format_instant(report.next_decision_at) if report.next_decision_at else None
+            ),
+        }
+
+    return router
