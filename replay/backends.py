@@ -11,13 +11,13 @@ from typing import Protocol, runtime_checkable
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.assignment import Assigner, Decision
 from swifteats.domain.clock import Clock
-from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.events import AssignmentRequested, DriverAssigned, parse_instant
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
-from swifteats.domain.policies import DEFAULT_POLICY, dispatch_policy, is_windowed, policy_named
+from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
+from swifteats.domain.policies.registry import DEFAULT_POLICY, build_policy, ordering, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 
 
@@ -127,7 +127,7 @@ class DispatchBackend(Protocol):
 
 @runtime_checkable
 class WindowedBackend(Protocol):
-    """A backend that can also run a windowed policy (``swifteats.domain.dispatch``)."""
+    """A backend that can also run a windowed policy (``swifteats.domain.policies.base``)."""
 
     @property
     def window_minutes(self) -> float | None:
@@ -163,7 +163,7 @@ class InProcessBackend:
         service: ServiceTimes | None = None,
     ) -> None:
         self.drivers = InMemoryDriverIndex()
-        self.policy = dispatch_policy(
+        self.policy = build_policy(
             policy,
             PolicyContext(weights, eta, service or ServiceTimes(2 * pickup_lead_minutes)),
         )
@@ -173,7 +173,7 @@ class InProcessBackend:
             eta,
             clock,
             pickup_lead_minutes=pickup_lead_minutes,
-            policy=policy_named(DEFAULT_POLICY if is_windowed(policy) else policy),
+            policy=ordering(DEFAULT_POLICY if policy_spec(policy).windowed else policy),
         )
         self._answers: list[Answer] = []
 

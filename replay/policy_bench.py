@@ -36,7 +36,7 @@ import polars as pl
 from replay.mdrp import mdrp_root, read_instance
 from replay.mdrp_check import CheckReport, check_solution
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
-from swifteats.domain.policies import POLICY_NAMES, check_policy
+from swifteats.domain.policies.registry import POLICY_NAMES, policy_spec
 
 ROW_FILE = "bench.json"
 REYES_2018 = {
@@ -99,7 +99,7 @@ def bench_policies(
         ValueError: an unknown policy, or an instance that is not a folder.
     """
     for policy in policies:
-        check_policy(policy)
+        policy_spec(policy)
     for instance in instances:
         if not instance.is_dir():
             raise ValueError(f"not an MDRP instance folder: {instance}")
@@ -263,7 +263,7 @@ def bench_command(options: BenchOptions, echo: Callable[[str], None] = print) ->
         ValueError: no instance folder, no instance matching, or an unknown policy.
     """
     for policy in options.policies:
-        check_policy(policy)
+        policy_spec(policy)
     root = options.root or mdrp_root()
     if root is None or not root.is_dir():
         raise ValueError("no MDRP instances: give --root or set SWIFTEATS_MDRP_DIR")

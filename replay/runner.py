@@ -21,7 +21,7 @@ from replay.outputs import RunSummary, write_run
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
 from swifteats.domain.fleet import ServiceTimes
-from swifteats.domain.policies import DEFAULT_POLICY, check_policy, is_windowed
+from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings, load_settings
 
@@ -98,8 +98,8 @@ class RunRequest:
             raise ValueError(f"clock is one of {', '.join(CLOCKS)}, not {self.clock!r}")
         if not self.speed > 0:
             raise ValueError(f"speed must be positive, not {self.speed}")
-        check_policy(self.policy)
-        if self.backend == "live" and is_windowed(self.policy):
+        windowed = policy_spec(self.policy).windowed
+        if self.backend == "live" and windowed:
             raise ValueError(
                 f"policy {self.policy!r} decides on windows of the assignment service's own "
                 "clock, which a live replay does not drive: replay it with --backend "

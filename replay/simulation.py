@@ -1,7 +1,7 @@
 """The replay: orders and shifts on a simulated clock, a moving fleet, a backend that assigns.
 
 A one-at-a-time policy is asked for each order as it comes (and on each retry). A windowed
-policy (``swifteats.domain.dispatch``) is asked every ``window_minutes`` at a ``decide``
+policy (``swifteats.domain.policies.base``) is asked every ``window_minutes`` at a ``decide``
 event over what a :class:`~swifteats.domain.dispatch_board.DispatchBoard` holds: the
 orders still open (they stay open until someone takes them) and the drivers with their
 routes; routes may carry bundles, and a busy driver's queued route starts when it is free.
@@ -19,11 +19,11 @@ from typing import Any
 from replay.backends import Answer, DispatchBackend, WindowedBackend, pipeline_ms
 from replay.clock import Event, Priority, SimClock
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
-from swifteats.domain.dispatch import OpenOrder
 from swifteats.domain.dispatch_board import DispatchBoard
 from swifteats.domain.events import AssignmentRequested
 from swifteats.domain.fleet import Delivery, Route, Trip, plan_route
 from swifteats.domain.geo import Point, haversine_km
+from swifteats.domain.policies.base import OpenOrder
 from swifteats.domain.retry import RetryPolicy
 
 _EVENT_NAMESPACE = uuid.UUID("5f0c1b9e-3a4d-4e8b-9c2f-7d1e6a5b4c3d")

@@ -18,12 +18,12 @@ from swifteats.adapters.kafka.publisher import Publisher
 from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.clock import Clock, system_clock
-from swifteats.domain.dispatch import PolicyContext
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta, PlanarProjection
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
-from swifteats.domain.policies import DEFAULT_POLICY, dispatch_policy, is_windowed, policy_named
+from swifteats.domain.policies.base import PolicyContext
+from swifteats.domain.policies.registry import DEFAULT_POLICY, build_policy, ordering, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
 from swifteats.observability import ServiceMetrics
@@ -63,7 +63,7 @@ class AssignmentService:
             eta,
             clock,
             pickup_lead_minutes=settings.pickup_lead_minutes,
-            policy=policy_named(DEFAULT_POLICY if self.windowed else settings.policy),
+            policy=ordering(DEFAULT_POLICY if self.windowed else settings.policy),
         )
         self.handler = RequestHandler(
             assigner,
@@ -171,11 +171,11 @@ def windowed_step(
     metrics: ServiceMetrics,
 ) -> WindowedStep | None:
     """The windowed step of the settings' policy; None for a one-at-a-time policy."""
-    if not is_windowed(settings.policy):
+    if not policy_spec(settings.policy).windowed:
         return None
     context = PolicyContext(weights, eta, ServiceTimes(2 * settings.pickup_lead_minutes))
     window = None if settings.policy_window_s is None else settings.policy_window_s / 60
-    policy = dispatch_policy(settings.policy, context, window_minutes=window)
+    policy = build_policy(settings.policy, context, window_minutes=window)
     return WindowedStep(
         policy,
         context,

@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 
 from swifteats.domain.assignment import Timer
 from swifteats.domain.clock import Clock
-from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
     UNKNOWN_INSTANT,
@@ -40,6 +39,7 @@ from swifteats.domain.events import (
     DriverAssigned,
 )
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.ranking import no_candidate_reason
 from swifteats.domain.window_step import decide_window, minutes_since
 from swifteats.observability import ServiceMetrics
