@@ -105,7 +105,7 @@ def _check_type(policy: str, parameter: Parameter, value: object) -> None:
     allowed: tuple[type, ...] = {bool: (bool,), int: (int,), float: (int, float)}[parameter.type]
     if not isinstance(value, allowed) or (parameter.type is not bool and isinstance(value, bool)):
         raise ValueError(
-            f"parameter {parameter.name!r} of policy {policy!r} is a "
+            f"parameter {parameter.name!r} of policy {policy!r} must be "
             f"{parameter.type.__name__}, not {value!r} ({type(value).__name__})"
         )
 
