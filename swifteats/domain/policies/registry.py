@@ -80,7 +80,7 @@ class PolicySpec(Generic[P]):
             for f in fields(self.defaults)
         )
 
-    def params(self, overrides: Mapping[str, ParamValue]) -> P:
+    def params_with(self, overrides: Mapping[str, ParamValue]) -> P:
         """Its defaults with ``overrides``.
 
         Raises:
@@ -111,8 +111,8 @@ def _check_type(policy: str, parameter: Parameter, value: object) -> None:
 
 
 def _one_at_a_time(name: str, description: str, order: Ordering) -> PolicySpec[NoParams]:
-    def build(context: PolicyContext, params: NoParams, name: str) -> DispatchPolicy:
-        return OneAtATime(context, params, name, order)
+    def build(context: PolicyContext, params: NoParams, built_name: str) -> DispatchPolicy:
+        return OneAtATime(context, params, built_name, order)
 
     return PolicySpec(name, description, build, NoParams(), order)
 
@@ -180,7 +180,7 @@ def build_policy(
         if "window_minutes" in overrides:
             raise ValueError("give the window once: as window_minutes or among the parameters")
         overrides["window_minutes"] = window_minutes
-    return spec.factory(context, spec.params(overrides), spec.name)
+    return spec.factory(context, spec.params_with(overrides), spec.name)
 
 
 def ordering(name: str) -> Ordering:
