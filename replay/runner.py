@@ -13,9 +13,9 @@ from replay.clock import SimClock
 from replay.decision_log import number_attempts, read_decision_log
 from replay.inputs import ReplayInput
 from replay.live import LiveBackend, LiveEnvironment, live_services, request_topics
-from replay.mdrp import MdrpInstance, load_mdrp_instance
-from replay.mdrp_check import check_solution
-from replay.mdrp_solution import solution_from_routes, write_solution
+from replay.mdrp.check import check_solution
+from replay.mdrp.export import solution_from_routes, write_solution
+from replay.mdrp.instance import MdrpInstance, load_mdrp_instance
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
 from replay.simulation import Replay, ReplayConfig, RunResult
@@ -36,7 +36,11 @@ MDRP_DAY_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class LoadedInput:
-    """A replay input and the instant its minute 0 stands for."""
+    """A replay input, the instant its minute 0 stands for, and where it came from.
+
+    ``mdrp`` is the published instance (exact metres and ids) when the input is an MDRP
+    folder: the run writes the evaluator's solution files for it and checks them.
+    """
 
     data: ReplayInput
     day_start: datetime
@@ -49,8 +53,8 @@ def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
     if path is None:
         return load_order_log(SAMPLE_ORDERS, SAMPLE_DRIVERS)
     if path.is_dir():
-        data = load_mdrp_instance(path)
-        return LoadedInput(data, MDRP_DAY_START, str(path), data.mdrp)
+        instance, data = load_mdrp_instance(path)
+        return LoadedInput(data, MDRP_DAY_START, str(path), instance)
     if drivers is None:
         raise ValueError("an order log needs --drivers FILE (a driver schedule)")
     return load_order_log(path, drivers)

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from replay.mdrp import mdrp_root
+from replay.mdrp.instance import mdrp_root
 from replay.sweep import SweepOutcome, open_sweep
 from replay.sweep_cli import SweepOptions, sweep_command
 from replay.sweep_results import is_finished
