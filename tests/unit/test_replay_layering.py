@@ -1,7 +1,9 @@
-"""Import layering of ``replay``: inputs at the bottom, no import hidden from the runtime."""
+"""Import layering of ``replay``: inputs at the bottom, no hidden imports, no DuckDB."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,13 @@ def test_no_replay_import_is_for_type_checking_only(path: Path) -> None:
 def test_the_analysis_never_imports_the_replay(path: Path) -> None:
     names = imported_modules(path.read_text())
     assert {n for n in names if n == "replay" or n.startswith("replay.")} == set()
+
+
+def test_a_replay_runs_without_the_research_extra() -> None:
+    """DuckDB (``swifteats[research]``) is for the analyses, not for writing a run."""
+    code = "import sys, replay.runner, replay.sweep; print('duckdb' in sys.modules)"
+    repo = REPLAY_DIR.parent  # ``python -c`` imports from its working directory first
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, check=False
+    )
+    assert loaded.stdout.strip() == "False", loaded.stderr
