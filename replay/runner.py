@@ -40,12 +40,15 @@ class LoadedInput:
 
     ``mdrp`` is the published instance (exact metres and ids) when the input is an MDRP
     folder: the run writes the evaluator's solution files for it and checks them.
+    ``seed`` is the seed of :mod:`replay.sample` that generated the input, None for
+    recorded data: a replay itself draws nothing at random.
     """
 
     data: ReplayInput
     day_start: datetime
     source: str
     mdrp: MdrpInstance | None = None
+    seed: int | None = None
 
 
 def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
@@ -91,7 +94,6 @@ class RunRequest:
     speed: float = 60.0
     policy: str = DEFAULT_POLICY
     weights: ScoringWeights = ScoringWeights()
-    seed: int = 7
     radius_km: float = 5.0
     location_interval_min: float = 2.0
 
@@ -150,7 +152,7 @@ def run_replay(
         "backend": request.backend,
         "policy": request.policy,
         "weights": asdict(request.weights),
-        "seed": request.seed,
+        "seed": loaded.seed,
         "radius_km": request.radius_km,
         "day_start": loaded.day_start.isoformat(),
         "started_at": started.isoformat(),
@@ -234,9 +236,9 @@ def parse_weights(text: str | None) -> ScoringWeights:
 
 
 def new_run_id(name: str, request: RunRequest) -> str:
-    """``<UTC time>-<input>-<policy>-s<seed>``: sortable and readable."""
+    """``<UTC time>-<input>-<policy>``: sortable and readable."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")[:-3]
-    return f"{stamp}-{name}-{request.policy}-s{request.seed}"
+    return f"{stamp}-{name}-{request.policy}"
 
 
 def describe(summary: RunSummary) -> str:
