@@ -6,7 +6,7 @@
 Each (policy, instance) is an in-process replay into its own run directory
 (``<out>/runs/<policy>/<instance>/``, the MDRP solution files in ``mdrp/``), run in
 parallel on ``workers`` processes. Its figures come from the solution files, read back
-and checked rule by rule by ``replay.mdrp_check`` — not from the replay's own tables — and
+and checked rule by rule by ``replay.mdrp.check`` — not from the replay's own tables — and
 are kept as ``bench.json`` beside the run, so a bench re-run with the same ``--out``
 only runs what is missing. ``<out>/results.parquet`` has one row per run,
 ``<out>/summary.parquet`` one per policy:
@@ -33,8 +33,9 @@ from typing import Any
 
 import polars as pl
 
-from replay.mdrp import mdrp_root, read_instance
-from replay.mdrp_check import CheckReport, check_solution
+from replay.mdrp.check import check_solution
+from replay.mdrp.instance import mdrp_root
+from replay.mdrp.metrics import CheckReport
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
 from swifteats.domain.policies.registry import POLICY_NAMES, policy_spec
 
@@ -148,9 +149,11 @@ def run_task(task: BenchTask, out: Path) -> str | None:
     try:
         started = time.perf_counter()
         request = RunRequest(backend="inprocess", policy=task.policy, radius_km=task.radius_km)
-        run_replay(_load(task.instance), request, run_dir)
+        loaded = _load(task.instance)
+        run_replay(loaded, request, run_dir)
         wall = time.perf_counter() - started
-        report = check_solution(run_dir / "mdrp", read_instance(task.instance))
+        assert loaded.mdrp is not None  # noqa: S101 - load_input of a folder reads an instance
+        report = check_solution(run_dir / "mdrp", loaded.mdrp)
         row = bench_row(report, policy=task.policy, instance=task.instance.name, wall=wall)
         (run_dir / ROW_FILE).write_text(json.dumps(row, indent=2))
     except Exception as error:  # one failing run must not lose the others' results
@@ -248,7 +251,7 @@ class BenchOptions:
 
     out: Path
     root: Path | None = None
-    """The folder of instances (default: ``replay.mdrp.mdrp_root()``)."""
+    """The folder of instances (default: ``replay.mdrp.instance.mdrp_root()``)."""
     instances: tuple[str, ...] = ("*",)
     """Globs over instance names under ``root``."""
     policies: tuple[str, ...] = POLICY_NAMES

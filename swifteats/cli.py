@@ -128,7 +128,6 @@ def replay(
         PolicyName, typer.Option(help=f"the assignment policy. {POLICIES_HELP}")
     ] = PolicyName[DEFAULT_POLICY],
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
-    seed: int = 7,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
     location_interval: Annotated[
         float, typer.Option(help="minutes between position reports of a moving driver")
@@ -152,7 +151,6 @@ def replay(
             speed=speed,
             policy=str(policy),
             weights=parse_weights(weights),
-            seed=seed,
             radius_km=radius,
             location_interval_min=location_interval,
         )
@@ -337,9 +335,11 @@ def bench_policies(
 @app.command("generate-sample")
 def generate_sample_command(
     out: Annotated[Path, typer.Option(help="folder for the two CSV files")] = Path("data"),
-    orders: int = 500,
-    drivers: int = 60,
-    seed: int = 7,
+    orders: Annotated[int, typer.Option(help="orders placed over the day")] = 500,
+    drivers: Annotated[int, typer.Option(help="drivers, each with one shift")] = 60,
+    seed: Annotated[
+        int, typer.Option(help="seed of every random draw: the same seed writes the same day")
+    ] = 7,
 ) -> None:
     """Write the seeded sample day (orders and driver shifts) as CSV."""
     from replay.orderlog import write_drivers_csv, write_orders_csv
