@@ -10,7 +10,7 @@ import pytest
 from replay.orderlog import write_drivers_csv, write_orders_csv
 from replay.runner import LoadedInput, RunRequest, load_order_log, run_replay
 from replay.sample import SampleSpec, generate_sample
-from swifteats.domain.policies import POLICY_NAMES
+from swifteats.domain.policies.registry import POLICY_NAMES
 from swifteats.run_schema import TABLES, schema
 
 
