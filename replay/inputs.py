@@ -9,14 +9,10 @@ settings; they are re-exported here so that a replay input is described by one m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from swifteats.domain.eta import EtaModel, PlanarEta, PlanarProjection
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
-
-if TYPE_CHECKING:
-    from replay.mdrp import MdrpInstance
 
 __all__ = [
     "DriverShift",
@@ -56,11 +52,7 @@ class DriverShift:
 
 @dataclass(frozen=True, slots=True)
 class ReplayInput:
-    """A whole replay input: orders, drivers, service times and travel model.
-
-    ``mdrp`` is the published instance (exact metres and ids) when the input was
-    imported from an MDRP folder, for writing and checking the evaluator's files.
-    """
+    """A whole replay input: orders, drivers, service times and travel model."""
 
     name: str
     orders: tuple[LoggedOrder, ...]
@@ -68,4 +60,3 @@ class ReplayInput:
     service_times: ServiceTimes
     eta: EtaModel
     source_hash: str
-    mdrp: MdrpInstance | None = None

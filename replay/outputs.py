@@ -1,11 +1,12 @@
-"""The run directory: ``manifest.json`` and Parquet tables of orders, decisions and drivers."""
+"""The run directory: ``manifest.json`` and the Parquet tables of orders, decisions, drivers
+and latency, each of exactly the columns of :mod:`swifteats.run_schema`."""
 
 from __future__ import annotations
 
 import json
 import platform
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import polars as pl
 import swifteats
 from replay.engine import PIPELINE_STAGES
 from replay.simulation import OrderOutcome, RunResult
-from swifteats.domain.events import format_instant
+from swifteats.domain.events import parse_instant
+from swifteats.run_schema import frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class RunSummary:
 
 
 def order_rows(result: RunResult, day_start: datetime) -> list[dict[str, Any]]:
-    """One row per order with every timestamp (minutes and ISO instants) and its outcome."""
+    """One row per order with every timestamp (minutes and UTC instants) and its outcome."""
     return [_order_row(outcome, day_start) for outcome in result.outcomes.values()]
 
 
@@ -60,7 +62,7 @@ def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
         "restaurant_id": order.restaurant_id,
         "placed_min": order.placed_at,
         "ready_min": order.ready_at,
-        "placed_at": format_instant(day_start + timedelta(minutes=order.placed_at)),
+        "placed_at": (day_start + timedelta(minutes=order.placed_at)).astimezone(UTC),
         "attempts": outcome.attempts,
         "last_error": outcome.last_error,
         "outcome": "delivered" if trip else "never_assigned",
@@ -76,7 +78,8 @@ def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
     for stage in stages:
         row[f"{stage}_min"] = getattr(trip, stage) if trip else None
     for stage in PIPELINE_STAGES:
-        row[stage] = (outcome.pipeline or {}).get(stage)
+        stamp = (outcome.pipeline or {}).get(stage)
+        row[stage] = parse_instant(stamp) if stamp else None
     row["click_to_door"] = trip.dropoff - order.placed_at if trip else None
     row["ready_to_pickup"] = trip.pickup - order.ready_at if trip else None
     row["ready_to_door"] = trip.dropoff - order.ready_at if trip else None
@@ -118,18 +121,6 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
     return {names[k]: v for k, v in candidate.items()}
 
 
-_DECISION_NUMBERS = (
-    "score",
-    "distance_km",
-    "slack",
-    "slack_term",
-    "distance_term",
-    "eta_term",
-    "wait_term",
-)
-"""Candidate figures that stay floats when a run logs none (a windowed policy's scores)."""
-
-
 def summarise(orders: pl.DataFrame, latency: pl.DataFrame) -> RunSummary:
     """Delivered, never assigned, click-to-door and answer-time figures of a run."""
     delivered = orders.filter(pl.col("outcome") == "delivered")
@@ -156,22 +147,11 @@ def write_run(
 ) -> RunSummary:
     """Write the tables and the manifest (with the summary) into ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    orders = pl.DataFrame(order_rows(result, day_start), infer_schema_length=None).with_columns(
-        pl.col(PIPELINE_STAGES).cast(pl.String),
-        pl.col("^.*_min$", "click_to_door", "ready_to_pickup", "ready_to_door").cast(pl.Float64),
-    )
+    orders = frame("orders", order_rows(result, day_start))
+    latency = frame("latency", result.latency)
     orders.write_parquet(run_dir / "orders.parquet")
-    decisions = pl.DataFrame(decision_rows(result), infer_schema_length=None)
-    numeric = [c for c in _DECISION_NUMBERS if c in decisions.columns]
-    decisions.with_columns(pl.col(numeric).cast(pl.Float64)).write_parquet(
-        run_dir / "decisions.parquet"
-    )
-    pl.DataFrame(result.timeline, infer_schema_length=None).write_parquet(
-        run_dir / "drivers.parquet"
-    )
-    latency = pl.DataFrame(result.latency, infer_schema_length=None).with_columns(
-        pl.col("^.*_ms$").cast(pl.Float64)
-    )
+    frame("decisions", decision_rows(result)).write_parquet(run_dir / "decisions.parquet")
+    frame("drivers", result.timeline).write_parquet(run_dir / "drivers.parquet")
     latency.write_parquet(run_dir / "latency.parquet")
     summary = summarise(orders, latency)
     manifest = {

@@ -6,7 +6,7 @@
 Each (policy, instance) is an in-process replay into its own run directory
 (``<out>/runs/<policy>/<instance>/``, the MDRP solution files in ``mdrp/``), run in
 parallel on ``workers`` processes. Its figures come from the solution files, read back
-and checked rule by rule by ``replay.mdrp_check`` — not from the replay's own tables — and
+and checked rule by rule by ``replay.mdrp.check`` — not from the replay's own tables — and
 are kept as ``bench.json`` beside the run, so a bench re-run with the same ``--out``
 only runs what is missing. ``<out>/results.parquet`` has one row per run,
 ``<out>/summary.parquet`` one per policy:
@@ -33,10 +33,11 @@ from typing import Any
 
 import polars as pl
 
-from replay.mdrp import mdrp_root, read_instance
-from replay.mdrp_check import CheckReport, check_solution
+from replay.mdrp.check import check_solution
+from replay.mdrp.instance import mdrp_root
+from replay.mdrp.metrics import CheckReport
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
-from swifteats.domain.policies import POLICY_NAMES, check_policy
+from swifteats.domain.policies.registry import POLICY_NAMES, policy_spec
 
 ROW_FILE = "bench.json"
 REYES_2018 = {
@@ -99,7 +100,7 @@ def bench_policies(
         ValueError: an unknown policy, or an instance that is not a folder.
     """
     for policy in policies:
-        check_policy(policy)
+        policy_spec(policy)
     for instance in instances:
         if not instance.is_dir():
             raise ValueError(f"not an MDRP instance folder: {instance}")
@@ -148,9 +149,11 @@ def run_task(task: BenchTask, out: Path) -> str | None:
     try:
         started = time.perf_counter()
         request = RunRequest(backend="inprocess", policy=task.policy, radius_km=task.radius_km)
-        run_replay(_load(task.instance), request, run_dir)
+        loaded = _load(task.instance)
+        run_replay(loaded, request, run_dir)
         wall = time.perf_counter() - started
-        report = check_solution(run_dir / "mdrp", read_instance(task.instance))
+        assert loaded.mdrp is not None  # noqa: S101 - load_input of a folder reads an instance
+        report = check_solution(run_dir / "mdrp", loaded.mdrp)
         row = bench_row(report, policy=task.policy, instance=task.instance.name, wall=wall)
         (run_dir / ROW_FILE).write_text(json.dumps(row, indent=2))
     except Exception as error:  # one failing run must not lose the others' results
@@ -248,7 +251,7 @@ class BenchOptions:
 
     out: Path
     root: Path | None = None
-    """The folder of instances (default: ``replay.mdrp.mdrp_root()``)."""
+    """The folder of instances (default: ``replay.mdrp.instance.mdrp_root()``)."""
     instances: tuple[str, ...] = ("*",)
     """Globs over instance names under ``root``."""
     policies: tuple[str, ...] = POLICY_NAMES
@@ -263,7 +266,7 @@ def bench_command(options: BenchOptions, echo: Callable[[str], None] = print) ->
         ValueError: no instance folder, no instance matching, or an unknown policy.
     """
     for policy in options.policies:
-        check_policy(policy)
+        policy_spec(policy)
     root = options.root or mdrp_root()
     if root is None or not root.is_dir():
         raise ValueError("no MDRP instances: give --root or set SWIFTEATS_MDRP_DIR")

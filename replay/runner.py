@@ -11,9 +11,9 @@ from pathlib import Path
 from replay.inprocess import InProcessEngine
 from replay.inputs import ReplayInput
 from replay.live import LiveEngine, live_services, request_topics
-from replay.mdrp import MdrpInstance, load_mdrp_instance
-from replay.mdrp_check import check_solution
-from replay.mdrp_solution import solution_from_routes, write_solution
+from replay.mdrp.check import check_solution
+from replay.mdrp.export import solution_from_routes, write_solution
+from replay.mdrp.instance import MdrpInstance, load_mdrp_instance
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
 from replay.scheduler import Scheduler
@@ -21,7 +21,7 @@ from replay.service_config import ServiceConfig
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.fleet import ServiceTimes
-from swifteats.domain.policies import DEFAULT_POLICY, check_policy
+from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings, load_settings
 
@@ -36,12 +36,19 @@ MDRP_DAY_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class LoadedInput:
-    """A replay input and the instant its minute 0 stands for."""
+    """A replay input, the instant its minute 0 stands for, and where it came from.
+
+    ``mdrp`` is the published instance (exact metres and ids) when the input is an MDRP
+    folder: the run writes the evaluator's solution files for it and checks them.
+    ``seed`` is the seed of :mod:`replay.sample` that generated the input, None for
+    recorded data: a replay itself draws nothing at random.
+    """
 
     data: ReplayInput
     day_start: datetime
     source: str
     mdrp: MdrpInstance | None = None
+    seed: int | None = None
 
 
 def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
@@ -49,8 +56,8 @@ def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
     if path is None:
         return load_order_log(SAMPLE_ORDERS, SAMPLE_DRIVERS)
     if path.is_dir():
-        data = load_mdrp_instance(path)
-        return LoadedInput(data, MDRP_DAY_START, str(path), data.mdrp)
+        instance, data = load_mdrp_instance(path)
+        return LoadedInput(data, MDRP_DAY_START, str(path), instance)
     if drivers is None:
         raise ValueError("an order log needs --drivers FILE (a driver schedule)")
     return load_order_log(path, drivers)
@@ -87,7 +94,6 @@ class RunRequest:
     speed: float = 60.0
     policy: str = DEFAULT_POLICY
     weights: ScoringWeights = ScoringWeights()
-    seed: int = 7
     radius_km: float = 5.0
     location_interval_min: float = 2.0
 
@@ -98,7 +104,7 @@ class RunRequest:
             raise ValueError(f"clock is one of {', '.join(CLOCKS)}, not {self.clock!r}")
         if not self.speed > 0:
             raise ValueError(f"speed must be positive, not {self.speed}")
-        check_policy(self.policy)
+        policy_spec(self.policy)
 
     @property
     def paced_speed(self) -> float | None:
@@ -140,7 +146,7 @@ def run_replay(
         "backend": request.backend,
         "policy": request.policy,
         "weights": asdict(request.weights),
-        "seed": request.seed,
+        "seed": loaded.seed,
         "radius_km": request.radius_km,
         "day_start": loaded.day_start.isoformat(),
         "started_at": started.isoformat(),
@@ -151,7 +157,7 @@ def run_replay(
 
 
 def _run_in_process(loaded: LoadedInput, request: RunRequest, config: ReplayConfig) -> RunResult:
-    engine = InProcessEngine(_service_config(loaded, request).settings())
+    engine = InProcessEngine(_service_config(loaded, request).settings(), loaded.day_start)
     return Replay(loaded.data, engine, Scheduler(loaded.day_start), config).run()
 
 
@@ -185,9 +191,9 @@ def parse_weights(text: str | None) -> ScoringWeights:
 
 
 def new_run_id(name: str, request: RunRequest) -> str:
-    """``<UTC time>-<input>-<policy>-s<seed>``: sortable and readable."""
+    """``<UTC time>-<input>-<policy>``: sortable and readable."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")[:-3]
-    return f"{stamp}-{name}-{request.policy}-s{request.seed}"
+    return f"{stamp}-{name}-{request.policy}"
 
 
 def describe(summary: RunSummary) -> str:

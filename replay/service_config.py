@@ -52,7 +52,7 @@ class ServiceConfig:
     def settings(self) -> Settings:
         """:class:`Settings` from exactly :meth:`env` (the in-process engine's)."""
         fields = {name.removeprefix("SWIFTEATS_").lower(): v for name, v in self.env().items()}
-        return Settings(**fields)
+        return Settings.model_validate(fields)
 
 
 def _eta_env(eta: EtaModel) -> dict[str, str]:

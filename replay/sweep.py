@@ -15,7 +15,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +47,13 @@ class Task:
     cell: Cell
     source: InputSpec
     request: RunRequest
+    seed: int
+    """Which generated day, for a random input; one label for the others."""
 
     @property
-    def seed(self) -> int:
-        """The replay's seed (which generated day, for a random input)."""
-        return self.request.seed
+    def input_seed(self) -> int | None:
+        """The seed the input was generated with; None for recorded data."""
+        return None if self.source.deterministic else self.seed
 
     def run_dir(self, sweep_dir: Path) -> Path:
         """``cells/<cell_id>/<input>/s<seed>`` under the sweep directory."""
@@ -92,7 +94,7 @@ def plan_tasks(spec: SweepSpec) -> list[Task]:
     """
     try:
         return [
-            Task(cell, source, _request(spec, cell, source, seed))
+            Task(cell, source, _request(spec, cell, source), seed)
             for cell in expand_cells(spec)
             for source in spec.inputs
             for seed in spec.seeds_for(source)
@@ -101,12 +103,11 @@ def plan_tasks(spec: SweepSpec) -> list[Task]:
         raise SweepSpecError(str(error)) from None
 
 
-def _request(spec: SweepSpec, cell: Cell, source: InputSpec, seed: int) -> RunRequest:
+def _request(spec: SweepSpec, cell: Cell, source: InputSpec) -> RunRequest:
     return RunRequest(
         backend="inprocess",
         policy=cell.policy,
         weights=cell.weights,
-        seed=seed,
         radius_km=spec.radius_for(source),
         location_interval_min=spec.location_interval_min,
     )
@@ -202,16 +203,17 @@ def _execute(
 def run_task(task: Task, sweep_dir: Path) -> str | None:
     """Replay one task into its run directory (in a worker); its error, if it raised."""
     try:
-        run_replay(_load(*task.input_paths(sweep_dir)), task.request, task.run_dir(sweep_dir))
+        loaded = _load(*task.input_paths(sweep_dir), seed=task.input_seed)
+        run_replay(loaded, task.request, task.run_dir(sweep_dir))
     except Exception as error:  # one failing run must not lose the others' results
         return f"{type(error).__name__}: {error}"
     return None
 
 
 @functools.lru_cache(maxsize=4)
-def _load(orders: Path | None, drivers: Path | None) -> LoadedInput:
-    """Inputs are loaded once per worker process."""
-    return load_input(orders, drivers)
+def _load(orders: Path | None, drivers: Path | None, *, seed: int | None) -> LoadedInput:
+    """Inputs are loaded once per worker process; a generated one keeps its seed."""
+    return replace(load_input(orders, drivers), seed=seed)
 
 
 def collect_results(tasks: list[Task], sweep_dir: Path) -> pl.DataFrame:

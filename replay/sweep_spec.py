@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from swifteats.domain.policies import DEFAULT_POLICY
+from swifteats.domain.policies.registry import DEFAULT_POLICY
 from swifteats.domain.scoring import ScoringWeights
 
 WEIGHT_FIELDS = tuple(f.name for f in fields(ScoringWeights))

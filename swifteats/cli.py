@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from swifteats.bench.cli import bench_app
 from swifteats.check_flow import FlowResult
 from swifteats.client import SwiftEatsClient
 from swifteats.dlq.cli import dlq_app
+from swifteats.domain.policies.registry import DEFAULT_POLICY, POLICY_NAMES, REGISTRY
 from swifteats.settings import Settings, load_settings
 from swifteats.stack.cli import stack_app
 
@@ -32,6 +34,11 @@ AssignmentUrl = Annotated[
     str | None,
     typer.Option(help="Assignment Service URL [default: from DRIVER_ASSIGNMENT_SERVICE_PORT]"),
 ]
+
+PolicyName = StrEnum("PolicyName", {name: name for name in POLICY_NAMES})  # type: ignore[misc]
+"""``--policy``'s choices, the registry's names (mypy cannot read an Enum built from them)."""
+POLICIES_HELP = "; ".join(f"{spec.name}: {spec.description}" for spec in REGISTRY.values())
+"""Every policy with its one-line description, for ``--policy``'s help."""
 
 
 def _client(
@@ -118,13 +125,9 @@ def replay(
     ] = "lockstep",
     speed: Annotated[float, typer.Option(help="paced: simulated minutes per wall minute")] = 60.0,
     policy: Annotated[
-        str,
-        typer.Option(
-            help="greedy-score (the design's), nearest, batch-matching, bundling, rolling-horizon"
-        ),
-    ] = "greedy-score",
+        PolicyName, typer.Option(help=f"the assignment policy. {POLICIES_HELP}")
+    ] = PolicyName[DEFAULT_POLICY],
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
-    seed: int = 7,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
     location_interval: Annotated[
         float, typer.Option(help="minutes between position reports of a moving driver")
@@ -146,9 +149,8 @@ def replay(
             backend=backend,
             clock=clock,
             speed=speed,
-            policy=policy,
+            policy=str(policy),
             weights=parse_weights(weights),
-            seed=seed,
             radius_km=radius,
             location_interval_min=location_interval,
         )
@@ -192,10 +194,9 @@ def sweep(
         ),
     ] = None,
     policies: Annotated[
-        list[str] | None,
+        list[PolicyName] | None,
         typer.Option(
-            "--policy",
-            help="greedy-score, nearest, batch-matching, bundling, rolling-horizon; repeat",
+            "--policy", help=f"a policy; repeat (default: {DEFAULT_POLICY}). {POLICIES_HELP}"
         ),
     ] = None,
     grid: Annotated[
@@ -242,7 +243,7 @@ def sweep(
         resume=resume,
         spec_file=spec,
         inputs=tuple(inputs or ()),
-        policies=tuple(policies or ()),
+        policies=tuple(str(p) for p in policies or ()),
         grid=tuple(grid or ()),
         ranges=tuple(ranges or ()),
         random=random_cells,
@@ -294,12 +295,8 @@ def bench_policies(
         ),
     ] = None,
     policies: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--policy",
-            help="greedy-score, nearest, batch-matching, bundling, rolling-horizon;"
-            " repeat (default: all)",
-        ),
+        list[PolicyName] | None,
+        typer.Option("--policy", help=f"a policy; repeat (default: all). {POLICIES_HELP}"),
     ] = None,
     root: Annotated[
         Path | None,
@@ -317,13 +314,12 @@ def bench_policies(
     import os
 
     from replay.policy_bench import BenchOptions, bench_command
-    from swifteats.domain.policies import POLICY_NAMES
 
     options = BenchOptions(
         out=out,
         root=root,
         instances=tuple(instances or ("*",)),
-        policies=tuple(policies or POLICY_NAMES),
+        policies=tuple(str(p) for p in policies) if policies else POLICY_NAMES,
         workers=workers or os.cpu_count() or 1,
         radius_km=radius,
     )
@@ -339,9 +335,11 @@ def bench_policies(
 @app.command("generate-sample")
 def generate_sample_command(
     out: Annotated[Path, typer.Option(help="folder for the two CSV files")] = Path("data"),
-    orders: int = 500,
-    drivers: int = 60,
-    seed: int = 7,
+    orders: Annotated[int, typer.Option(help="orders placed over the day")] = 500,
+    drivers: Annotated[int, typer.Option(help="drivers, each with one shift")] = 60,
+    seed: Annotated[
+        int, typer.Option(help="seed of every random draw: the same seed writes the same day")
+    ] = 7,
 ) -> None:
     """Write the seeded sample day (orders and driver shifts) as CSV."""
     from replay.orderlog import write_drivers_csv, write_orders_csv

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from swifteats.domain.policies import check_policy
+from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
 
 STACK_ENV_FILE = "stack.env"
 """Name of the file, under the state directory, holding the running stack's addresses."""
@@ -102,8 +102,8 @@ class Settings(BaseSettings):
 
     payment_decline_customers: str = ""
     """Comma-separated customer ids the simulated payment provider declines."""
-    policy: str = "greedy-score"
-    """Assignment policy by name (``swifteats.domain.policies``)."""
+    policy: str = DEFAULT_POLICY
+    """Assignment policy by name (``swifteats.domain.policies.registry``)."""
     policy_window_s: float | None = Field(None, gt=0)
     """Windowed policies: seconds between decisions (default: the policy's own window)."""
     window_max_hold_s: float = Field(300.0, gt=0)
@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, name: str) -> str:
-        return check_policy(name)
+        return policy_spec(name).name
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -71,7 +71,8 @@ def _metric(card: Kpi, value: float | None, baseline: float | None) -> dict[str,
 
 
 def _identity(run: dict[str, Any]) -> str:
-    return f"{run['input_name']} · {run['backend']} · {run['policy']} · seed {run['seed']}"
+    seed = "" if run["seed"] is None else f" · seed {run['seed']}"
+    return f"{run['input_name']} · {run['backend']} · {run['policy']}{seed}"
 
 
 def comparison(selection: Selection) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from replay.mdrp import mdrp_root
+from replay.mdrp.instance import mdrp_root
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
 from swifteats.bench.stats import summarise
 from swifteats.settings import Settings

@@ -22,7 +22,8 @@ from swifteats.domain.events import (
     AssignmentResponse,
     DriverAssigned,
 )
-from swifteats.domain.policies import DEFAULT_POLICY, Ordering, policy_named
+from swifteats.domain.policies.greedy import Ordering
+from swifteats.domain.policies.registry import DEFAULT_POLICY, ordering
 from swifteats.domain.ranking import RankedDriver, no_candidate_reason, rank_drivers
 from swifteats.domain.scoring import ScoringWeights
 
@@ -79,8 +80,8 @@ class Assigner:
     timer: Timer = time.perf_counter
     pickup_lead_minutes: float = 0.0
     """Minutes between arriving at the restaurant and the earliest pickup (shift checks)."""
-    policy: Ordering = field(default_factory=lambda: policy_named(DEFAULT_POLICY))
-    """The order in which ranked candidates are tried (see ``swifteats.domain.policies``)."""
+    policy: Ordering = field(default_factory=lambda: ordering(DEFAULT_POLICY))
+    """The order in which ranked candidates are tried (``swifteats.domain.policies.greedy``)."""
 
     def assign(self, request: AssignmentRequested) -> Decision:
         """Claim the best available driver near the restaurant, or say why none could be."""

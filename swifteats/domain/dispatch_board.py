@@ -2,7 +2,7 @@
 
 It is what a windowed policy is shown (:meth:`DispatchBoard.open_orders`,
 :meth:`DispatchBoard.drivers`) and what applies its answer
-(:meth:`DispatchBoard.apply`), with the meaning given in ``swifteats.domain.dispatch``.
+(:meth:`DispatchBoard.apply`), with the meaning given in ``swifteats.domain.policies.base``.
 A policy's mistake — an unknown, finished or twice-given order, a driver off shift or
 given two routes, a route across restaurants or one whose pickup would fall after the
 driver's shift — raises :class:`PolicyError`: a bug to fix, never an order to drop.
@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.fleet import Delivery, Route, ServiceTimes, plan_route
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder
 
 
 class PolicyError(ValueError):

@@ -1,6 +1,6 @@
 """One decision of a windowed policy as the Driver Assignment Service takes it.
 
-The service holds the requests of a windowed policy (``swifteats.domain.dispatch``) and,
+The service holds the requests of a windowed policy (``swifteats.domain.policies.base``) and,
 every window, rebuilds a :class:`~swifteats.domain.dispatch_board.DispatchBoard` (whose
 checks and route planning are the replay's) from what the driver index knows: drivers
 available now; drivers on a route whose end a windowed claim recorded, with their queued
@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.dispatch_board import DispatchBoard, Underway
 from swifteats.domain.drivers import DriverPlan, DriverRecord, DriverStatus, QueuedRoute, RouteEnd
 from swifteats.domain.fleet import Route
 from swifteats.domain.geo import haversine_km
+from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
 
 
 @dataclass(frozen=True, slots=True)

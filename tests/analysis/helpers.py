@@ -22,7 +22,6 @@ import polars as pl
 from replay.orderlog import write_drivers_csv, write_orders_csv
 from replay.runner import LoadedInput, RunRequest, load_input, load_order_log, run_replay
 from replay.sample import SampleSpec, generate_sample
-from swifteats.domain.events import format_instant
 from swifteats.domain.scoring import ScoringWeights
 
 WALL_CLOCK_MS = {"publish": 4.0, "request_queue": 6.0, "decide": 3.0, "response_queue": 8.0}
@@ -85,15 +84,15 @@ def _small_day(folder: Path) -> LoadedInput:
 
 
 def _add_wall_clock(orders_file: Path) -> None:
-    """Instants as the live backend writes them (ISO text); an order never assigned was
-    never decided, so its last two are null."""
+    """Instants as the live backend writes them; an order never assigned was never
+    decided, so its last two are null."""
     names = ("accepted_at", "request_published_at", "request_consumed_at", "decided_at")
     elapsed = accumulate(WALL_CLOCK_MS.values(), initial=0.0)
     delivered = pl.col("outcome") == "delivered"
     columns = {}
     for name, ms in zip((*names, "response_consumed_at"), elapsed, strict=True):
-        text = pl.lit(format_instant(WALL_START + timedelta(milliseconds=ms)))
-        columns[name] = text if name in names[:3] else pl.when(delivered).then(text)
+        instant = pl.lit(WALL_START + timedelta(milliseconds=ms), dtype=pl.Datetime("us", "UTC"))
+        columns[name] = instant if name in names[:3] else pl.when(delivered).then(instant)
     pl.read_parquet(orders_file).with_columns(**columns).write_parquet(orders_file)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from swifteats.analysis import STAGES, latency_by_stage, latency_samples
-from tests.analysis.helpers import HOP_MS, WALL_CLOCK_MS, Runs
+from tests.analysis.helpers import HOP_MS, WALL_CLOCK_MS, Runs, copy_run
 
 IN_PROCESS = ["answer", "search", "scoring", "claim", "total"]
 LIVE = ["publish", "request_queue", "decide", "response_queue", "end_to_end"]
@@ -60,3 +62,15 @@ def test_order_instants_are_the_stages_of_runs_without_hops(runs: Runs) -> None:
 
 def test_every_stage_is_named_in_pipeline_order(runs: Runs) -> None:
     assert latency_by_stage([runs.timed])["stage"].to_list() == list(STAGES)
+
+
+def test_instants_written_as_iso_text_read_the_same(runs: Runs, tmp_path: Path) -> None:
+    """Runs written before the typed schema hold the instants as ISO text."""
+    legacy = copy_run(runs.wall, tmp_path / "legacy")
+    orders = pl.read_parquet(legacy / "orders.parquet")
+    instants = [n for n, dtype in orders.schema.items() if isinstance(dtype, pl.Datetime)]
+    as_text = pl.col(instants).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+    orders.with_columns(as_text).write_parquet(legacy / "orders.parquet")
+    assert pl.read_parquet_schema(legacy / "orders.parquet")["accepted_at"] == pl.String
+    typed, text = (latency_by_stage([run]).drop("run_id") for run in (runs.wall, legacy))
+    assert text.equals(typed)

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
-from replay.mdrp import mdrp_root
+from replay.mdrp.instance import mdrp_root
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.fleet import ServiceTimes

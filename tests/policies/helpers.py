@@ -7,11 +7,11 @@ out by hand.
 
 from __future__ import annotations
 
-from swifteats.domain.dispatch import DriverView, OpenOrder, PolicyContext
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import PlanarEta, PlanarProjection
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import DriverView, OpenOrder, PolicyContext
 from swifteats.domain.scoring import ScoringWeights
 
 PROJECTION = PlanarProjection(Point(0.0, 0.0))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from swifteats.domain.dispatch import Assignment
 from swifteats.domain.dispatch_board import DispatchBoard, PolicyError
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.fleet import Delivery, ServiceTimes, plan_route
+from swifteats.domain.policies.base import Assignment
 from tests.policies.helpers import ETA, SERVICE, at, order
 
 

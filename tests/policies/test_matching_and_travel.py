@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.geo import Point
-from swifteats.domain.matching import match
-from swifteats.domain.travel_matrix import travel_matrix
+from swifteats.domain.policies.support.matching import match
+from swifteats.domain.policies.support.travel_matrix import travel_matrix
 from tests.policies.helpers import ETA, at
 
 metres = st.floats(-20_000, 20_000, allow_nan=False)

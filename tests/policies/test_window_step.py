@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder
 from swifteats.domain.dispatch_board import PolicyError
 from swifteats.domain.drivers import (
     DriverPlan,
@@ -18,12 +17,13 @@ from swifteats.domain.drivers import (
     QueuedRoute,
     RouteEnd,
 )
-from swifteats.domain.policies import dispatch_policy
+from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder
+from swifteats.domain.policies.registry import build_policy
 from swifteats.domain.window_step import RoutePlan, WindowDecision, decide_window
 from tests.policies.helpers import CONTEXT, at, order
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-BUNDLING = dispatch_policy("bundling", CONTEXT)
+BUNDLING = build_policy("bundling", CONTEXT)
 
 
 def driver(

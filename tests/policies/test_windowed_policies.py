@@ -1,6 +1,6 @@
 """Each policy on a hand-made situation where it must decide as it is meant to.
 
-Every test builds its policy by name (``dispatch_policy``), so a missing policy fails it.
+Every test builds its policy by name (``build_policy``), so a missing policy fails it.
 """
 
 from __future__ import annotations
@@ -9,22 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from swifteats.domain.dispatch import Assignment, DispatchPolicy, DriverView, OpenOrder
 from swifteats.domain.events import AssignmentRequested
-from swifteats.domain.policies import (
-    POLICY_NAMES,
-    check_policy,
-    dispatch_policy,
-    is_windowed,
-    policy_named,
-)
+from swifteats.domain.policies.base import Assignment, DispatchPolicy, DriverView, OpenOrder
+from swifteats.domain.policies.registry import POLICY_NAMES, build_policy, ordering, policy_spec
 from tests.policies.helpers import CONTEXT, at, busy, idle, order
 
 WINDOWED = ("batch-matching", "bundling", "rolling-horizon")
 
 
 def policy(name: str) -> DispatchPolicy:
-    return dispatch_policy(name, CONTEXT)
+    return build_policy(name, CONTEXT)
 
 
 def decided(
@@ -38,22 +32,24 @@ def test_every_policy_is_known_by_name_and_says_how_it_runs() -> None:
     for name in POLICY_NAMES:
         built = policy(name)
         assert built.name == name
-        assert (built.window_minutes is not None) == is_windowed(name) == built.holds_orders
+        assert (
+            (built.window_minutes is not None) == policy_spec(name).windowed == built.holds_orders
+        )
     with pytest.raises(ValueError, match="known policies: greedy-score, nearest, batch-matching"):
-        check_policy("cheapest")
+        policy_spec("cheapest")
 
 
 @pytest.mark.parametrize("name", WINDOWED)
 def test_the_assigner_refuses_a_windowed_policy_with_a_clear_message(name: str) -> None:
     with pytest.raises(ValueError, match=f"policy '{name}' decides on a window"):
-        policy_named(name)
+        ordering(name)
 
 
 @pytest.mark.parametrize("name", WINDOWED)
 def test_a_windowed_policy_takes_the_window_it_is_given(name: str) -> None:
-    own = dispatch_policy(name, CONTEXT).window_minutes
+    own = build_policy(name, CONTEXT).window_minutes
     assert own is not None
-    given = dispatch_policy(name, CONTEXT, window_minutes=own / 4)
+    given = build_policy(name, CONTEXT, window_minutes=own / 4)
     assert (given.name, given.window_minutes) == (name, own / 4)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from replay.mdrp import read_instance
-from replay.mdrp_check import check_solution
-from replay.mdrp_solution import ASSIGNMENTS, COURIERS, ORDERS
+from replay.mdrp.check import check_solution
+from replay.mdrp.instance import read_instance
+from replay.mdrp.solution import ASSIGNMENTS, COURIERS, ORDERS
 from replay.policy_bench import bench_policies, format_table
 from replay.runner import RunRequest, load_input, run_replay
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.mdrp import MdrpFormatError, mdrp_root, read_instance
-from replay.mdrp_check import check_solution
-from replay.mdrp_solution import ASSIGNMENTS, COURIERS, ORDERS
+from replay.mdrp.check import check_solution
+from replay.mdrp.instance import MdrpFormatError, mdrp_root, read_instance
+from replay.mdrp.solution import ASSIGNMENTS, COURIERS, ORDERS
 from replay.runner import RunRequest, load_input, run_replay
 
 ROOT = mdrp_root()

@@ -14,7 +14,6 @@ import pytest
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.drivers import DriverStatus
-from swifteats.domain.geo import Point
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.core import AssignmentCore, NotExternalClockError

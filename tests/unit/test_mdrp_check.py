@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from replay.inputs import LoggedOrder, PlanarEta, ReplayInput
-from replay.mdrp import MdrpCourier, MdrpInstance, MdrpOrder, load_mdrp_instance, mdrp_root
-from replay.mdrp_check import CheckReport, Distribution, check_solution, format_report
-from replay.mdrp_solution import (
+from replay.mdrp.check import check_solution, format_report
+from replay.mdrp.export import solution_from_trips, write_solution
+from replay.mdrp.instance import MdrpCourier, MdrpInstance, MdrpOrder, load_mdrp_instance, mdrp_root
+from replay.mdrp.metrics import CheckReport, Distribution
+from replay.mdrp.solution import (
     ASSIGNMENTS,
     COURIERS,
     ORDERS,
@@ -19,8 +21,6 @@ from replay.mdrp_solution import (
     CourierMove,
     DeliveredOrder,
     Solution,
-    solution_from_trips,
-    write_solution,
 )
 from swifteats.domain.fleet import Trip, plan_trip
 from swifteats.domain.geo import Point
@@ -329,8 +329,8 @@ def instance_dir() -> Path:
 def test_a_greedy_replay_of_a_real_instance_is_feasible(instance_dir: Path, tmp_path: Path) -> None:
     """Eight orders of the busy hours, each to the nearest idle courier on shift; then
     one courier carries three more in a row, from each customer to the next restaurant."""
-    data = load_mdrp_instance(instance_dir)
-    assert data.mdrp is not None and isinstance(data.eta, PlanarEta)
+    mdrp, data = load_mdrp_instance(instance_dir)
+    assert isinstance(data.eta, PlanarEta)
     idle, trips = list(data.drivers), []
     for order in data.orders[200:208]:
         driver = min(
@@ -341,12 +341,12 @@ def test_a_greedy_replay_of_a_real_instance_is_feasible(instance_dir: Path, tmp_
         idle.remove(driver)
     last = trips[0]
     for order in data.orders[208:211]:
-        customer = data.mdrp.orders[last.order_id].location
+        customer = mdrp.orders[last.order_id].location
         start = data.eta.projection.to_point(*customer)
         last = trip_for(data, order, last.driver_id, start, max(order.placed_at, last.free_at))
         trips.append(last)
     solution = solution_from_trips(trips, {o.order_id: o for o in data.orders})
-    report = checked(tmp_path, solution, data.mdrp)
+    report = checked(tmp_path, solution, mdrp)
     assert report.feasible, report.violations
     assert (report.delivered, report.total) == (11, 505)
 

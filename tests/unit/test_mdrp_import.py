@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from replay.inputs import PlanarEta
-from replay.mdrp import (
+from replay.mdrp.instance import (
     HEADERS,
     MdrpFormatError,
     MdrpInstance,
@@ -53,20 +53,17 @@ def characteristics(folder: Path) -> dict[str, float]:
 
 
 def test_counts_match_the_instance_characteristics(instance_dir: Path) -> None:
-    data = load_mdrp_instance(instance_dir)
+    mdrp, data = load_mdrp_instance(instance_dir)
     published = characteristics(instance_dir)
-    assert data.mdrp is not None
     assert len(data.orders) == published["number of orders"] == 505
-    assert len(data.mdrp.restaurants) == published["number of restaurants"]
+    assert len(mdrp.restaurants) == published["number of restaurants"]
     assert len(data.drivers) == published["number of couriers"]
     hours = sum(d.shift_end - d.shift_start for d in data.drivers) / 60
     assert hours == pytest.approx(published["total courier hours"])
 
 
 def test_parameters_service_times_and_travel_model(instance_dir: Path) -> None:
-    data = load_mdrp_instance(instance_dir)
-    mdrp = data.mdrp
-    assert mdrp is not None
+    mdrp, data = load_mdrp_instance(instance_dir)
     assert (mdrp.meters_per_minute, mdrp.pickup_minutes, mdrp.dropoff_minutes) == (320, 4, 4)
     assert (mdrp.target_click_to_door, mdrp.max_click_to_door) == (40, 90)
     assert (mdrp.pay_per_order, mdrp.guaranteed_pay_per_hour) == (10, 15)
@@ -75,12 +72,12 @@ def test_parameters_service_times_and_travel_model(instance_dir: Path) -> None:
 
 
 def test_orders_keep_their_ids_metres_and_minutes(instance_dir: Path) -> None:
-    data = load_mdrp_instance(instance_dir)
-    assert data.mdrp is not None and isinstance(data.eta, PlanarEta)
+    mdrp, data = load_mdrp_instance(instance_dir)
+    assert isinstance(data.eta, PlanarEta)
     placed = [o.placed_at for o in data.orders]
     assert placed == sorted(placed)
     first = data.orders[0]
-    published = data.mdrp.orders[first.order_id]
+    published = mdrp.orders[first.order_id]
     assert (first.placed_at, first.ready_at) == (published.placement_time, published.ready_time)
     assert first.restaurant_id == published.restaurant
     x, y = data.eta.projection.to_metres(first.customer)
@@ -91,14 +88,14 @@ def test_the_source_hash_covers_the_input_files(instance_dir: Path) -> None:
     digest = hashlib.sha256()
     for name in ("orders.txt", "restaurants.txt", "couriers.txt", "instance_parameters.txt"):
         digest.update((instance_dir / name).read_bytes())
-    assert load_mdrp_instance(instance_dir).source_hash == digest.hexdigest()
+    assert load_mdrp_instance(instance_dir).data.source_hash == digest.hexdigest()
 
 
 def test_a_tiny_instance_loads_with_ties_in_file_order(tmp_path: Path) -> None:
     instance = read_instance(write_instance(tmp_path / "tiny"))
     assert isinstance(instance, MdrpInstance) and instance.name == "tiny"
     assert instance.travel((0, 0), (100, 0)) == 1
-    assert [o.order_id for o in load_mdrp_instance(tmp_path / "tiny").orders] == ["o2", "o1"]
+    assert [o.order_id for o in load_mdrp_instance(tmp_path / "tiny").data.orders] == ["o2", "o1"]
 
 
 @pytest.mark.parametrize(

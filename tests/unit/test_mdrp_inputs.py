@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from replay.inputs import PlanarEta, PlanarProjection
-from replay.mdrp import DEFAULT_ORIGIN, MdrpInstance, mdrp_root, read_instance
+from replay.mdrp.instance import DEFAULT_ORIGIN, MdrpInstance, mdrp_root, read_instance
 from swifteats.domain.geo import Point
 
 INSTANCE = "0o100t100s1p100"

@@ -12,7 +12,7 @@ from swifteats.domain.assignment import Assigner
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.events import AssignmentRequested, DriverAssigned
 from swifteats.domain.geo import Point
-from swifteats.domain.policies import POLICIES, policy_named
+from swifteats.domain.policies.registry import REGISTRY, ordering
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings
 from tests.unit.test_ranking import at_km
@@ -48,7 +48,7 @@ def _assigner(policy: str) -> Assigner:
     drivers = InMemoryDriverIndex()
     drivers.register("near", at_km(-0.2), DriverStatus.AVAILABLE)
     drivers.register("far", at_km(3.0), DriverStatus.AVAILABLE)
-    return Assigner(drivers, ScoringWeights(), RiverEta(), lambda: NOW, policy=policy_named(policy))
+    return Assigner(drivers, ScoringWeights(), RiverEta(), lambda: NOW, policy=ordering(policy))
 
 
 def test_nearest_takes_the_nearest_driver_where_the_score_prefers_another() -> None:
@@ -63,8 +63,9 @@ def test_nearest_takes_the_nearest_driver_where_the_score_prefers_another() -> N
 
 def test_an_unknown_policy_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="greedy-score, nearest, batch-matching"):
-        policy_named("cheapest")
-    assert set(POLICIES) == {"greedy-score", "nearest"}  # the Assigner's orderings
+        ordering("cheapest")
+    orderings = {name for name, spec in REGISTRY.items() if spec.ordering is not None}
+    assert orderings == {"greedy-score", "nearest"}  # the Assigner's orderings
 
 
 def test_the_services_refuse_an_unknown_policy_at_start() -> None:

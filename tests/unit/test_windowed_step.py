@@ -13,7 +13,7 @@ from swifteats.domain.clock import ManualClock
 from swifteats.domain.drivers import DriverStatus, RouteEnd
 from swifteats.domain.events import AssignmentRequested
 from swifteats.domain.geo import Point
-from swifteats.domain.policies import dispatch_policy
+from swifteats.domain.policies.registry import build_policy
 from swifteats.domain.topics import REQUEST_ID_HEADER, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.windowed import WindowedStep
@@ -41,7 +41,7 @@ def setup(policy: str = "bundling") -> tuple[WindowedStep, InMemoryDriverIndex, 
     clock = ManualClock(START)
     drivers = InMemoryDriverIndex()
     step = WindowedStep(
-        dispatch_policy(policy, CONTEXT, window_minutes=0.5),
+        build_policy(policy, CONTEXT, window_minutes=0.5),
         CONTEXT,
         drivers,
         clock=clock,

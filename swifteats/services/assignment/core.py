@@ -20,12 +20,12 @@ from typing import Protocol
 
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.clock import Clock, ManualClock, system_clock
-from swifteats.domain.dispatch import PolicyContext
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta, PlanarProjection
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
-from swifteats.domain.policies import DEFAULT_POLICY, dispatch_policy, is_windowed, policy_named
+from swifteats.domain.policies.base import PolicyContext
+from swifteats.domain.policies.registry import DEFAULT_POLICY, build_policy, ordering, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
@@ -90,14 +90,14 @@ class AssignmentCore:
         """Responses sent (running total)."""
         weights = ScoringWeights.from_json(settings.scoring_weights)
         eta = eta_model(settings)
-        windowed = is_windowed(settings.policy)
+        windowed = policy_spec(settings.policy).windowed
         assigner = Assigner(
             drivers,
             weights,
             eta,
             self._clock,
             pickup_lead_minutes=settings.pickup_lead_minutes,
-            policy=policy_named(DEFAULT_POLICY if windowed else settings.policy),
+            policy=ordering(DEFAULT_POLICY if windowed else settings.policy),
         )
         one = OneRequest(
             assigner,
@@ -216,7 +216,7 @@ def _windowed(
 ) -> WindowedStep:
     context = PolicyContext(weights, eta, ServiceTimes(2 * settings.pickup_lead_minutes))
     window = None if settings.policy_window_s is None else settings.policy_window_s / 60
-    policy = dispatch_policy(settings.policy, context, window_minutes=window)
+    policy = build_policy(settings.policy, context, window_minutes=window)
     return WindowedStep(
         policy,
         context,

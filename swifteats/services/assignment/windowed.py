@@ -32,7 +32,6 @@ from typing import Any
 
 from swifteats.domain.assignment import Timer
 from swifteats.domain.clock import Clock
-from swifteats.domain.dispatch import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
     UNKNOWN_INSTANT,
@@ -41,6 +40,7 @@ from swifteats.domain.events import (
     DriverAssigned,
 )
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.ranking import no_candidate_reason
 from swifteats.domain.window_step import RoutePlan, decide_window, minutes_since, route_decisions
 from swifteats.observability import ServiceMetrics

@@ -16,10 +16,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from swifteats.domain.dispatch import OpenOrder
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import OpenOrder
 
 
 class Legs:

@@ -1,13 +1,16 @@
 """``bundling`` and ``rolling-horizon``: routes of bundled orders matched to drivers.
 
+One class, :class:`RouteMatching`, runs both: they differ only in their
+:class:`RouteMatchingParams` (``rolling-horizon``'s are :data:`ROLLING_HORIZON`).
+
 Both decide every ``window_minutes`` over every open order, queued ones included (a
 queued route is a commitment that may still change), and over every driver on shift
 that is free now or will be within ``queue_horizon`` minutes:
 
 1. **Bundles.** Each restaurant's orders are partitioned into bundles
-   (``swifteats.domain.bundles``) of at most ``size`` orders, where ``size`` follows the
-   load: the orders waiting per driver available, rounded up, capped at ``max_bundle``.
-   With drivers to spare every order travels alone.
+   (``swifteats.domain.policies.support.bundles``) of at most ``size`` orders, where
+   ``size`` follows the load: the orders waiting per driver available, rounded up,
+   capped at ``max_bundle``. With drivers to spare every order travels alone.
 2. **Costs.** For each bundle and driver, the fleet model's timing: the driver leaves
    when it is free, reaches the restaurant, picks up once the food is ready and drops off
    in the bundle's order. The cost is the customer-minutes still to come (each drop-off
@@ -44,10 +47,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from swifteats.domain.bundles import Bundle, Legs, make_bundles
-from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder, PolicyContext
-from swifteats.domain.matching import Candidates, FloatArray, match
-from swifteats.domain.travel_matrix import distance_km, travel_matrix
+from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
+from swifteats.domain.policies.support.bundles import Bundle, Legs, make_bundles
+from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
+from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class RouteMatchingParams:
     are ``bundling``'s, :data:`ROLLING_HORIZON` holds ``rolling-horizon``'s."""
 
     window_minutes: float = 1.0
+    """Minutes between decisions."""
     queue_horizon: float = 20.0
     """Busy drivers free within this many minutes may be given a queued route."""
     max_bundle: int = 3

@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
-from swifteats.domain.dispatch import DriverView
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import DriverView
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

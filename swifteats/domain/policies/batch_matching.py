@@ -1,15 +1,16 @@
 """``batch-matching``: requests collect over a window, then a minimum-cost matching.
 
 Every ``window_minutes`` the open orders are matched to the drivers free now by a
-minimum-cost bipartite matching (``swifteats.domain.matching``). The cost of a pair is
-the design's priority score of that driver for that order, negated, from the same
-components as ``calculatePriorityScore`` (slack bonus or lateness, distance, total ETA,
-waiting; ``swifteats.domain.scoring``) but without the floor, which would make every
-distant driver equally bad. Two terms are added per order, so that every order is worth
-serving and none starves behind fresher ones (the slack bonus favours orders whose food
-is far from ready): ``reward``, and ``age_weight`` score points per minute since the
-order was placed. A driver is never given an order it could only
-pick up after its shift, nor one farther than the order's search radius.
+minimum-cost bipartite matching (``swifteats.domain.policies.support.matching``). The
+cost of a pair is the design's priority score of that driver for that order, negated,
+from the same components as ``calculatePriorityScore`` (slack bonus or lateness,
+distance, total ETA, waiting; ``swifteats.domain.scoring``) but without the floor, which
+would make every distant driver equally bad. Two terms are added per order, so that every
+order is worth serving and none starves behind fresher ones (the slack bonus favours
+orders whose food is far from ready): ``reward``, and ``age_weight`` score points per
+minute since the order was placed (both in :class:`BatchMatchingParams`). A driver is
+never given an order it could only pick up after its shift, nor one farther than the
+order's search radius.
 """
 
 from __future__ import annotations
@@ -19,11 +20,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from swifteats.domain.bundles import Legs
-from swifteats.domain.dispatch import Assignment, DriverView, OpenOrder, PolicyContext
-from swifteats.domain.matching import Candidates, FloatArray, match
+from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
+from swifteats.domain.policies.support.bundles import Legs
+from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
+from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 from swifteats.domain.scoring import ScoringWeights
-from swifteats.domain.travel_matrix import distance_km, travel_matrix
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMatchingParams:
+    """The knobs of :class:`BatchMatching`."""
+
+    window_minutes: float = 1.0
+    """Minutes between decisions."""
+    reward: float = 1000.0
+    """Score points every order is worth: with the default, any feasible pair beats none."""
+    age_weight: float = 20.0
+    """Score points per minute since an order was placed: as much as a minute of lateness
+    (the design's ``slack_penalty_per_minute``), so the slack bonus of a fresh order never
+    outweighs minutes of waiting for long."""
 
 
 @dataclass
@@ -31,19 +46,18 @@ class BatchMatching:
     """The design's score, decided for a window's orders at once (see the module)."""
 
     context: PolicyContext
-    window_minutes: float | None = 1.0
-    reward: float = 1000.0
-    """Score points every order is worth: with the default, any feasible pair beats none."""
-    age_weight: float = 20.0
-    """Score points per minute since an order was placed: as much as a minute of lateness
-    (the design's ``slack_penalty_per_minute``), so the slack bonus of a fresh order never
-    outweighs minutes of waiting for long."""
+    params: BatchMatchingParams = BatchMatchingParams()
     name: str = "batch-matching"
     holds_orders: bool = True
     _legs: Legs = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._legs = Legs(self.context.eta)
+
+    @property
+    def window_minutes(self) -> float | None:
+        """Minutes between decisions."""
+        return self.params.window_minutes
 
     def decide(
         self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
@@ -65,7 +79,8 @@ class BatchMatching:
             self.context.weights,
         )
         placed = np.array([o.placed_at for o in waiting])
-        cost = -score - (self.reward + self.age_weight * (now - placed))[:, None]
+        worth = self.params.reward + self.params.age_weight * (now - placed)
+        cost = -score - worth[:, None]
         half_pickup = self.context.service.pickup_minutes / 2
         pickup = np.maximum(ready[:, None], now + to_restaurant + half_pickup)
         radius = np.array([o.radius_km for o in waiting])

@@ -1,4 +1,8 @@
-"""The dispatch policy interface: open orders and drivers in, assignments (bundles) out.
+"""The policy interface: open orders and drivers in, assignments (bundles) out.
+
+Inside: :class:`DispatchPolicy` (the interface), the views a policy is given
+(:class:`OpenOrder`, :class:`DriverView`, :class:`PolicyContext`), what it returns
+(:class:`Assignment`) and :class:`NoParams` (the parameters of a policy with none).
 
 A :class:`DispatchPolicy` is pure: ``decide(orders, drivers, now)`` reads what it is
 given and returns :class:`Assignment` s, with no I/O and no clock of its own. The
@@ -117,6 +121,11 @@ class PolicyContext:
     weights: ScoringWeights
     eta: EtaModel
     service: ServiceTimes = ServiceTimes()
+
+
+@dataclass(frozen=True, slots=True)
+class NoParams:
+    """The parameters of a policy that has none to tune (besides the scoring weights)."""
 
 
 class DispatchPolicy(Protocol):

@@ -3,10 +3,10 @@
 An instance folder holds tab-separated files with one header line each
 (``../shared/data/mdrp/README.md``). :func:`read_instance` keeps what was published —
 metre coordinates, ids, whole minutes and the parameters — as an :class:`MdrpInstance`,
-which the solution checker uses. :func:`load_mdrp_instance` also maps the metres to
-lat/lon around an origin (the services speak lat/lon) and carries the instance's own
-travel model and service minutes. Malformed files raise :class:`MdrpFormatError`
-naming file, line and column.
+which the solution checker uses. :func:`load_mdrp_instance` returns it with the replay
+input made of it: the metres mapped to lat/lon around an origin (the services speak
+lat/lon), the instance's own travel model and service minutes. Malformed files raise
+:class:`MdrpFormatError` naming file, line and column.
 """
 
 from __future__ import annotations
@@ -109,6 +109,13 @@ class MdrpInstance:
         return math.ceil(math.sqrt(dx * dx + dy * dy) / self.meters_per_minute)
 
 
+class LoadedInstance(NamedTuple):
+    """An instance as published and the replay input made of it."""
+
+    instance: MdrpInstance
+    data: ReplayInput
+
+
 def mdrp_root() -> Path | None:
     """The folder of the instances, or None when it is absent.
 
@@ -117,13 +124,13 @@ def mdrp_root() -> Path | None:
         being the folder that holds the ``replay`` package) — when that is a folder.
     """
     configured = os.environ.get(MDRP_DIR_ENV)
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     root = Path(configured) if configured else repo.parent / "shared" / "data" / "mdrp"
     return root if root.is_dir() else None
 
 
-def load_mdrp_instance(folder: Path, *, origin: Point = DEFAULT_ORIGIN) -> ReplayInput:
-    """An MDRP instance folder as a replay input, read in place.
+def load_mdrp_instance(folder: Path, *, origin: Point = DEFAULT_ORIGIN) -> LoadedInstance:
+    """An MDRP instance folder, read in place, and the replay input made of it.
 
     Args:
         folder: the instance folder (``orders.txt``, ``restaurants.txt``,
@@ -131,9 +138,10 @@ def load_mdrp_instance(folder: Path, *, origin: Point = DEFAULT_ORIGIN) -> Repla
         origin: where metre (0, 0) lies on the map.
 
     Returns:
-        Orders by placement time (ties in file order), couriers as driver shifts, the
-        instance's service minutes and travel model (:class:`PlanarEta` around
-        ``origin``), the sha256 of the input files, and the instance itself as ``mdrp``.
+        The instance as :func:`read_instance` reads it, and the replay input: orders by
+        placement time (ties in file order), couriers as driver shifts, the instance's
+        service minutes and travel model (:class:`PlanarEta` around ``origin``) and the
+        sha256 of the input files.
 
     Raises:
         FileNotFoundError: no folder, or a file missing in it.
@@ -141,15 +149,15 @@ def load_mdrp_instance(folder: Path, *, origin: Point = DEFAULT_ORIGIN) -> Repla
     """
     instance = read_instance(folder)
     projection = PlanarProjection(origin)
-    return ReplayInput(
+    data = ReplayInput(
         name=instance.name,
         orders=_logged_orders(instance, projection),
         drivers=_driver_shifts(instance, projection),
         service_times=ServiceTimes(float(instance.pickup_minutes), float(instance.dropoff_minutes)),
         eta=PlanarEta(projection, instance.meters_per_minute),
         source_hash=source_hash(folder),
-        mdrp=instance,
     )
+    return LoadedInstance(instance, data)
 
 
 def read_instance(folder: Path) -> MdrpInstance:
