@@ -8,8 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from replay.backends import InProcessBackend
-from replay.clock import Priority, SimClock
+from replay.inprocess import InProcessEngine
 from typer.testing import CliRunner
 
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
@@ -22,6 +21,8 @@ from replay.orderlog import (
 )
 from replay.runner import RunRequest, load_order_log, run_replay
 from replay.sample import SampleSpec, generate_sample
+from replay.scheduler import Priority, Scheduler
+from replay.service_config import ServiceConfig
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.cli import app
 from swifteats.domain.eta import ConstantSpeedEta
@@ -39,22 +40,30 @@ def _order(order_id: str, placed: float, ready: float) -> LoggedOrder:
 
 def _run(orders: list[LoggedOrder], drivers: list[DriverShift]) -> RunResult:
     data = ReplayInput("t", tuple(orders), tuple(drivers), ServiceTimes(), ConstantSpeedEta(), "")
-    clock = SimClock(DAY)
-    backend = InProcessBackend(
-        weights=ScoringWeights(), eta=data.eta, clock=clock.now, pickup_lead_minutes=2.0
-    )
-    return Replay(data, backend, clock, ReplayConfig()).run()
+    config = ServiceConfig("greedy-score", ScoringWeights(), data.eta, pickup_lead_minutes=2.0)
+    engine = InProcessEngine(config.settings(), DAY)
+    return Replay(data, engine, Scheduler(DAY), ReplayConfig()).run()
 
 
-def test_events_at_the_same_minute_run_by_priority_then_insertion() -> None:
-    clock = SimClock(DAY)
-    clock.schedule(5.0, Priority.ORDER, "order", "b")
-    clock.schedule(5.0, Priority.DRIVER_FREE, "driver_free", "a")
-    clock.schedule(5.0, Priority.ORDER, "order", "c")
-    clock.schedule(1.0, Priority.ORDER, "order", "first")
-    assert [e.payload for e in clock.next_batch()] == ["first"]
-    assert [e.payload for e in clock.next_batch()] == ["a", "b", "c"]
-    assert clock.now() == datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
+def test_events_run_instant_by_instant_by_priority_then_insertion() -> None:
+    scheduler = Scheduler(DAY)
+    seen: list[object] = []
+    for minute, priority, name in [
+        (5.0, Priority.ORDER, "b"),
+        (5.0, Priority.DRIVER_FREE, "a"),
+        (5.0, Priority.ORDER, "c"),
+        (1.0, Priority.ORDER, "first"),
+    ]:
+        scheduler.at(minute, priority, seen.append, name)
+    scheduler.run_until(after_instant=lambda: seen.append(scheduler.now()))
+    assert seen == [
+        "first",
+        datetime(2026, 1, 1, 0, 1, tzinfo=UTC),
+        "a",
+        "b",
+        "c",
+        datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+    ]
 
 
 def test_a_trip_follows_the_mdrp_timing_convention() -> None:
@@ -197,15 +206,14 @@ def test_moving_drivers_report_their_position_along_the_way() -> None:
     assert latitudes == sorted(latitudes)  # heading north to the restaurant
 
 
-def test_a_paced_clock_never_moves_past_the_next_event() -> None:
-    clock = SimClock(DAY)
-    clock.schedule(10.0, Priority.ORDER, "order", "a")
-    clock.advance_to(4.5)
-    assert clock.minutes == 4.5
-    clock.advance_to(30.0)
-    assert clock.minutes == 10.0
-    clock.advance_to(2.0)
-    assert clock.minutes == 10.0  # never backwards
+def test_run_until_stops_at_its_minute_and_paces_each_instant_first() -> None:
+    scheduler = Scheduler(DAY)
+    paced: list[float] = []
+    for minute in (10.0, 20.0, 30.0):
+        scheduler.at(minute, Priority.ORDER, lambda _: paced.append(scheduler.minutes))
+    scheduler.run_until(20.0, pace=paced.append)
+    assert paced == [10.0, 10.0, 20.0, 20.0]  # paced before each instant is played
+    assert scheduler.minutes == 20.0 and scheduler.peek() == 30.0
 
 
 def test_a_paced_in_process_run_assigns_as_lockstep_does(tmp_path: Path) -> None:
