@@ -15,14 +15,15 @@ from swifteats.domain.ranking import INVALID_COORDINATES, Job
 DEFAULT_RADIUS_KM = 5.0
 MAX_ID_LENGTH = 128
 """Longest id: ``orderId``, ``driverId``, ``customerId``, ``restaurantId`` or ``eventId``."""
-ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{MAX_ID_LENGTH - 1}}}$"
+ID_PATTERN = rf"^[A-Za-z0-9_:-][A-Za-z0-9._:-]{{0,{MAX_ID_LENGTH - 1}}}$"
 """``orderId``, ``driverId``, ``customerId`` and ``restaurantId``, in HTTP bodies and in
-messages alike: ASCII letters, digits, ``.``, ``_``, ``:`` and ``-``, the first a letter or
-digit. Such an id is one URL path segment as it is (no ``/``, ``?``, ``#``, ``%``, space,
-``.`` or ``..``), a Redis hash field, a Kafka key and a PostgreSQL text."""
+messages alike: ASCII letters, digits, ``.``, ``_``, ``:`` and ``-``, the first not a ``.``.
+Such an id is one URL path segment as it is (no ``/``, ``?``, ``#``, ``%`` or space, never
+``.`` or ``..``), a Redis hash field, a Kafka key and a PostgreSQL text. The live replay's
+restaurant ids are geo keys such as ``-3_15``."""
 ID_RULE = (
     f"1 to {MAX_ID_LENGTH} characters among A-Z, a-z, 0-9, '.', '_', ':' and '-', "
-    "the first a letter or digit"
+    "the first not a '.'"
 )
 _ID = re.compile(ID_PATTERN)
 MAX_ERROR_LENGTH = 1000

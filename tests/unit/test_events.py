@@ -331,7 +331,7 @@ def test_out_of_range_instant_is_invalid_not_a_crash(instant: str) -> None:
     assert caught.value.order_id == "order_123"
 
 
-@pytest.mark.parametrize("order_id", ["a/b", "a b", "..", "-a", "é", "a" * 129])
+@pytest.mark.parametrize("order_id", ["a/b", "a b", "..", ".a", "é", "a\n", "a" * 129])
 def test_an_order_id_outside_the_id_alphabet_is_invalid(order_id: str) -> None:
     with pytest.raises(InvalidMessageError) as caught:
         parse_assignment_requested(wire(orderId=order_id))

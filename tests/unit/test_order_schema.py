@@ -181,8 +181,16 @@ def test_integers_are_numbers_where_a_float_is_expected() -> None:
     assert (order.total_amount, order.radius_km, order.restaurant) == (10.0, 3.0, Point(40, -74))
 
 
-BAD_IDS = ["a/b", "a b", "a?b", "a#b", "..", "-a", "é", "a" * 129, ""]
-GOOD_IDS = ["order_123", "a", "A.b:c-d_e", "5f0c7d1e-0000-4000-8000-000000000001", "a" * 128]
+BAD_IDS = ["a/b", "a b", "a?b", "a#b", "a%2F", ".", "..", ".a", "é", "a\n", "a" * 129, ""]
+GOOD_IDS = [
+    "order_123",
+    "a",
+    "A.b:c-d_e",
+    "-3_15",
+    "_a.",
+    "5f0c7d1e-0000-4000-8000-000000000001",
+    "a" * 128,
+]
 
 
 @pytest.mark.parametrize("field", ["orderId", "customerId", "restaurantId"])
