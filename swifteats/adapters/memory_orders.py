@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
 from collections.abc import Callable, Iterable
@@ -21,7 +22,6 @@ class _Row:
     id: int
     message: Outgoing
     due: datetime
-    sending: bool = False
 
     @property
     def is_request(self) -> bool:
@@ -39,7 +39,11 @@ class InMemoryOrderStore:
     def __init__(self) -> None:
         self._orders: dict[str, OrderRecord] = {}
         self._unsent: dict[int, _Row] = {}
-        """Unsent rows by id; ids grow, so the dict is in enqueue order."""
+        """Rows not sent yet, by id (ids grow with each row enqueued: enqueue order)."""
+        self._waiting: list[tuple[datetime, int]] = []
+        """A heap of ``(due, id)`` of the unsent rows no caller is sending."""
+        self._unsent_requests: dict[str, list[_Row]] = {}
+        """Each order's unsent request rows."""
         self._last_request: dict[str, _Row] = {}
         """Each order's newest request row, sent or not."""
         self._ids = itertools.count(1)
@@ -57,11 +61,7 @@ class InMemoryOrderStore:
     def get(self, order_id: str) -> OrderRecord:
         """The order, ``next_attempt_at`` included."""
         with self._lock:
-            order = self._require(order_id)
-            due = [
-                r.due for r in self._unsent.values() if r.is_request and r.message.key == order_id
-            ]
-        return replace(order, next_attempt_at=min(due, default=None))
+            return self._require(order_id)
 
     def change(self, order_id: str, rule: Callable[[OrderRecord], Change]) -> Change:
         """Run ``rule`` on the order under the lock; keep what it returns."""
@@ -87,9 +87,12 @@ class InMemoryOrderStore:
     ) -> int:
         """Hand the due rows to ``send`` (lock released meanwhile) and mark them sent."""
         with self._lock:
-            rows = [r for r in self._unsent.values() if r.due <= now and not r.sending][:limit]
-            for row in rows:
-                row.sending = True
+            due: list[_Row] = []
+            while self._waiting and self._waiting[0][0] <= now:
+                due.append(self._unsent[heapq.heappop(self._waiting)[1]])
+            due.sort(key=lambda row: row.id)
+            rows, later = due[:limit], due[limit:]
+            self._wait(later)
         if not rows:
             return 0
         handed_over = wall()
@@ -97,21 +100,17 @@ class InMemoryOrderStore:
             send([row.message for row in rows])
         except BaseException:
             with self._lock:
-                for row in rows:
-                    row.sending = False
+                self._wait(rows)
             raise
         with self._lock:
             for row in rows:
-                del self._unsent[row.id]
-                if row.is_request:
-                    self._requests_published += 1
-                    self._stamp_published(row.message.key, handed_over)
+                self._mark_sent(row, handed_over)
         return len(rows)
 
     def next_due_at(self) -> datetime | None:
-        """When the earliest unsent row is due."""
+        """When the earliest unsent row is due (rows being sent aside)."""
         with self._lock:
-            return min((r.due for r in self._unsent.values()), default=None)
+            return self._waiting[0][0] if self._waiting else None
 
     def resend_unanswered(self, *, now: datetime, wall: datetime, timeout_s: float) -> int:
         """Queue copies of the overdue requests of orders still waiting."""
@@ -139,17 +138,29 @@ class InMemoryOrderStore:
         order = self._orders.get(order_id)
         if order is None:
             raise OrderNotFoundError(order_id)
-        due = (r.due for r in self._unsent.values() if r.is_request and r.message.key == order_id)
-        return replace(order, next_attempt_at=min(due, default=None))
+        due = min((row.due for row in self._unsent_requests.get(order_id, ())), default=None)
+        return order if order.next_attempt_at == due else replace(order, next_attempt_at=due)
 
     def _enqueue_all(self, messages: Iterable[Enqueued]) -> None:
         for enqueued in messages:
             row = _Row(next(self._ids), enqueued.message, enqueued.due)
             self._unsent[row.id] = row
+            self._wait((row,))
             if row.is_request:
                 self._last_request[row.message.key] = row
+                self._unsent_requests.setdefault(row.message.key, []).append(row)
 
-    def _stamp_published(self, order_id: str, instant: datetime) -> None:
+    def _wait(self, rows: Iterable[_Row]) -> None:
+        for row in rows:
+            heapq.heappush(self._waiting, (row.due, row.id))
+
+    def _mark_sent(self, row: _Row, handed_over: datetime) -> None:
+        del self._unsent[row.id]
+        if not row.is_request:
+            return
+        self._requests_published += 1
+        order_id = row.message.key
+        self._unsent_requests[order_id].remove(row)
         order = self._orders.get(order_id)
         if order is not None:
-            self._orders[order_id] = replace(order, request_published_at=instant)
+            self._orders[order_id] = replace(order, request_published_at=handed_over)
