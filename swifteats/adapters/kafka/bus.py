@@ -20,12 +20,16 @@ class KafkaEventBus:
         self._pending: list[Any] = []
 
     def publish(self, message: Outgoing) -> None:
-        """Queue one message."""
-        self._producer = self._producer or self._connect()
+        """Queue one message; if that fails, the producer and what it queued are dropped."""
         headers = [(k, v.encode()) for k, v in message.headers.items()]
-        future = self._producer.send(
-            message.topic, key=message.key.encode(), value=message.value(), headers=headers
-        )
+        try:
+            self._producer = self._producer or self._connect()
+            future = self._producer.send(
+                message.topic, key=message.key.encode(), value=message.value(), headers=headers
+            )
+        except Exception:
+            self.close()
+            raise
         self._pending.append(future)
 
     def flush(self) -> None:
