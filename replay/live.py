@@ -41,8 +41,6 @@ class LiveEnvironment:
 
     retry: RetryPolicy
     pickup_lead_minutes: float
-    serial_requests: bool
-    """One request in flight at a time (lockstep: reproducible decisions)."""
     request_topics: tuple[str, ...]
     """The geo topics the input's restaurants publish to, subscribed before the clock runs."""
     service_env: dict[str, str]
@@ -75,7 +73,6 @@ def live_services(settings: Settings, env: LiveEnvironment) -> Iterator[LiveServ
         "SWIFTEATS_RETRY_CAP_S": str(env.retry.cap_s),
         "SWIFTEATS_RETRY_MAX_ATTEMPTS": str(env.retry.max_attempts),
         "SWIFTEATS_PICKUP_LEAD_MINUTES": str(env.pickup_lead_minutes),
-        "SWIFTEATS_SERIAL_REQUESTS": str(env.serial_requests).lower(),
         "SWIFTEATS_LOG_LEVEL": "WARNING",
         **env.service_env,
     }

@@ -181,7 +181,6 @@ def _run_live(
     env = LiveEnvironment(
         retry=config.retry,
         pickup_lead_minutes=_pickup_lead(loaded),
-        serial_requests=request.paced_speed is None,
         request_topics=request_topics(loaded.data),
         service_env={
             "SWIFTEATS_SCORING_WEIGHTS": json.dumps(asdict(request.weights)),

@@ -65,9 +65,11 @@ class SwiftEatsClient:
         }
         return _json(self._assignment.post("/drivers", json=body))
 
-    def set_clock(self, instant: str) -> dict[str, Any]:
-        """PUT /clock on an Order Service that runs on a simulated clock."""
-        return _json(self._orders.put("/clock", json={"now": instant}))
+    def set_clock(self, instant: str, *, after_responses: int = 0) -> dict[str, Any]:
+        """PUT /clock on an Order Service that runs on a simulated clock, once it has
+        handled ``after_responses`` response records in total."""
+        body = {"now": instant, "afterResponses": after_responses}
+        return _json(self._orders.put("/clock", json=body))
 
     def move_driver(self, driver_id: str, latitude: float, longitude: float) -> dict[str, Any]:
         """Update a driver's position."""

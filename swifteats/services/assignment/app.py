@@ -12,9 +12,9 @@ import redis
 from fastapi import FastAPI
 from kafka import KafkaConsumer
 
+from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
-from swifteats.adapters.kafka.publisher import Publisher
 from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.clock import Clock, system_clock
@@ -73,7 +73,7 @@ class AssignmentService:
             max_message_bytes=settings.kafka_max_message_bytes,
             windowed=self.windowed,
         )
-        self._publisher = Publisher(lambda: make_producer(settings))
+        self._publisher = KafkaEventBus(lambda: make_producer(settings))
         self._stop = threading.Event()
         self._loop = ConsumerLoop(
             "assignment-consumer",
@@ -135,7 +135,7 @@ class AssignmentService:
         key = record.key.decode(errors="replace") if record.key else None
         message = self.handler.handle(record.value, source_topic=record.topic, key=key)
         if message is not None:
-            self._publisher.send(message)
+            self._publisher.publish(message)
 
     def _decide_window(self, step: WindowedStep) -> None:
         """Run the windowed step when a window has ended and publish its answers.
@@ -148,7 +148,7 @@ class AssignmentService:
             return
         try:
             for message in step.step():
-                self._publisher.send(message)
+                self._publisher.publish(message)
             self._publisher.flush()
         except Exception:
             log.exception("windowed decision failed; undecided requests stay held")
@@ -159,7 +159,7 @@ class AssignmentService:
         rejected = self.handler.reject(
             record.value, source_topic=record.topic, key=key, reason=reason
         )
-        self._publisher.send(rejected)
+        self._publisher.publish(rejected)
 
 
 def windowed_step(

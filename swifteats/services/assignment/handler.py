@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from swifteats.domain.assignment import Assigner, Decision
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.events import (
     AssignmentFailed,
@@ -20,7 +21,6 @@ from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.windowed import WindowedStep
 from swifteats.services.outgoing import (
     OVERSIZE_KEPT_BYTES,
-    Outgoing,
     answer,
     decode_json,
     dlq_key,

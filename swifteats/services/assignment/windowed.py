@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from swifteats.domain.assignment import Timer
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
@@ -43,7 +44,7 @@ from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyCont
 from swifteats.domain.ranking import no_candidate_reason
 from swifteats.domain.window_step import decide_window, minutes_since
 from swifteats.observability import ServiceMetrics
-from swifteats.services.outgoing import Outgoing, answer
+from swifteats.services.outgoing import answer
 
 log = logging.getLogger("swifteats.assignment")
 
