@@ -13,13 +13,11 @@ import time
 from datetime import datetime
 from typing import Any
 
-from swifteats.adapters.memory_bus import Delivery, InProcessBus
-from swifteats.adapters.memory_orders import InMemoryOrderStore
-from swifteats.services.orders.core import OrderCore
-
 from replay.engine import Applied, FinalOrder, Settled, order_body
 from replay.inputs import LoggedOrder
+from swifteats.adapters.memory_bus import Delivery, InProcessBus
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.adapters.memory_orders import InMemoryOrderStore
 from swifteats.domain.clock import ManualClock
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.geo import Point
@@ -27,6 +25,7 @@ from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.orders.core import OrderCore
 from swifteats.services.orders.schemas import OrderIn
 from swifteats.settings import Settings
 

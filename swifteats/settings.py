@@ -128,10 +128,6 @@ class Settings(BaseSettings):
     answer_timeout_s: float = 30.0
     """Order Service only: wall seconds after which an unanswered request is sent again
     (a broker restart or a consumer crash can lose it); the copy keeps its event id."""
-    serial_requests: bool = False
-    """Order Service only: publish one assignment request at a time, the next once the last
-    is answered, in (due time, order) order, so decisions are reproducible (lockstep
-    replays). Throughput drops to one decision per round trip."""
     log_level: str = "INFO"
 
     @field_validator("policy")

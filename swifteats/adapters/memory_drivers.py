@@ -26,10 +26,10 @@ from swifteats.domain.drivers import (
     QueuedRoute,
     RouteEnd,
     UnknownDriverError,
+    checked_shift_end,
 )
-from swifteats.domain.geo import Point
+from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point
 
-_GEO_LAT_LIMIT = 85.05112878
 _GEO_STEP = 1 << 26
 
 
@@ -40,7 +40,7 @@ def redis_geo_position(point: Point) -> Point:
     down to travel times rounded up to whole minutes.
     """
     return Point(
-        _cell_centre(point.latitude, -_GEO_LAT_LIMIT, _GEO_LAT_LIMIT),
+        _cell_centre(point.latitude, -SEARCHABLE_LATITUDE, SEARCHABLE_LATITUDE),
         _cell_centre(point.longitude, -180.0, 180.0),
     )
 
@@ -172,7 +172,8 @@ class InMemoryDriverIndex:
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver."""
+        """Add or replace a driver; ValueError (nothing stored) for a refused shift end."""
+        checked_shift_end(shift_ends_at)
         held = self._drivers.get(driver_id)
         order_id = held.order_id if held else None
         self._store(
@@ -181,12 +182,15 @@ class InMemoryDriverIndex:
         )
 
     def register_many(self, drivers: Iterable[DriverRecord]) -> int:
-        """:meth:`register` each driver (the order it holds is kept); how many were written."""
-        written = 0
-        for driver in drivers:
+        """:meth:`register` each driver (the order it holds is kept); how many were written.
+
+        A refused shift end raises ValueError before any driver is written."""
+        fleet = list(drivers)
+        for driver in fleet:
+            checked_shift_end(driver.shift_ends_at)
+        for driver in fleet:
             self.register(driver.driver_id, driver.location, driver.status, driver.shift_ends_at)
-            written += 1
-        return written
+        return len(fleet)
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 import redis
 from redis.typing import EncodableT, FieldT
 
+from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
 from swifteats.domain.drivers import (
     Claim,
     DriverPlan,
@@ -25,12 +26,10 @@ from swifteats.domain.drivers import (
     QueuedRoute,
     RouteEnd,
     UnknownDriverError,
+    checked_shift_end,
 )
 from swifteats.domain.geo import Point
 from swifteats.settings import Settings
-
-GeoHits = list[tuple[str, tuple[float, float]]]
-"""What GEOSEARCH WITHCOORD answers: ``(member, (longitude, latitude))``."""
 
 # KEYS: status, driver→order, order→driver, route end, next route. ARGV: orderId, then the
 # ranking as one JSON array of strings [driverId, eta, driverId, eta, …]: one argument
@@ -169,7 +168,8 @@ class RedisDriverIndex:
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver."""
+        """Add or replace a driver; ValueError (nothing stored) for a refused shift end."""
+        checked_shift_end(shift_ends_at)
         pipe = self._redis.pipeline(transaction=True)
         pipe.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
         pipe.hset(self._status, driver_id, status.value)
@@ -184,9 +184,12 @@ class RedisDriverIndex:
 
         What :meth:`register` does for each, in pipelines of bulk commands: a fleet of
         100,000 loads in about a second instead of 100,000 round trips. Not atomic as a
-        whole; each chunk is. Returns how many were written.
+        whole; each chunk is. Returns how many were written. A refused shift end raises
+        ValueError before any driver is written.
         """
         pending = list(drivers)
+        for driver in pending:
+            checked_shift_end(driver.shift_ends_at)
         for start in range(0, len(pending), chunk):
             batch = pending[start : start + chunk]
             pipe = self._redis.pipeline(transaction=True)
@@ -220,7 +223,7 @@ class RedisDriverIndex:
         self._redis.hset(self._status, driver_id, status.value)
 
     def get(self, driver_id: str) -> DriverRecord | None:
-        """One driver, or None."""
+        """One driver, or None; UnreadableDriverError if its record cannot be read."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.geopos(self._geo, driver_id)
         pipe.hget(self._status, driver_id)
@@ -229,18 +232,15 @@ class RedisDriverIndex:
         (position,), status, order_id, shift_end = pipe.execute()
         if position is None or status is None:
             return None
-        return DriverRecord(
-            driver_id,
-            Point(position[1], position[0]),
-            DriverStatus(status),
-            order_id,
-            _instant(shift_end),
+        return driver_record(
+            driver_id, Point(position[1], position[0]), status, order_id, shift_end
         )
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
-        """Every driver within ``radius_km`` of ``center`` (GEOSEARCH), with its status."""
+        """Every driver within ``radius_km`` of ``center`` (GEOSEARCH), with its status;
+        records that cannot be read are left out and logged."""
         found = cast(
-            GeoHits,
+            list[GeoHit],
             self._redis.geosearch(
                 self._geo,
                 longitude=center.longitude,
@@ -258,13 +258,7 @@ class RedisDriverIndex:
         pipe.hmget(self._status, ids)
         pipe.hmget(self._shift_end, ids)
         statuses, shift_ends = cast(tuple[list[str | None], list[str | None]], pipe.execute())
-        return [
-            DriverRecord(driver_id, Point(lat, lon), DriverStatus(status), None, _instant(end))
-            for (driver_id, (lon, lat)), status, end in zip(
-                found, statuses, shift_ends, strict=True
-            )
-            if status is not None
-        ]
+        return found_drivers(found, statuses, shift_ends)
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""
@@ -304,18 +298,19 @@ class RedisDriverIndex:
         return bool(self._queue_route(keys=keys, args=[driver_id, queued]))
 
     def plans(self, driver_ids: list[str]) -> dict[str, DriverPlan]:
-        """Route ends and next routes of these drivers (two HMGETs)."""
+        """Route ends and next routes of these drivers (two HMGETs); parts that cannot be
+        read are left out and logged."""
         if not driver_ids:
             return {}
         pipe = self._redis.pipeline(transaction=False)
         pipe.hmget(self._route_end, driver_ids)
         pipe.hmget(self._next_route, driver_ids)
         ends, queues = cast(tuple[list[str | None], list[str | None]], pipe.execute())
-        return {
-            driver_id: DriverPlan(_end(end), _queued(queued))
+        plans = {
+            driver_id: driver_plan(driver_id, end, queued)
             for driver_id, end, queued in zip(driver_ids, ends, queues, strict=True)
-            if end is not None or queued is not None
         }
+        return {driver_id: plan for driver_id, plan in plans.items() if plan is not None}
 
     def claims(self, order_ids: list[str]) -> dict[str, Claim]:
         """The drivers these orders hold (one HMGET)."""
@@ -373,22 +368,6 @@ def _end_json(end: RouteEnd) -> list[float]:
     return [end.free_at.timestamp(), end.location.longitude, end.location.latitude]
 
 
-def _end(stored: str | None) -> RouteEnd | None:
-    if stored is None:
-        return None
-    free_at, longitude, latitude = json.loads(stored)
-    return RouteEnd(datetime.fromtimestamp(free_at, UTC), Point(latitude, longitude))
-
-
-def _queued(stored: str | None) -> QueuedRoute | None:
-    if stored is None:
-        return None
-    queued = json.loads(stored)
-    route = queued["route"]
-    etas = tuple((route[i], int(route[i + 1])) for i in range(0, len(route), 2))
-    return QueuedRoute(etas, float(queued["minutes"]), Point(queued["lat"], queued["lon"]))
-
-
 def _release_args(
     driver_id: str, order_id: str, location: Point, at: datetime | None
 ) -> list[str | float]:
@@ -400,10 +379,6 @@ def _claim(held: str, *, existing: bool) -> Claim:
     """A claim as stored: ``driverId|eta``."""
     driver_id, _, eta = held.rpartition("|")
     return Claim(driver_id, int(eta), existing=existing)
-
-
-def _instant(epoch: str | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
 
 
 def connect_redis(

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
 from swifteats.domain.geo import Point
+
+SHIFT_END_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+SHIFT_END_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""A shift end is stored only within these instants (inclusive): far enough apart for any
+schedule, and well inside what a datetime can read back from epoch seconds."""
+
+
+def checked_shift_end(moment: datetime | None) -> datetime | None:
+    """``moment`` if it can be a driver's shift end (None: no shift end); else ValueError
+    saying why."""
+    if moment is None:
+        return None
+    if moment.utcoffset() is None:
+        raise ValueError("a shift end needs a time zone")
+    if not SHIFT_END_EARLIEST <= moment <= SHIFT_END_LATEST:
+        raise ValueError(
+            "a shift end must be between 1970-01-01T00:00:00Z and 2100-01-01T00:00:00Z"
+        )
+    return moment
 
 
 class DriverStatus(StrEnum):
@@ -77,6 +96,17 @@ class UnknownDriverError(LookupError):
     """The driver id was never registered."""
 
 
+class UnreadableDriverError(LookupError):
+    """A driver is stored but its record cannot be read (written by hand, or corrupted)."""
+
+    def __init__(self, driver_id: str, reason: str) -> None:
+        super().__init__(
+            f"driver {driver_id!r} is stored but its record cannot be read ({reason}); "
+            "register it again to replace the record"
+        )
+        self.driver_id = driver_id
+
+
 class DriverIndex(Protocol):
     """Where drivers' positions and statuses live (Redis in the services, memory in replays)."""
 
@@ -87,7 +117,8 @@ class DriverIndex(Protocol):
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver."""
+        """Add or replace a driver; ValueError (nothing stored) for a shift end
+        :func:`checked_shift_end` refuses."""
         ...
 
     def move(self, driver_id: str, location: Point) -> None:
@@ -99,11 +130,12 @@ class DriverIndex(Protocol):
         ...
 
     def get(self, driver_id: str) -> DriverRecord | None:
-        """One driver, or None."""
+        """One driver, or None; :class:`UnreadableDriverError` if its record cannot be read."""
         ...
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
-        """Every driver, whatever the status, within ``radius_km`` of ``center``."""
+        """Every driver, whatever the status, within ``radius_km`` of ``center``; a record
+        that cannot be read is left out (and logged), never fatal for the area."""
         ...
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:

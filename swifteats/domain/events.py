@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
-from swifteats.domain.geo import Point, geo_key, valid_coordinates
+from swifteats.domain.geo import Point, geo_key, searchable_latitude, valid_coordinates
 from swifteats.domain.ranking import INVALID_COORDINATES, Job
 
 DEFAULT_RADIUS_KM = 5.0
 MAX_ID_LENGTH = 128
-"""Longest ``orderId``, ``driverId`` or ``eventId`` (the HTTP APIs' limit on ids)."""
+"""Longest id: ``orderId``, ``driverId``, ``customerId``, ``restaurantId`` or ``eventId``."""
+ID_PATTERN = rf"^[A-Za-z0-9_:-][A-Za-z0-9._:-]{{0,{MAX_ID_LENGTH - 1}}}$"
+"""``orderId``, ``driverId``, ``customerId`` and ``restaurantId``, in HTTP bodies and in
+messages alike: ASCII letters, digits, ``.``, ``_``, ``:`` and ``-``, the first not a ``.``.
+Such an id is one URL path segment as it is (no ``/``, ``?``, ``#``, ``%`` or space, never
+``.`` or ``..``), a Redis hash field, a Kafka key and a PostgreSQL text. The live replay's
+restaurant ids are geo keys such as ``-3_15``."""
+ID_RULE = (
+    f"1 to {MAX_ID_LENGTH} characters among A-Z, a-z, 0-9, '.', '_', ':' and '-', "
+    "the first not a '.'"
+)
+_ID = re.compile(ID_PATTERN)
 MAX_ERROR_LENGTH = 1000
 """Longest ``error`` of a failure response (it is stored and quoted in a dead letter)."""
 MAX_ETA_MINUTES = 7 * 24 * 60
 """Largest ``eta`` a response may carry: a week (the orders table keeps it as an integer)."""
-SEARCHABLE_LATITUDE = 85.05112878
-"""Redis GEO indexes (and searches around) latitudes within ± this only (Web Mercator);
-a request whose restaurant lies beyond cannot be searched, so it is invalid."""
 UNKNOWN_INSTANT = datetime.fromtimestamp(0, UTC)
 """``occurredAt`` of a request that did not say when it happened."""
 
@@ -155,12 +164,14 @@ def parse_assignment_requested(payload: object) -> AssignmentRequested:
     """Read an Assignment Request Message; raise :class:`InvalidMessageError` with the reason."""
     if not isinstance(payload, Mapping):
         raise InvalidMessageError("message is not a JSON object")
-    order_id = _text(payload, "orderId")
+    order_id = _id(payload, "orderId")
     try:
+        # Redis GEO can neither search around a restaurant nor free a driver at a door
+        # beyond its latitudes: such a request cannot be served.
         restaurant = _point(payload, "restaurantLatitude", "restaurantLongitude")
-        if abs(restaurant.latitude) > SEARCHABLE_LATITUDE:
-            raise InvalidMessageError(INVALID_COORDINATES)
         customer = _point(payload, "customerLatitude", "customerLongitude")
+        if not all(searchable_latitude(p.latitude) for p in (restaurant, customer)):
+            raise InvalidMessageError(INVALID_COORDINATES)
         items = payload.get("items", [])
         if not isinstance(items, list):
             raise InvalidMessageError("items must be a list")
@@ -184,17 +195,22 @@ def parse_assignment_response(payload: object) -> AssignmentResponse:
     """Read a success or failure response; raise :class:`InvalidMessageError` with the reason."""
     if not isinstance(payload, Mapping):
         raise InvalidMessageError("message is not a JSON object")
-    order_id = _text(payload, "orderId")
+    order_id = _id(payload, "orderId")
     status = payload.get("status")
     if status == "assigned":
         eta = _number(payload, "eta", minimum=0.0, maximum=MAX_ETA_MINUTES)
         return DriverAssigned(
-            order_id, _text(payload, "driverId"), math.ceil(eta), _instant(payload, "assignedAt")
+            order_id, _id(payload, "driverId"), math.ceil(eta), _instant(payload, "assignedAt")
         )
     if status == "failed":
         error = _text(payload, "error", max_length=MAX_ERROR_LENGTH)
         return AssignmentFailed(order_id, error, _instant(payload, "failedAt"))
     raise InvalidMessageError(f"status must be 'assigned' or 'failed', got {status!r}", order_id)
+
+
+def is_id(value: object) -> TypeGuard[str]:
+    """True for an id of :data:`ID_PATTERN`."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def wire_text(value: object, *, max_length: int = MAX_ID_LENGTH) -> str | None:
@@ -224,7 +240,15 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-def _text(payload: Mapping[str, Any], field: str, *, max_length: int = MAX_ID_LENGTH) -> str:
+def _id(payload: Mapping[str, Any], field: str) -> str:
+    value = payload.get(field)
+    if is_id(value):
+        return value
+    problem = "Missing field" if value is None or value == "" else "Invalid field"
+    raise InvalidMessageError(f"{problem}: {field} must be {ID_RULE}")
+
+
+def _text(payload: Mapping[str, Any], field: str, *, max_length: int) -> str:
     value = payload.get(field)
     text = wire_text(value, max_length=max_length)
     if text is None:

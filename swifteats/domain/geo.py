@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean earth radius (IUGG), the radius of every distance in the project."""
+SEARCHABLE_LATITUDE = 85.05112878
+"""Redis GEO indexes (and searches around) latitudes within ± this only (Web Mercator)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,12 @@ def valid_coordinates(latitude: float, longitude: float) -> bool:
         and -90.0 <= latitude <= 90.0
         and -180.0 <= longitude <= 180.0
     )
+
+
+def searchable_latitude(latitude: float) -> bool:
+    """True for a latitude Redis GEO can index and search around (within
+    ±:data:`SEARCHABLE_LATITUDE`)."""
+    return abs(latitude) <= SEARCHABLE_LATITUDE
 
 
 def haversine_km(a: Point, b: Point) -> float:

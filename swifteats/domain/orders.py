@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from swifteats.domain.events import OrderItem
@@ -71,3 +72,39 @@ class NewOrder:
     preparation_time: float
     special_instructions: str
     radius_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """A stored order: what was ordered, where it stands, and when each stage happened.
+
+    ``created_at`` and ``updated_at`` are business time (a replay's simulated clock);
+    ``accepted_at`` and the pipeline stamps (``request_published_at`` to
+    ``response_consumed_at``) are wall-clock instants.
+    """
+
+    order: NewOrder
+    status: OrderStatus
+    current_request_id: str
+    """The ``eventId`` of the request whose answer counts; older answers are stale."""
+    created_at: datetime
+    updated_at: datetime
+    attempts: int = 1
+    driver_id: str | None = None
+    eta_minutes: int | None = None
+    last_error: str | None = None
+    accepted_at: datetime | None = None
+    request_published_at: datetime | None = None
+    request_consumed_at: datetime | None = None
+    decided_at: datetime | None = None
+    response_consumed_at: datetime | None = None
+    picked_up_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    """When its next request is due (derived from the outbox on reads); None if none waits."""
+
+    @property
+    def order_id(self) -> str:
+        """The order's id."""
+        return self.order.order_id

@@ -13,9 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as Dependency
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, StringConstraints
 
-from swifteats.domain.events import text_problem
+from swifteats.domain.events import ID_PATTERN, text_problem
+from swifteats.domain.geo import SEARCHABLE_LATITUDE, searchable_latitude
 from swifteats.observability import ServiceMetrics
 from swifteats.services.auth import UNAUTHORIZED, ApiKeys, api_key_guard
 from swifteats.services.body_limit import BodySizeLimit
@@ -64,12 +65,40 @@ def _invalid_request(_: Request, error: Exception) -> Response:
 def _storable(value: str) -> str:
     problem = text_problem(value)
     if problem:
-        raise ValueError(problem)
+        raise ValueError(f"text {problem}")
     return value
 
 
-StorableId = Annotated[str, AfterValidator(_storable)]
-"""An id (path or body) that PostgreSQL, Redis and Kafka can take: else a 422 says why."""
+def _searchable(latitude: float) -> float:
+    if not searchable_latitude(latitude):
+        raise ValueError(
+            f"latitude must be within ±{SEARCHABLE_LATITUDE}: Redis GEO (Web Mercator) can "
+            "neither index a position nor search around one beyond"
+        )
+    return latitude
+
+
+Storable = AfterValidator(_storable)
+"""Text PostgreSQL, Redis and Kafka can take (no NUL, no lone surrogate): else a 422 says why."""
+StorableId = Annotated[str, Storable]
+"""An id looked up by path: any text a store can hold, so a record stored under an id of
+an earlier, laxer rule can still be read, picked up and delivered."""
+NewId = Annotated[str, StringConstraints(strict=True, pattern=ID_PATTERN)]
+"""An id a client gives a new order, customer, restaurant or driver: ``ID_PATTERN``, the
+rule the messages' ids follow too."""
+Latitude = Annotated[
+    float,
+    Field(
+        strict=True,
+        allow_inf_nan=False,
+        json_schema_extra={"minimum": -SEARCHABLE_LATITUDE, "maximum": SEARCHABLE_LATITUDE},
+    ),
+    AfterValidator(_searchable),
+]
+"""A latitude Redis GEO can index, as a JSON number (an integer will do, not a boolean or
+a string)."""
+Longitude = Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
+"""A longitude, as a JSON number."""
 
 
 class Observable(Protocol):

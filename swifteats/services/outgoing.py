@@ -1,14 +1,14 @@
-"""A message a handler wants published, reading the JSON of an incoming one, and the
-dead letter of one that cannot be handled, cut to fit Kafka's message size limit."""
+"""An answer to publish, reading the JSON of an incoming message, and the dead letter of
+one that cannot be handled, cut to fit Kafka's message size limit."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.events import AssignmentResponse, format_instant
 from swifteats.domain.topics import (
     CONSUMED_AT_HEADER,
@@ -27,20 +27,6 @@ _MAX_HEADERS_BYTES = 4096
 """Original headers larger than this are left out of a dead letter."""
 _HEADROOM = 1024
 """Bytes kept free under the limit for the record's key, headers and framing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message to publish: topic, key, JSON body and string headers."""
-
-    topic: str
-    key: str
-    payload: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def value(self) -> bytes:
-        """The body as UTF-8 JSON."""
-        return json.dumps(self.payload).encode()
 
 
 def answer(response: AssignmentResponse, request_id: str | None, consumed_at: datetime) -> Outgoing:

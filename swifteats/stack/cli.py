@@ -37,6 +37,11 @@ def up() -> None:
     for component in state.components():
         how = f"started (pid {component.pid})" if component.started else "already running, reused"
         typer.echo(f"{component.name:9} {component.address:40} {how}")
+    for component in state.retained:
+        typer.echo(
+            f"{component.name:9} {component.address:40} started earlier (pid {component.pid}),"
+            " no longer configured: kept running until `swifteats stack down`"
+        )
     typer.echo(
         'Services find these addresses themselves; for a shell: eval "$(swifteats stack env)"'
     )

@@ -7,6 +7,7 @@ import os
 import shlex
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from swifteats.settings import Settings, stack_env_path
 from swifteats.stack.errors import StackError
@@ -31,15 +32,23 @@ class Component:
 
 @dataclass(frozen=True)
 class StackState:
-    """The three components as ``stack up`` left them."""
+    """The three components as ``stack up`` left them, and the servers it started before."""
 
     kafka: Component
     redis: Component
     postgres: Component
+    retained: tuple[Component, ...] = ()
+    """Servers the stack started for an earlier configuration (another address) that still
+    ran when the configuration changed: services may still use them, so they keep running,
+    recorded, until ``stack down`` stops them."""
 
     def components(self) -> tuple[Component, Component, Component]:
         """Kafka, Redis and PostgreSQL."""
         return self.kafka, self.redis, self.postgres
+
+    def recorded(self) -> tuple[Component, ...]:
+        """The three components and the retained servers: everything ``stack down`` stops."""
+        return (*self.components(), *self.retained)
 
     def get(self, name: str) -> Component:
         """The component called ``name`` (``kafka``, ``redis`` or ``postgres``)."""
@@ -61,19 +70,21 @@ def load_state(state_dir: Path) -> StackState | None:
     path = state_file(state_dir)
     if not path.is_file():
         return None
-    known = {field.name for field in fields(Component)}
     try:
         raw = json.loads(path.read_text())
-        return StackState(
-            **{
-                name: Component(**{k: v for k, v in raw[name].items() if k in known})
-                for name in ("kafka", "redis", "postgres")
-            }
-        )
+        kafka, redis, postgres = (_component(raw[name]) for name in ("kafka", "redis", "postgres"))
+        retained = tuple(_component(item) for item in raw.get("retained", []))
+        return StackState(kafka, redis, postgres, retained)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise StackError(
             f"unreadable stack record {path} ({error!r}); stop its servers by hand, delete it"
         ) from None
+
+
+def _component(raw: dict[str, Any]) -> Component:
+    """A recorded component; fields of other versions are ignored."""
+    known = {field.name for field in fields(Component)}
+    return Component(**{k: v for k, v in raw.items() if k in known})
 
 
 def save_state(settings: Settings, state: StackState) -> None:

@@ -62,7 +62,9 @@ def stack_up(settings: Settings) -> StackState:
     """Reuse the servers that answer, start the missing ones on loopback, record them.
 
     Idempotent: a server a previous ``stack_up`` started and that still answers is
-    kept. Writes ``stack.env`` so that ``load_settings()`` finds the addresses.
+    kept. One it started at an address no longer configured keeps running and stays
+    recorded (``StackState.retained``) until ``stack_down``. Writes ``stack.env`` so
+    that ``load_settings()`` finds the addresses.
 
     Args:
         settings: Addresses of the three servers and the state directory.
@@ -75,6 +77,7 @@ def stack_up(settings: Settings) -> StackState:
             call started is stopped again.
     """
     previous = load_state(settings.state_dir)
+    recorded = previous.recorded() if previous else ()
     stack_dir = settings.state_dir / "stack"
     starters: dict[str, Callable[[_Target], Component]] = {
         "kafka": lambda target: _start_kafka(target, stack_dir),
@@ -85,27 +88,30 @@ def stack_up(settings: Settings) -> StackState:
     targets = _targets(settings)
     try:
         for target in targets:
-            before = previous.get(target.name) if previous else None
-            components.append(_bring_up(target, before, starters[target.name]))
+            ours = [c for c in recorded if c.name == target.name]
+            components.append(_bring_up(target, ours, starters[target.name]))
         _ensure_database(settings.database_url.get_secret_value(), targets[-1])  # PostgreSQL
     except BaseException:
         for component in components:
-            if previous is None or component != previous.get(component.name):
+            if component not in recorded:
                 stop_component(component)
         raise
-    state = StackState(*components)
+    retained = tuple(c for c in recorded if c not in components and _is_ours(c))
+    kafka, redis, postgres = components
+    state = StackState(kafka, redis, postgres, retained)
     save_state(settings, state)
     return state
 
 
 def stack_down(settings: Settings) -> None:
-    """Stop the servers ``stack_up`` started, then forget the record and ``stack.env``.
+    """Stop the servers ``stack_up`` started (retained ones too), then forget the record
+    and ``stack.env``.
 
     Servers that were already running when ``stack_up`` found them are left alone.
     """
     state = load_state(settings.state_dir)
     if state is not None:
-        for component in state.components():
+        for component in state.recorded():
             stop_component(component)
     forget(settings.state_dir)
 
@@ -174,16 +180,16 @@ def _targets(settings: Settings) -> list[_Target]:
 
 
 def _bring_up(
-    target: _Target, previous: Component | None, start: Callable[[_Target], Component]
+    target: _Target, ours: list[Component], start: Callable[[_Target], Component]
 ) -> Component:
-    """Reuse what answers at ``target``, else start one there; stop our stale one first."""
-    answers = target.answers()
-    if answers and previous and previous.address == target.address and _is_ours(previous):
-        return previous
-    if previous:
-        stop_component(previous)  # ours, but at another address or not answering
-    if answers:
-        return Component(target.name, target.address)
+    """Reuse what answers at ``target`` (one of ``ours``, the servers the stack recorded
+    for this component, if it is there), else start one there; ours at that address but
+    not answering is stopped first. Ours at other addresses are left running."""
+    here = [component for component in ours if component.address == target.address]
+    if target.answers():
+        return next((c for c in here if _is_ours(c)), Component(target.name, target.address))
+    for stale in here:
+        stop_component(stale)
     if target.name != "kafka" and port_open(target.host, target.port):
         raise StackError(
             f"{target.what} at {target.where} accepts connections but refuses ours; "

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -74,12 +75,18 @@ def wait_until(condition: Callable[[], bool], *, timeout_s: float, what: str) ->
 
 def read_topic(host: str, topic: str, *, count: int, timeout_s: float = 30) -> list[bytes]:
     """The first ``count`` message values of ``topic`` (all partitions), read without a group."""
+    return [record.value for record in read_records(host, topic, count=count, timeout_s=timeout_s)]
+
+
+def read_records(host: str, topic: str, *, count: int, timeout_s: float = 30) -> list[Any]:
+    """The first ``count`` records (``ConsumerRecord``) of ``topic`` (all partitions, each
+    in order), read without a group."""
     consumer = KafkaConsumer(bootstrap_servers=host, enable_auto_commit=False)
     try:
-        values: list[bytes] = []
+        found: list[Any] = []
         deadline = time.monotonic() + timeout_s
         partitions: list[TopicPartition] = []
-        while len(values) < count and time.monotonic() < deadline:
+        while len(found) < count and time.monotonic() < deadline:
             if not partitions:
                 ids = consumer.partitions_for_topic(topic) or set()
                 partitions = [TopicPartition(topic, p) for p in sorted(ids)]
@@ -90,7 +97,7 @@ def read_topic(host: str, topic: str, *, count: int, timeout_s: float = 30) -> l
                     time.sleep(0.05)
                 continue
             for records in consumer.poll(timeout_ms=200).values():
-                values.extend(record.value for record in records)
-        return values
+                found.extend(records)
+        return found
     finally:
         consumer.close()

@@ -16,9 +16,9 @@ import pytest
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
-from swifteats.adapters.kafka.publisher import Publisher
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.check_flow import RESTAURANT, sample_order
 from swifteats.client import SwiftEatsClient
@@ -150,7 +150,7 @@ def test_bad_responses_are_dead_lettered_and_the_order_service_keeps_going(
 class _Poisoned:
     """A handler that cannot digest ``poison`` and publishes an answer for anything else."""
 
-    def __init__(self, publisher: Publisher, handler: RequestHandler) -> None:
+    def __init__(self, publisher: KafkaEventBus, handler: RequestHandler) -> None:
         self.publisher = publisher
         self.handler = handler
         self.handled: list[bytes] = []
@@ -164,7 +164,7 @@ class _Poisoned:
         rejected = self.handler.reject(
             record.value, source_topic=record.topic, key=record.key.decode(), reason=reason
         )
-        self.publisher.send(rejected)
+        self.publisher.publish(rejected)
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def poisoned_loop(kafka: Broker) -> Iterator[_Poisoned]:
     metrics = ServiceMetrics("poison")
     assigner = Assigner(InMemoryDriverIndex(), ScoringWeights(), ConstantSpeedEta(), system_clock)
     handler = RequestHandler.deciding(assigner, clock=system_clock, metrics=metrics, slow_ms=1000)
-    publisher = Publisher(lambda: make_producer(settings))
+    publisher = KafkaEventBus(lambda: make_producer(settings))
     poisoned = _Poisoned(publisher, handler)
     stop = threading.Event()
     loop = ConsumerLoop(

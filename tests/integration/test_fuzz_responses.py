@@ -16,8 +16,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from swifteats.adapters.memory_bus import InProcessBus
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.postgres.migrations import migrate
-from swifteats.adapters.postgres.orders import OrderStore
+from swifteats.adapters.postgres.orders import PostgresOrderStore
+from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Pool, open_pool
 from swifteats.domain.events import OrderItem
 from swifteats.domain.geo import Point
@@ -25,7 +28,7 @@ from swifteats.domain.orders import NewOrder
 from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.topics import DLQ_TOPIC, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
-from swifteats.services.orders.responses import ResponseHandler
+from swifteats.services.orders.core import OrderCore
 from swifteats.services.outgoing import OVERSIZE_KEPT_BYTES
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database
@@ -100,24 +103,26 @@ def pool(servers: Settings) -> Iterator[Pool]:
 
 
 @pytest.fixture(scope="module")
-def store(pool: Pool) -> OrderStore:
-    return OrderStore(pool, RetryPolicy(base_s=1, factor=2, cap_s=30, max_attempts=2))
-
-
-@pytest.fixture(scope="module")
-def handler(store: OrderStore) -> ResponseHandler:
-    return ResponseHandler(
-        store, clock=lambda: NOW, metrics=ServiceMetrics("fuzz"), max_message_bytes=MAX_BYTES
+def core(pool: Pool) -> OrderCore:
+    return OrderCore(
+        PostgresOrderStore(pool),
+        PostgresOutbox(pool),
+        InProcessBus(),
+        InMemoryDriverIndex(),
+        retry=RetryPolicy(base_s=1, factor=2, cap_s=30, max_attempts=2),
+        clock=lambda: NOW,
+        metrics=ServiceMetrics("fuzz"),
+        max_message_bytes=MAX_BYTES,
     )
 
 
 _ids = itertools.count()
 
 
-def _waiting_order(store: OrderStore) -> str:
+def _waiting_order(core: OrderCore) -> str:
     """A fresh order in ``new_order``, waiting for an answer."""
     order_id = f"o-{next(_ids)}-{uuid.uuid4().hex[:6]}"
-    store.place(
+    core.place(
         NewOrder(
             order_id=order_id,
             customer_id="c",
@@ -129,8 +134,7 @@ def _waiting_order(store: OrderStore) -> str:
             preparation_time=15,
             special_instructions="",
             radius_km=5,
-        ),
-        now=NOW,
+        )
     )
     return order_id
 
@@ -161,21 +165,20 @@ def _last_dead_letter(pool: Pool) -> tuple[int, dict[str, Any] | None]:
 @example(raw=json.dumps({**FAILED, "error": "x" * 10_000}).encode(), record_headers=None)
 def test_any_response_is_applied_or_dead_lettered_with_a_reason(
     pool: Pool,
-    store: OrderStore,
-    handler: ResponseHandler,
+    core: OrderCore,
     raw: bytes,
     record_headers: list[tuple[str, bytes]] | None,
 ) -> None:
-    order_id = _waiting_order(store)
+    order_id = _waiting_order(core)
     raw = raw.replace(PLACEHOLDER.encode(), order_id.encode())
     before, _ = _last_dead_letter(pool)
 
-    outcome = handler.handle(raw, topic=RESPONSES_TOPIC, headers=record_headers)
+    outcome = core.on_response(raw, RESPONSES_TOPIC, record_headers)
 
     assert outcome in {"assigned", "retry", "failed", "stale", "dead_letter"}
     if outcome != "dead_letter":
-        order = store.get(order_id)
-        assert order["status"] in {"new_order", "assigned_driver", "assignment_failed"}
+        order = core.get(order_id)
+        assert order.status in {"new_order", "assigned_driver", "assignment_failed"}
         return
     row_id, envelope = _last_dead_letter(pool)
     assert row_id > before

@@ -8,12 +8,14 @@ import re
 import httpx
 import pytest
 
+from swifteats.adapters.kafka.clients import create_topics
 from swifteats.check_flow import RESTAURANT, run_check_flow, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.geo import Point, haversine_km
 from swifteats.domain.topics import RESPONSES_TOPIC
+from swifteats.settings import Settings
 from tests.design import REQUEST_KEYS, SUCCESS_KEYS
-from tests.integration.helpers import Broker, read_topic
+from tests.integration.helpers import Broker, Deployment, read_topic, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres]
 
@@ -146,3 +148,41 @@ def test_stats_and_metrics_report_every_stage(client: SwiftEatsClient) -> None:
     assert 'swifteats_stage_seconds_count{service="driver-assignment",stage="claim"} 1.0' in metrics
     health = httpx.get(client.orders_url + "/health").json()
     assert health["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
+
+
+def test_a_simulated_clock_publishes_on_put_clock_and_reports_the_answers(
+    kafka: Broker, deployment: Deployment
+) -> None:
+    orders = deployment.start("order-service", SWIFTEATS_SIMULATED_CLOCK="true")
+    assignment = deployment.start("assignment-service")
+    with SwiftEatsClient(orders.url, assignment.url, timeout_s=45) as client:
+        _subscribed_ahead(client, kafka, "driver_assignment.requests.4_-7")
+        client.register_driver("d-clock", RESTAURANT[0], RESTAURANT[1])
+        start = client.set_clock("2026-01-15T12:00:00Z")
+        placed = client.place_order(sample_order() | {"orderId": "o-clock"})
+        published = client.set_clock("2026-01-15T12:00:00Z")
+        answered = client.set_clock("2026-01-15T12:00:01Z", after_responses=1)
+        order = client.get_order("o-clock")
+
+    assert (start["requestsPublished"], start["nextDueAt"], start["applied"]) == (0, None, [])
+    assert published["requestsPublished"] == 1
+    (applied,) = answered["applied"]
+    assert applied["orderId"] == placed["orderId"]
+    assert (applied["outcome"], applied["driverId"], applied["attempts"]) == (
+        "assigned",
+        "d-clock",
+        1,
+    )
+    assert answered["now"] == "2026-01-15T12:00:01.000Z"
+    assert order["timestamps"]["placedAt"] == "2026-01-15T12:00:00.000Z"
+
+
+def _subscribed_ahead(client: SwiftEatsClient, kafka: Broker, topic: str) -> None:
+    """Create ``topic`` and wait until the assignment service reads it (a new topic can
+    take a consumer-group rebalance to be picked up)."""
+    create_topics(Settings(kafka_host=kafka.host), (topic,))
+    wait_until(
+        lambda: topic in client.assignment_stats()["assignedTopics"],
+        timeout_s=120,
+        what=f"the assignment service reads {topic}",
+    )

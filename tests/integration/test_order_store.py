@@ -1,46 +1,106 @@
-"""The order store on PostgreSQL: outbox in the same transaction, stale answers ignored."""
+"""One OrderStore + Outbox contract, run over the in-memory store and PostgreSQL.
+
+The order rules (:mod:`swifteats.domain.order_rules`) run through each store's ``change``;
+what a replay in process proves about orders then holds for the live service. The
+PostgreSQL variant gets a fresh database per test (``database_url``).
+"""
 
 from __future__ import annotations
 
-import json
+import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from swifteats.adapters.memory_orders import InMemoryOrderStore
 from swifteats.adapters.postgres.migrations import MIGRATIONS, migrate
-from swifteats.adapters.postgres.orders import (
-    DuplicateOrderError,
-    OrderStore,
-    ResponseContext,
-)
-from swifteats.adapters.postgres.outbox import OutboxMessage, publish_due, resend_unanswered
+from swifteats.adapters.postgres.orders import PostgresOrderStore
+from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Pool, open_pool
-from swifteats.domain.events import AssignmentFailed, DriverAssigned, OrderItem
+from swifteats.domain.bus import Outgoing
+from swifteats.domain.clock import Clock
+from swifteats.domain.events import AssignmentFailed, AssignmentResponse, DriverAssigned, OrderItem
 from swifteats.domain.geo import Point
-from swifteats.domain.orders import NewOrder
+from swifteats.domain.order_rules import (
+    AnswerResult,
+    ResponseContext,
+    advance_order,
+    apply_answer,
+    place_order,
+)
+from swifteats.domain.order_store import (
+    DuplicateOrderError,
+    OrderNotFoundError,
+    OrderStore,
+    Outbox,
+)
+from swifteats.domain.orders import InvalidTransitionError, NewOrder, OrderRecord, OrderStatus
 from swifteats.domain.retry import RetryPolicy
 
-pytestmark = pytest.mark.postgres
-
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+RETRY = RetryPolicy(base_s=1, factor=2, cap_s=30, max_attempts=3)
+REQUESTS_4_7 = "driver_assignment.requests.4_-7"
+
+
+@dataclass
+class Orders:
+    """A store and its outbox, driven by the order rules."""
+
+    store: OrderStore
+    outbox: Outbox
+
+    def __post_init__(self) -> None:
+        self._ids = (f"event-{n}" for n in itertools.count(1))
+
+    def place(
+        self, order_id: str = "o-1", *, now: datetime = T0, accepted_at: datetime | None = None
+    ) -> OrderRecord:
+        change = place_order(
+            _order(order_id), event_id=next(self._ids), now=now, accepted_at=accepted_at
+        )
+        self.store.add(change)
+        return change.order
+
+    def answer(self, response: AssignmentResponse, context: ResponseContext) -> AnswerResult:
+        return self.store.change(
+            response.order_id,
+            lambda order: apply_answer(
+                order, response, context, retry=RETRY, new_event_id=lambda: next(self._ids)
+            ),
+        )
+
+    def current(self, order_id: str, at: datetime) -> ResponseContext:
+        """The context of an answer to the order's current request, consumed at ``at``."""
+        return ResponseContext(self.store.get(order_id).current_request_id, None, at)
+
+    def sent(self, now: datetime, wall: Clock | None = None) -> list[Outgoing]:
+        batches: list[Outgoing] = []
+        while self.outbox.publish_due(batches.extend, now=now, wall=wall or (lambda: now)):
+            pass
+        return batches
 
 
 @pytest.fixture
-def pool(database_url: str) -> Iterator[Pool]:
-    pool = open_pool(database_url, max_size=2)
-    with pool.connection() as conn:
-        migrate(conn)
-    yield pool
+def orders(request: pytest.FixtureRequest) -> Iterator[Orders]:
+    if request.param == "memory":
+        store = InMemoryOrderStore()
+        yield Orders(store, store)
+        return
+    pool = _pool(request.getfixturevalue("database_url"))
+    yield Orders(PostgresOrderStore(pool), PostgresOutbox(pool))
     pool.close()
 
 
-@pytest.fixture
-def store(pool: Pool) -> OrderStore:
-    return OrderStore(pool, RetryPolicy(base_s=1, factor=2, cap_s=30, max_attempts=3))
+def _pool(database_url: str) -> Pool:
+    pool = open_pool(database_url, max_size=3)
+    with pool.connection() as conn:
+        migrate(conn)
+    return pool
 
 
-def _order(order_id: str = "o-1") -> NewOrder:
+def _order(order_id: str) -> NewOrder:
     return NewOrder(
         order_id=order_id,
         customer_id="c",
@@ -55,153 +115,187 @@ def _order(order_id: str = "o-1") -> NewOrder:
     )
 
 
-def _context(store: OrderStore, order_id: str, at: datetime) -> ResponseContext:
-    return ResponseContext(store.get(order_id)["current_request_id"], None, at)
+@pytest.mark.parametrize(
+    "orders", ["memory", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+class TestOrderStoreContract:
+    def test_placing_an_order_queues_its_request_and_refuses_its_id_twice(
+        self, orders: Orders
+    ) -> None:
+        placed = orders.place()
+        assert orders.store.get("o-1") == placed
+        assert placed.next_attempt_at == T0
+        (message,) = orders.sent(T0)
+        assert (message.topic, message.key) == (REQUESTS_4_7, "o-1")
+        assert message.payload["eventType"] == "AssignmentRequested"
+        assert message.payload["eventId"] == placed.current_request_id
+        assert orders.sent(T0) == []  # marked sent
+        assert orders.store.get("o-1").next_attempt_at is None
+        with pytest.raises(DuplicateOrderError):
+            orders.place()
+        with pytest.raises(OrderNotFoundError):
+            orders.store.get("o-2")
+
+    def test_a_failing_sender_keeps_the_messages(self, orders: Orders) -> None:
+        orders.place()
+
+        def broken(_: list[Outgoing]) -> None:
+            raise ConnectionError("broker down")
+
+        with pytest.raises(ConnectionError):
+            orders.outbox.publish_due(broken, now=T0, wall=lambda: T0)
+        assert len(orders.sent(T0)) == 1
+        assert orders.outbox.requests_published() == 1
+
+    def test_a_message_being_sent_is_not_handed_to_another_caller(self, orders: Orders) -> None:
+        orders.place()
+        nested: list[int] = []
+
+        def send(_: list[Outgoing]) -> None:
+            nested.append(orders.outbox.publish_due(lambda _: None, now=T0, wall=lambda: T0))
+
+        assert orders.outbox.publish_due(send, now=T0, wall=lambda: T0) == 1
+        assert nested == [0]
+
+    def test_an_answer_is_applied_once_and_a_late_failure_cannot_undo_it(
+        self, orders: Orders
+    ) -> None:
+        orders.place()
+        context = orders.current("o-1", T0)
+        assigned = DriverAssigned("o-1", "d-1", 17, T0)
+        assert orders.answer(assigned, context).outcome == "assigned"
+        assert orders.answer(assigned, context).outcome == "stale"
+        late = AssignmentFailed("o-1", "All drivers busy", T0)
+        assert orders.answer(late, context).outcome == "stale"
+        order = orders.store.get("o-1")
+        assert (order.status, order.driver_id, order.eta_minutes) == ("assigned_driver", "d-1", 17)
+        with pytest.raises(OrderNotFoundError):
+            orders.answer(DriverAssigned("o-2", "d-1", 17, T0), context)
+
+    def test_an_answer_to_another_request_is_stale_an_untagged_one_is_taken(
+        self, orders: Orders
+    ) -> None:
+        orders.place()
+        other = ResponseContext("an-older-request", None, T0)
+        assert orders.answer(DriverAssigned("o-1", "d-1", 9, T0), other).outcome == "stale"
+        assert orders.store.get("o-1").status == OrderStatus.NEW_ORDER
+        untagged = ResponseContext(None, None, T0)
+        assert orders.answer(DriverAssigned("o-1", "d-2", 9, T0), untagged).outcome == "assigned"
+        assert orders.store.get("o-1").driver_id == "d-2"
+
+    def test_failures_are_retried_after_backoff_then_dead_lettered(self, orders: Orders) -> None:
+        orders.place()
+        orders.sent(T0)
+        failed = AssignmentFailed("o-1", "No available drivers in area", T0)
+
+        first = orders.current("o-1", T0)
+        assert orders.answer(failed, first).outcome == "retry"
+        assert orders.answer(failed, first).outcome == "stale"  # the same answer twice
+        assert orders.store.get("o-1").next_attempt_at == T0 + timedelta(seconds=1)
+        assert orders.outbox.next_due_at() == T0 + timedelta(seconds=1)
+        assert orders.sent(T0 + timedelta(seconds=0.5)) == []  # backoff: 1 s
+        (retry,) = orders.sent(T0 + timedelta(seconds=1))
+        assert retry.topic == REQUESTS_4_7
+        assert retry.payload["eventId"] == orders.store.get("o-1").current_request_id
+        assert orders.outbox.next_due_at() is None
+
+        second = orders.current("o-1", T0 + timedelta(seconds=2))
+        assert orders.answer(failed, second).outcome == "retry"
+        assert orders.sent(T0 + timedelta(seconds=3.5)) == []  # backoff: 2 s
+        assert len(orders.sent(T0 + timedelta(seconds=4))) == 1
+
+        third = orders.current("o-1", T0 + timedelta(seconds=5))
+        assert orders.answer(failed, third).outcome == "failed"
+        (dead,) = orders.sent(T0 + timedelta(seconds=5))
+        assert (dead.topic, dead.key) == ("driver_assignment.dlq", "o-1")
+        assert dead.payload["reason"] == "No available drivers in area after 3 attempts"
+        assert dead.payload["original"]["eventId"] == third.request_id
+        order = orders.store.get("o-1")
+        assert (order.status, order.attempts) == ("assignment_failed", 3)
+        assert order.failed_at == T0 + timedelta(seconds=5)
+        assert orders.outbox.requests_published() == 3
+
+    def test_retried_requests_carry_the_remaining_preparation_time(self, orders: Orders) -> None:
+        orders.place()
+        orders.sent(T0)
+        failed = AssignmentFailed("o-1", "All drivers busy", T0)
+        failed_at = T0 + timedelta(minutes=4, seconds=-1)  # the retry falls due 1 s later
+        orders.answer(failed, orders.current("o-1", failed_at))
+        (retry,) = orders.sent(T0 + timedelta(minutes=5))
+        assert retry.payload["preparationTime"] == 11.0  # 15 minutes, 4 gone when it is due
+        assert retry.payload["occurredAt"] == "2026-01-15T12:04:00.000Z"
+
+    def test_pipeline_stamps_come_from_the_wall_clock_and_business_times_from_the_order(
+        self, orders: Orders
+    ) -> None:
+        wall = T0 + timedelta(days=300)
+        orders.place(accepted_at=wall)
+        orders.sent(T0, wall=lambda: wall + timedelta(milliseconds=2))
+        context = ResponseContext(
+            orders.store.get("o-1").current_request_id, None, T0, wall + timedelta(milliseconds=9)
+        )
+        orders.answer(DriverAssigned("o-1", "d-1", 9, T0), context)
+        order = orders.store.get("o-1")
+        assert (order.created_at, order.updated_at) == (T0, T0)
+        assert order.accepted_at == wall
+        assert order.request_published_at == wall + timedelta(milliseconds=2)
+        assert order.response_consumed_at == wall + timedelta(milliseconds=9)
+
+    def test_lifecycle_moves_forward_only(self, orders: Orders) -> None:
+        orders.place()
+        orders.answer(DriverAssigned("o-1", "d-1", 9, T0), orders.current("o-1", T0))
+        later = T0 + timedelta(minutes=20)
+
+        def advance(target: OrderStatus) -> OrderRecord:
+            return orders.store.change("o-1", lambda o: advance_order(o, target, now=later)).order
+
+        assert advance(OrderStatus.PICKED_UP).picked_up_at == later
+        assert advance(OrderStatus.PICKED_UP).status == OrderStatus.PICKED_UP  # again: as it is
+        with pytest.raises(InvalidTransitionError):
+            orders.store.change(
+                "o-1", lambda o: advance_order(o, OrderStatus.ASSIGNED_DRIVER, now=later)
+            )
+        assert orders.store.get("o-1").status == OrderStatus.PICKED_UP
+        delivered = advance(OrderStatus.DELIVERED)
+        assert (delivered.status, delivered.delivered_at) == (OrderStatus.DELIVERED, later)
+        assert orders.store.get("o-1") == delivered
+
+    def test_due_messages_go_out_in_enqueue_order(self, orders: Orders) -> None:
+        for order_id in ("o-3", "o-1", "o-2"):
+            orders.place(order_id, now=T0 + timedelta(seconds=1))
+        assert orders.outbox.next_due_at() == T0 + timedelta(seconds=1)
+        assert orders.sent(T0) == []
+        assert [m.key for m in orders.sent(T0 + timedelta(seconds=1))] == ["o-3", "o-1", "o-2"]
+        assert orders.outbox.next_due_at() is None
+        assert orders.outbox.requests_published() == 3
+
+    def test_a_request_left_unanswered_is_sent_again_with_its_event_id(
+        self, orders: Orders
+    ) -> None:
+        placed = orders.place()
+        wall = T0 + timedelta(days=300)
+        orders.sent(T0, wall=lambda: wall)
+
+        def overdue(after_s: float) -> int:
+            return orders.outbox.resend_unanswered(
+                now=T0, wall=wall + timedelta(seconds=after_s), timeout_s=30
+            )
+
+        assert overdue(29) == 0
+        assert overdue(31) == 1
+        assert overdue(31) == 0  # the copy waits to be sent
+        (copy,) = orders.sent(T0)
+        assert copy.payload["eventId"] == placed.current_request_id
+        assert orders.outbox.requests_published() == 2
+        orders.answer(DriverAssigned("o-1", "d-1", 9, T0), orders.current("o-1", T0))
+        assert overdue(3600) == 0  # answered
 
 
-def _sent(pool: Pool, now: datetime) -> list[OutboxMessage]:
-    batches: list[OutboxMessage] = []
-    publish_due(pool, batches.extend, now=now)
-    return batches
-
-
-def test_migrations_are_idempotent(pool: Pool) -> None:
+@pytest.mark.postgres
+def test_migrations_are_idempotent(database_url: str) -> None:
+    pool = _pool(database_url)
     with pool.connection() as conn:
         assert migrate(conn) == len(MIGRATIONS)
-        assert migrate(conn) == len(MIGRATIONS)
         row = conn.execute("SELECT count(*) AS n FROM schema_migrations").fetchone()
+    pool.close()
     assert row is not None and row["n"] == len(MIGRATIONS)
-
-
-def test_placing_an_order_writes_its_request_to_the_outbox(store: OrderStore, pool: Pool) -> None:
-    request = store.place(_order(), now=T0)
-    (message,) = _sent(pool, T0)
-    assert message.topic == "driver_assignment.requests.4_-7"
-    assert message.key == "o-1"
-    assert b'"eventType": "AssignmentRequested"' in message.payload
-    assert request.event_id in message.payload.decode()
-    assert _sent(pool, T0) == []  # marked sent
-    with pytest.raises(DuplicateOrderError):
-        store.place(_order(), now=T0)
-
-
-def test_a_failing_sender_keeps_the_rows(store: OrderStore, pool: Pool) -> None:
-    store.place(_order(), now=T0)
-
-    def broken(_: list[OutboxMessage]) -> None:
-        raise ConnectionError("broker down")
-
-    with pytest.raises(ConnectionError):
-        publish_due(pool, broken, now=T0)
-    assert len(_sent(pool, T0)) == 1
-
-
-def test_a_late_failure_cannot_undo_an_assignment(store: OrderStore) -> None:
-    store.place(_order(), now=T0)
-    context = _context(store, "o-1", T0)
-    assigned = DriverAssigned("o-1", "d-1", 17, T0)
-    assert store.apply_response(assigned, context) == "assigned"
-    assert store.apply_response(assigned, context) == "stale"
-    late = AssignmentFailed("o-1", "All drivers busy", T0)
-    assert store.apply_response(late, context) == "stale"
-    row = store.get("o-1")
-    assert (row["status"], row["driver_id"], row["eta_minutes"]) == ("assigned_driver", "d-1", 17)
-
-
-def test_failures_are_retried_after_backoff_then_dead_lettered(
-    store: OrderStore, pool: Pool
-) -> None:
-    store.place(_order(), now=T0)
-    _sent(pool, T0)
-    failed = AssignmentFailed("o-1", "No available drivers in area", T0)
-
-    first = _context(store, "o-1", T0)
-    assert store.apply_response(failed, first) == "retry"
-    assert store.apply_response(failed, first) == "stale"  # the same answer twice
-    assert _sent(pool, T0 + timedelta(seconds=0.5)) == []  # backoff: 1 s
-    (retry,) = _sent(pool, T0 + timedelta(seconds=1))
-    assert retry.topic == "driver_assignment.requests.4_-7"
-
-    second = _context(store, "o-1", T0 + timedelta(seconds=2))
-    assert store.apply_response(failed, second) == "retry"
-    assert _sent(pool, T0 + timedelta(seconds=3.5)) == []  # backoff: 2 s
-    assert len(_sent(pool, T0 + timedelta(seconds=4))) == 1
-
-    third = _context(store, "o-1", T0 + timedelta(seconds=5))
-    assert store.apply_response(failed, third) == "failed"
-    (dead,) = _sent(pool, T0 + timedelta(seconds=5))
-    assert dead.topic == "driver_assignment.dlq"
-    row = store.get("o-1")
-    assert (row["status"], row["attempts"]) == ("assignment_failed", 3)
-
-
-def test_retried_requests_carry_the_remaining_preparation_time(
-    store: OrderStore, pool: Pool
-) -> None:
-    store.place(_order(), now=T0)
-    _sent(pool, T0)
-    failed = AssignmentFailed("o-1", "All drivers busy", T0)
-    failed_at = T0 + timedelta(minutes=4, seconds=-1)  # the retry falls due 1 s later
-    store.apply_response(failed, _context(store, "o-1", failed_at))
-    (retry,) = _sent(pool, T0 + timedelta(minutes=5))
-    payload = json.loads(retry.payload)
-    assert payload["preparationTime"] == 11.0  # 15 minutes, 4 gone when the retry is due
-    assert payload["occurredAt"] == "2026-01-15T12:04:00.000Z"
-
-
-def test_one_request_at_a_time_holds_the_next_until_the_last_is_answered(
-    store: OrderStore, pool: Pool
-) -> None:
-    for order_id in ("o-2", "o-1"):
-        store.place(_order(order_id), now=T0)
-
-    def serial(now: datetime) -> list[str]:
-        batches: list[OutboxMessage] = []
-        publish_due(pool, batches.extend, now=now, one_request_at_a_time=True)
-        return [m.key for m in batches]
-
-    assert serial(T0) == ["o-2"]  # placed first
-    assert serial(T0) == []  # o-2 awaits its answer
-    failed = AssignmentFailed("o-2", "All drivers busy", T0)
-    assert store.apply_response(failed, _context(store, "o-2", T0)) == "retry"
-    assert serial(T0) == ["o-1"]
-    assigned = DriverAssigned("o-1", "d-1", 9, T0)
-    assert store.apply_response(assigned, _context(store, "o-1", T0)) == "assigned"
-    assert serial(T0) == []  # o-2's retry is not due before its backoff
-    assert serial(T0 + timedelta(seconds=1)) == ["o-2"]
-
-
-def test_pipeline_stamps_come_from_the_wall_clock_and_business_times_from_the_order(
-    store: OrderStore, pool: Pool
-) -> None:
-    wall = T0 + timedelta(days=300)
-    store.place(_order(), now=T0, accepted_at=wall)
-    publish_due(pool, lambda _: None, now=T0, wall=lambda: wall + timedelta(milliseconds=2))
-    context = ResponseContext(
-        store.get("o-1")["current_request_id"], None, T0, wall + timedelta(milliseconds=9)
-    )
-    store.apply_response(DriverAssigned("o-1", "d-1", 9, T0), context)
-    row = store.get("o-1")
-    assert (row["created_at"], row["updated_at"]) == (T0, T0)
-    assert row["accepted_at"] == wall
-    assert row["request_published_at"] - row["accepted_at"] == timedelta(milliseconds=2)
-    assert row["response_consumed_at"] - row["accepted_at"] == timedelta(milliseconds=9)
-
-
-def test_a_request_left_unanswered_is_sent_again_with_its_event_id(
-    store: OrderStore, pool: Pool
-) -> None:
-    request = store.place(_order(), now=T0)
-    wall = T0 + timedelta(days=300)
-    publish_due(pool, lambda _: None, now=T0, wall=lambda: wall)
-
-    def overdue(after_s: float) -> int:
-        return resend_unanswered(pool, now=T0, wall=wall + timedelta(seconds=after_s), timeout_s=30)
-
-    assert overdue(29) == 0
-    assert overdue(31) == 1
-    assert overdue(31) == 0  # the copy waits to be sent
-    (copy,) = _sent(pool, T0)
-    assert json.loads(copy.payload)["eventId"] == request.event_id
-    store.apply_response(DriverAssigned("o-1", "d-1", 9, T0), _context(store, "o-1", T0))
-    assert overdue(3600) == 0  # answered

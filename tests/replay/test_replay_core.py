@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from replay.inprocess import InProcessEngine
 from typer.testing import CliRunner
 
+from replay.inprocess import InProcessEngine
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from replay.orderlog import (
     OrderLogError,

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.assignment import Assigner
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.geo import Point, haversine_km
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.handler import RequestHandler
-from swifteats.services.outgoing import Outgoing
 
 NOW = datetime(2024, 1, 15, 10, 30, 5, tzinfo=UTC)
 RESTAURANT = Point(40.7128, -74.0060)

@@ -11,7 +11,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
 
 import pytest
@@ -22,6 +22,8 @@ from redis.retry import Retry
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
 from swifteats.domain.drivers import (
+    SHIFT_END_EARLIEST,
+    SHIFT_END_LATEST,
     Claim,
     DriverIndex,
     DriverPlan,
@@ -30,6 +32,7 @@ from swifteats.domain.drivers import (
     QueuedRoute,
     RouteEnd,
     UnknownDriverError,
+    UnreadableDriverError,
 )
 from swifteats.domain.geo import Point, haversine_km
 
@@ -397,6 +400,41 @@ class TestDriverIndexContract:
         )
         assert [d.driver_id for d in index.search(north(3), 0.5)] == ["d1"]
 
+    @pytest.mark.parametrize(
+        "ends",
+        [
+            datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+            datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-14))),
+            SHIFT_END_EARLIEST - timedelta(microseconds=1),
+            SHIFT_END_LATEST + timedelta(microseconds=1),
+            datetime(2026, 1, 1, 12),  # noqa: DTZ001 - no time zone, refused
+        ],
+        ids=str,
+    )
+    def test_a_shift_end_outside_the_range_is_refused_and_nothing_stored(
+        self, index: DriverIndex, ends: datetime
+    ) -> None:
+        with pytest.raises(ValueError, match="shift end"):
+            index.register("d1", CENTER, AVAILABLE, ends)
+        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        with pytest.raises(ValueError, match="shift end"):
+            bulk.register_many(
+                [
+                    DriverRecord("d2", CENTER, AVAILABLE),
+                    DriverRecord("d3", CENTER, AVAILABLE, None, ends),
+                ]
+            )
+
+        assert (index.get("d1"), index.get("d2"), index.search(CENTER, 1.0)) == (None, None, [])
+
+    def test_the_ends_of_the_shift_range_are_kept(self, index: DriverIndex) -> None:
+        index.register("first", CENTER, AVAILABLE, SHIFT_END_EARLIEST)
+        index.register("last", north(0.1), AVAILABLE, SHIFT_END_LATEST)
+
+        found = [(d.driver_id, d.shift_ends_at) for d in index.search(CENTER, 1.0)]
+
+        assert found == [("first", SHIFT_END_EARLIEST), ("last", SHIFT_END_LATEST)]
+
 
 @pytest.mark.redis
 def test_concurrent_claims_never_share_a_driver(redis_index: RedisDriverIndex) -> None:
@@ -434,3 +472,70 @@ def test_concurrent_claims_never_share_a_driver(redis_index: RedisDriverIndex) -
             record = redis_index.get(held.driver_id)
             assert record is not None
             assert record.order_id == order_id
+
+
+@pytest.fixture
+def raw_redis(redis_client: redis.Redis) -> Iterator[tuple[RedisDriverIndex, redis.Redis, str]]:
+    """A Redis index, its client and its key prefix, for records written behind its back."""
+    prefix = f"test:{uuid.uuid4()}"
+    yield RedisDriverIndex(redis_client, prefix=prefix), redis_client, prefix
+    keys = list(redis_client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        redis_client.delete(*keys)
+
+
+UNREADABLE = {
+    "d-status": ("sleeping", None),
+    "d-end-text": ("available", "soon"),
+    "d-end-year-0": ("available", "-62135600400"),
+    "d-end-year-9999": ("available", "253402350000"),
+    "d-end-nan": ("available", "nan"),
+    "d-end-inf": ("available", "1e400"),
+}
+"""Drivers whose stored status or shift end (epoch seconds) cannot be read back."""
+
+
+@pytest.mark.redis
+def test_unreadable_records_are_skipped_by_the_search_logged_and_named_by_get(
+    raw_redis: tuple[RedisDriverIndex, redis.Redis, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    index, client, prefix = raw_redis
+    index.register("d-good", north(0.2), AVAILABLE, NOON)
+    for driver_id, (status, end) in UNREADABLE.items():
+        client.geoadd(f"{prefix}:drivers:geo", (CENTER.longitude, CENTER.latitude, driver_id))
+        client.hset(f"{prefix}:drivers:status", driver_id, status)
+        if end is not None:
+            client.hset(f"{prefix}:drivers:shift_end", driver_id, end)
+
+    with caplog.at_level("WARNING", logger="swifteats.drivers"):
+        found = index.search(CENTER, 1.0)
+
+    assert [d.driver_id for d in found] == ["d-good"]
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert all(driver_id in logged for driver_id in UNREADABLE)
+    for driver_id in UNREADABLE:
+        with pytest.raises(UnreadableDriverError, match=driver_id):
+            index.get(driver_id)
+    index.register("d-status", CENTER, OFFLINE)  # registering again repairs the record
+    repaired = index.get("d-status")
+    assert repaired is not None and repaired.status is OFFLINE
+
+
+@pytest.mark.redis
+def test_unreadable_plans_are_skipped_and_logged(
+    raw_redis: tuple[RedisDriverIndex, redis.Redis, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    index, client, prefix = raw_redis
+    end = RouteEnd(NOON, north(1))
+    for driver_id in ("d-end", "d-next", "d-good"):
+        index.register(driver_id, CENTER, AVAILABLE)
+        assert index.claim_route(driver_id, [(f"order-{driver_id}", 5)], end)
+    client.hset(f"{prefix}:drivers:route_end", "d-end", "[1e400, 0]")
+    client.hset(f"{prefix}:drivers:next_route", "d-next", '{"route": ["o1"]}')
+
+    with caplog.at_level("WARNING", logger="swifteats.drivers"):
+        plans = index.plans(["d-end", "d-next", "d-good"])
+
+    assert plans == {"d-next": DriverPlan(end, None), "d-good": DriverPlan(end, None)}
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "d-end" in logged and "d-next" in logged

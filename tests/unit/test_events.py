@@ -329,3 +329,27 @@ def test_out_of_range_instant_is_invalid_not_a_crash(instant: str) -> None:
         parse_assignment_requested(wire(occurredAt=instant))
     assert "occurredAt" in caught.value.reason
     assert caught.value.order_id == "order_123"
+
+
+@pytest.mark.parametrize("order_id", ["a/b", "a b", "..", ".a", "é", "a\n", "a" * 129])
+def test_an_order_id_outside_the_id_alphabet_is_invalid(order_id: str) -> None:
+    with pytest.raises(InvalidMessageError) as caught:
+        parse_assignment_requested(wire(orderId=order_id))
+    assert caught.value.order_id is None
+    assert "orderId" in caught.value.reason
+    with pytest.raises(InvalidMessageError, match="orderId"):
+        parse_assignment_response(DriverAssigned(order_id, "d1", 5, AT).to_wire())
+
+
+@pytest.mark.parametrize("driver_id", ["d/1", "d 1", "d\n"])
+def test_a_driver_id_outside_the_id_alphabet_is_invalid(driver_id: str) -> None:
+    with pytest.raises(InvalidMessageError, match="driverId"):
+        parse_assignment_response(DriverAssigned("order_123", driver_id, 5, AT).to_wire())
+
+
+@pytest.mark.parametrize("latitude", [85.06, -89.0])
+def test_a_customer_redis_cannot_index_is_invalid_coordinates(latitude: float) -> None:
+    with pytest.raises(InvalidMessageError) as caught:
+        parse_assignment_requested(wire(customerLatitude=latitude))
+    assert caught.value.reason == "Invalid coordinates"
+    assert caught.value.order_id == "order_123"

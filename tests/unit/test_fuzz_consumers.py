@@ -20,6 +20,7 @@ from swifteats.adapters.kafka import consumer_loop
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.assignment import Assigner
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.geo import Point
@@ -27,7 +28,7 @@ from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import DLQ_TOPIC, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.handler import RequestHandler
-from swifteats.services.outgoing import OVERSIZE_KEPT_BYTES, Outgoing
+from swifteats.services.outgoing import OVERSIZE_KEPT_BYTES
 
 NOW = datetime(2024, 1, 15, 10, 30, 5, tzinfo=UTC)
 SOURCE = "driver_assignment.requests.4_-7"

@@ -135,3 +135,88 @@ def test_total_not_matching_items_is_refused() -> None:
 def test_total_is_rounded_to_cents() -> None:
     raw = body(items=[{"name": "x", "quantity": 3, "unitPrice": 0.1}], totalAmount=0.304)
     assert OrderIn.model_validate(raw).to_new_order().total_amount == 0.3
+
+
+@pytest.mark.parametrize(
+    ("changes", "loc"),
+    [
+        (
+            {"items": [{"name": "x", "quantity": True, "unitPrice": 34.97}]},
+            ("items", 0, "quantity"),
+        ),
+        ({"items": [{"name": "x", "quantity": "1", "unitPrice": 34.97}]}, ("items", 0, "quantity")),
+        (
+            {"items": [{"name": "x", "quantity": 1, "unitPrice": "34.97"}]},
+            ("items", 0, "unitPrice"),
+        ),
+        (
+            {"restaurantLocation": {"latitude": True, "longitude": 0}},
+            ("restaurantLocation", "latitude"),
+        ),
+        (
+            {"customerLocation": {"latitude": 40.7, "longitude": "-73.9"}},
+            ("customerLocation", "longitude"),
+        ),
+        ({"totalAmount": "34.97"}, ("totalAmount",)),
+        ({"preparationTime": True}, ("preparationTime",)),
+        ({"radius": "5"}, ("radius",)),
+    ],
+    ids=repr,
+)
+def test_booleans_and_numbers_in_strings_are_not_coerced(
+    changes: dict[str, Any], loc: tuple[int | str, ...]
+) -> None:
+    assert loc in error_locs(body(**changes))
+
+
+def test_integers_are_numbers_where_a_float_is_expected() -> None:
+    raw = body(
+        items=[{"name": "x", "quantity": 2, "unitPrice": 5}],
+        totalAmount=10,
+        preparationTime=15,
+        radius=3,
+        restaurantLocation={"latitude": 40, "longitude": -74},
+    )
+    order = OrderIn.model_validate(raw).to_new_order()
+    assert (order.total_amount, order.radius_km, order.restaurant) == (10.0, 3.0, Point(40, -74))
+
+
+BAD_IDS = ["a/b", "a b", "a?b", "a#b", "a%2F", ".", "..", ".a", "é", "a\n", "a" * 129, ""]
+GOOD_IDS = [
+    "order_123",
+    "a",
+    "A.b:c-d_e",
+    "-3_15",
+    "_a.",
+    "5f0c7d1e-0000-4000-8000-000000000001",
+    "a" * 128,
+]
+
+
+@pytest.mark.parametrize("field", ["orderId", "customerId", "restaurantId"])
+@pytest.mark.parametrize("bad", BAD_IDS, ids=repr)
+def test_ids_outside_the_safe_alphabet_are_refused(field: str, bad: str) -> None:
+    assert (field,) in error_locs(body(**{field: bad}))
+
+
+@pytest.mark.parametrize("good", GOOD_IDS)
+def test_ids_of_the_safe_alphabet_are_kept(good: str) -> None:
+    raw = body(orderId=good, customerId=good, restaurantId=good)
+    order = OrderIn.model_validate(raw).to_new_order()
+    assert (order.order_id, order.customer_id, order.restaurant_id) == (good, good, good)
+
+
+@pytest.mark.parametrize("place", ["restaurantLocation", "customerLocation"])
+@pytest.mark.parametrize("latitude", [85.06, -89.0, 90])
+def test_latitudes_redis_cannot_index_are_refused_saying_why(place: str, latitude: float) -> None:
+    with pytest.raises(ValidationError) as caught:
+        OrderIn.model_validate(body(**{place: {"latitude": latitude, "longitude": 0}}))
+    (error,) = caught.value.errors()
+    assert error["loc"] == (place, "latitude")
+    assert "85.05112878" in error["msg"]
+    assert "Redis" in error["msg"]
+
+
+def test_the_last_searchable_latitude_is_accepted() -> None:
+    raw = body(restaurantLocation={"latitude": -85.05112878, "longitude": 0})
+    assert OrderIn.model_validate(raw).to_new_order().restaurant.latitude == -85.05112878

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
-from swifteats.adapters.postgres.orders import OrderStore
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.eta import ConstantSpeedEta
+from swifteats.domain.events import AssignmentResponse
+from swifteats.domain.order_rules import Enqueued, Outcome, ResponseContext
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import DLQ_TOPIC
 from swifteats.observability import ServiceMetrics
@@ -28,13 +29,17 @@ def clock() -> datetime:
 
 
 class DeadLetters:
-    """The part of OrderStore the response handler uses for bad input."""
+    """The outbox the response handler queues dead letters in."""
 
     def __init__(self) -> None:
         self.envelopes: list[dict[str, Any]] = []
 
-    def dead_letter(self, envelope: dict[str, Any], *, key: str, now: datetime) -> None:
-        self.envelopes.append(envelope)
+    def enqueue(self, message: Enqueued) -> None:
+        self.envelopes.append(message.message.payload)
+
+
+def never_applied(response: AssignmentResponse, context: ResponseContext) -> Outcome | None:
+    raise AssertionError("an oversized response was read")
 
 
 def assert_small_dead_letter(envelope: dict[str, Any]) -> None:
@@ -70,7 +75,12 @@ def test_a_request_at_the_limit_is_read() -> None:
 def test_an_oversized_response_goes_to_the_dlq_without_its_body() -> None:
     store = DeadLetters()
     handler = ResponseHandler(
-        cast(OrderStore, store), clock=clock, metrics=ServiceMetrics("t"), max_message_bytes=LIMIT
+        never_applied,
+        store.enqueue,
+        clock=clock,
+        wall=clock,
+        metrics=ServiceMetrics("t"),
+        max_message_bytes=LIMIT,
     )
 
     outcome = handler.handle(HUGE, topic="driver_assignment.responses", headers=None)

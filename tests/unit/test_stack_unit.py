@@ -118,6 +118,7 @@ def test_records_of_an_older_version_still_load(tmp_path: Path) -> None:
 
     assert state is not None
     assert not any(component.started for component in state.components())
+    assert state.retained == ()
 
 
 def test_an_unreadable_record_is_reported(tmp_path: Path) -> None:

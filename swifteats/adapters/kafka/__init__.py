@@ -1,1 +1,1 @@
-"""Kafka through kafka-python: client factories, a consumer loop and the outbox relay."""
+"""Kafka through kafka-python: client factories, a consumer loop and the event bus."""

@@ -1,286 +1,87 @@
-"""Orders in PostgreSQL: placing an order with its outbox event, applying answers, lifecycle."""
+"""Orders in PostgreSQL: each change and the outbox rows it emits in one transaction."""
 
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from psycopg import Connection, errors
-from psycopg_pool import ConnectionPool
 
-from swifteats.adapters.postgres.pool import Row
-from swifteats.domain.events import (
-    AssignmentFailed,
-    AssignmentRequested,
-    AssignmentResponse,
-    DriverAssigned,
-    OrderItem,
-)
+from swifteats.adapters.postgres.pool import Pool, Row, connection
+from swifteats.domain.events import OrderItem
 from swifteats.domain.geo import Point
-from swifteats.domain.orders import NewOrder, OrderStatus, require_transition
-from swifteats.domain.retry import RetryPolicy
-from swifteats.domain.topics import DLQ_TOPIC, dead_letter, request_topic
+from swifteats.domain.order_rules import Enqueued, OrderChange
+from swifteats.domain.order_store import Change, DuplicateOrderError, OrderNotFoundError
+from swifteats.domain.orders import NewOrder, OrderRecord, OrderStatus
 
 
-class OrderNotFoundError(LookupError):
-    """No order has this id."""
+class PostgresOrderStore:
+    """:class:`~swifteats.domain.order_store.OrderStore` on tables ``orders`` and ``outbox``.
 
+    A change locks the order's row (``SELECT … FOR UPDATE``) while its rule runs.
+    """
 
-class DuplicateOrderError(ValueError):
-    """An order with this id exists already."""
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseContext:
-    """What the consumer knows of a response besides its body."""
-
-    request_id: str | None
-    request_consumed_at: datetime | None
-    consumed_at: datetime
-    """The service's clock: business time (simulated in a replay)."""
-    received_at: datetime | None = None
-    """The wall clock, for the pipeline's stage timestamps (default: ``consumed_at``)."""
-
-    @property
-    def wall(self) -> datetime:
-        """When the response was consumed, on the wall clock."""
-        return self.received_at or self.consumed_at
-
-
-def new_event_id() -> str:
-    """A fresh event id (UUID4)."""
-    return str(uuid.uuid4())
-
-
-class OrderStore:
-    """Reads and writes orders; every write that emits an event writes the outbox row too."""
-
-    def __init__(self, pool: ConnectionPool[Connection[Row]], retry: RetryPolicy) -> None:
+    def __init__(self, pool: Pool) -> None:
         self._pool = pool
-        self._retry = retry
 
-    def place(
-        self, order: NewOrder, *, now: datetime, accepted_at: datetime | None = None
-    ) -> AssignmentRequested:
-        """Store the order as ``new_order`` and its AssignmentRequested in one transaction.
-
-        ``now`` is the order's time; ``accepted_at`` the wall clock's (default ``now``).
-        """
-        request = _request_for(order, event_id=new_event_id(), occurred_at=now)
-        params = {**_order_params(order, request, now), "accepted": accepted_at or now}
-        with self._pool.connection() as conn, conn.transaction():
+    def add(self, change: OrderChange) -> None:
+        """Insert the order and its outbox rows in one transaction."""
+        with connection(self._pool, transaction=True) as conn:
             try:
-                conn.execute(_INSERT_ORDER, params)
+                conn.execute(_INSERT_ORDER, _insert_params(change.order))
             except errors.UniqueViolation:
-                raise DuplicateOrderError(order.order_id) from None
-            _enqueue(
-                conn,
-                request_topic(request.geo_key),
-                order.order_id,
-                request.to_wire(),
-                headers={},
-                available_at=now,
-                now=now,
-            )
-        return request
+                raise DuplicateOrderError(change.order.order_id) from None
+            enqueue(conn, change.messages)
 
-    def get(self, order_id: str) -> Row:
-        """The order row; raise :class:`OrderNotFoundError`."""
-        with self._pool.connection() as conn:
+    def get(self, order_id: str) -> OrderRecord:
+        """The order with the due time of its next unsent request."""
+        with connection(self._pool) as conn:
             row = conn.execute(_SELECT_WITH_NEXT_ATTEMPT, (order_id,)).fetchone()
         if row is None:
             raise OrderNotFoundError(order_id)
-        return row
+        return record_of(row)
 
-    def apply_response(self, response: AssignmentResponse, context: ResponseContext) -> str:
-        """Apply an answer once: ``assigned``, ``retry``, ``failed`` or ``stale`` (ignored)."""
-        with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "SELECT * FROM orders WHERE id = %s FOR UPDATE", (response.order_id,)
-            ).fetchone()
-            if row is None:
-                raise OrderNotFoundError(response.order_id)
-            if row["status"] != OrderStatus.NEW_ORDER or not _answers_current(row, context):
-                return "stale"
-            if isinstance(response, DriverAssigned):
-                _assign(conn, row, response, context)
-                return "assigned"
-            return self._fail_attempt(conn, row, response, context)
-
-    def dead_letter(self, envelope: dict[str, Any], *, key: str, now: datetime) -> None:
-        """Queue a message for the dead-letter topic."""
-        with self._pool.connection() as conn, conn.transaction():
-            _enqueue(conn, DLQ_TOPIC, key, envelope, headers={}, available_at=now, now=now)
-
-    def advance(self, order_id: str, target: OrderStatus, *, now: datetime) -> Row:
-        """Move an order to ``picked_up`` or ``delivered``; raise on a disallowed move."""
-        column = {OrderStatus.PICKED_UP: "picked_up_at", OrderStatus.DELIVERED: "delivered_at"}
-        with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "SELECT * FROM orders WHERE id = %s FOR UPDATE", (order_id,)
-            ).fetchone()
-            if row is None:
+    def change(self, order_id: str, rule: Callable[[OrderRecord], Change]) -> Change:
+        """Lock the row, run ``rule``, write its order and messages, commit."""
+        with connection(self._pool, transaction=True) as conn:
+            found = conn.execute(_SELECT_FOR_UPDATE, (order_id,)).fetchone()
+            if found is None:
                 raise OrderNotFoundError(order_id)
-            if row["status"] == target:
-                return row
-            require_transition(OrderStatus(row["status"]), target)
-            updated = conn.execute(
-                f"UPDATE orders SET status = %s, {column[target]} = %s, updated_at = %s"  # noqa: S608
-                " WHERE id = %s RETURNING *",
-                (target.value, now, now, order_id),
-            ).fetchone()
-        assert updated is not None  # noqa: S101 - the row is locked above
-        return updated
+            result = rule(record_of(found))
+            if result.written:
+                conn.execute(_UPDATE_ORDER, _update_params(result.order))
+            enqueue(conn, result.messages)
+        return result
 
-    def _fail_attempt(
-        self, conn: Connection[Row], row: Row, response: AssignmentFailed, context: ResponseContext
-    ) -> str:
-        delay = self._retry.delay_after(row["attempts"])
-        now = context.consumed_at
-        if delay is None:
-            _give_up(conn, row, response, context)
-            return "failed"
-        # The retry happens when it falls due: its time and the food's remaining
-        # preparation are those of that moment, not of this failure.
-        due = now + timedelta(seconds=delay)
-        request = _request_for(
-            _order_of(row),
-            event_id=new_event_id(),
-            occurred_at=due,
-            elapsed=due - row["created_at"],
-        )
+    def enqueue(self, message: Enqueued) -> None:
+        """Insert one outbox row."""
+        with connection(self._pool, transaction=True) as conn:
+            enqueue(conn, (message,))
+
+
+def enqueue(conn: Connection[Row], messages: tuple[Enqueued, ...]) -> None:
+    """Insert outbox rows; ``order_id`` is the message key (an order's id, or a dead
+    letter's key)."""
+    for enqueued in messages:
+        message = enqueued.message
         conn.execute(
-            "UPDATE orders SET attempts = attempts + 1, current_request_id = %s, last_error = %s,"
-            " request_consumed_at = %s, decided_at = %s, response_consumed_at = %s,"
-            " updated_at = %s WHERE id = %s",
+            "INSERT INTO outbox (topic, message_key, payload, headers, order_id, created_at,"
+            " available_at) VALUES (%s, %s, %s, %s, %s, now(), %s)",
             (
-                request.event_id,
-                response.error,
-                context.request_consumed_at,
-                response.failed_at,
-                context.wall,
-                now,
-                row["id"],
+                message.topic,
+                message.key,
+                json.dumps(message.payload),
+                json.dumps(message.headers),
+                message.key,
+                enqueued.due,
             ),
         )
-        _enqueue(
-            conn,
-            request_topic(request.geo_key),
-            row["id"],
-            request.to_wire(),
-            headers={},
-            available_at=due,
-            now=now,
-        )
-        return "retry"
 
 
-def _answers_current(row: Row, context: ResponseContext) -> bool:
-    """A response tagged with an older request's id is stale; untagged ones are taken."""
-    return context.request_id is None or context.request_id == row["current_request_id"]
-
-
-def _assign(
-    conn: Connection[Row], row: Row, response: DriverAssigned, ctx: ResponseContext
-) -> None:
-    conn.execute(
-        "UPDATE orders SET status = %s, driver_id = %s, eta_minutes = %s, decided_at = %s,"
-        " request_consumed_at = %s, response_consumed_at = %s, updated_at = %s, last_error = NULL"
-        " WHERE id = %s",
-        (
-            OrderStatus.ASSIGNED_DRIVER.value,
-            response.driver_id,
-            response.eta,
-            response.assigned_at,
-            ctx.request_consumed_at,
-            ctx.wall,
-            ctx.consumed_at,
-            row["id"],
-        ),
-    )
-
-
-def _give_up(
-    conn: Connection[Row], row: Row, response: AssignmentFailed, ctx: ResponseContext
-) -> None:
-    now = ctx.consumed_at
-    conn.execute(
-        "UPDATE orders SET status = %s, last_error = %s, failed_at = %s, decided_at = %s,"
-        " request_consumed_at = %s, response_consumed_at = %s, updated_at = %s WHERE id = %s",
-        (
-            OrderStatus.ASSIGNMENT_FAILED.value,
-            response.error,
-            now,
-            response.failed_at,
-            ctx.request_consumed_at,
-            ctx.wall,
-            now,
-            row["id"],
-        ),
-    )
-    request = _request_for(
-        _order_of(row),
-        event_id=row["current_request_id"],
-        occurred_at=now,
-        elapsed=now - row["created_at"],
-    )
-    reason = f"{response.error} after {row['attempts']} attempts"
-    envelope = dead_letter(
-        reason=reason,
-        source_topic=request_topic(request.geo_key),
-        raw=json.dumps(request.to_wire()).encode(),
-        failed_at=now,
-        order_id=row["id"],
-    )
-    _enqueue(conn, DLQ_TOPIC, row["id"], envelope, headers={}, available_at=now, now=now)
-
-
-def _enqueue(
-    conn: Connection[Row],
-    topic: str,
-    key: str,
-    payload: dict[str, Any],
-    *,
-    headers: dict[str, str],
-    available_at: datetime,
-    now: datetime,
-) -> None:
-    conn.execute(
-        "INSERT INTO outbox (topic, message_key, payload, headers, order_id, created_at,"
-        " available_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (topic, key, json.dumps(payload), json.dumps(headers), key, now, available_at),
-    )
-
-
-def _request_for(
-    order: NewOrder,
-    *,
-    event_id: str,
-    occurred_at: datetime,
-    elapsed: timedelta = timedelta(0),
-) -> AssignmentRequested:
-    """The request for ``order``; preparation time is what remains after ``elapsed``."""
-    remaining = max(0.0, order.preparation_time - elapsed.total_seconds() / 60.0)
-    preparation = remaining if elapsed else order.preparation_time
-    return AssignmentRequested(
-        event_id=event_id,
-        occurred_at=occurred_at,
-        order_id=order.order_id,
-        restaurant=order.restaurant,
-        customer=order.customer,
-        preparation_time=round(preparation, 6),
-        radius_km=order.radius_km,
-        items=tuple(item.to_wire() for item in order.items),
-        total_amount=order.total_amount,
-        special_instructions=order.special_instructions,
-    )
-
-
-def _order_of(row: Row) -> NewOrder:
-    return NewOrder(
+def record_of(row: Row) -> OrderRecord:
+    """An ``orders`` row (with ``next_attempt_at`` if selected) as an order record."""
+    order = NewOrder(
         order_id=row["id"],
         customer_id=row["customer_id"],
         restaurant_id=row["restaurant_id"],
@@ -292,9 +93,67 @@ def _order_of(row: Row) -> NewOrder:
         special_instructions=row["special_instructions"],
         radius_km=row["radius_km"],
     )
+    stage = {column: row[column] for column in _STAGE_COLUMNS}
+    return OrderRecord(
+        order=order,
+        status=OrderStatus(row["status"]),
+        current_request_id=row["current_request_id"],
+        attempts=row["attempts"],
+        driver_id=row["driver_id"],
+        eta_minutes=row["eta_minutes"],
+        last_error=row["last_error"],
+        next_attempt_at=row.get("next_attempt_at"),
+        **stage,
+    )
 
 
-def _order_params(order: NewOrder, request: AssignmentRequested, now: datetime) -> dict[str, Any]:
+_STAGE_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "accepted_at",
+    "request_published_at",
+    "request_consumed_at",
+    "decided_at",
+    "response_consumed_at",
+    "picked_up_at",
+    "delivered_at",
+    "failed_at",
+)
+"""Columns named as the fields of :class:`OrderRecord`."""
+
+_CHANGED_BY_RULES = (
+    "status",
+    "driver_id",
+    "eta_minutes",
+    "attempts",
+    "current_request_id",
+    "last_error",
+    "updated_at",
+    "request_consumed_at",
+    "decided_at",
+    "response_consumed_at",
+    "picked_up_at",
+    "delivered_at",
+    "failed_at",
+)
+"""What the order rules may change; the rest (``request_published_at`` is the outbox's)
+is written once, when the order is placed."""
+
+# Assembled from the constant column names above; values travel as parameters.
+_UPDATE_ORDER = (
+    "UPDATE orders SET "  # noqa: S608
+    + ", ".join(f"{column} = %({column})s" for column in _CHANGED_BY_RULES)
+    + " WHERE id = %(id)s"
+)
+
+
+def _update_params(record: OrderRecord) -> dict[str, Any]:
+    params = {column: getattr(record, column) for column in _CHANGED_BY_RULES}
+    return {**params, "status": record.status.value, "id": record.order_id}
+
+
+def _insert_params(record: OrderRecord) -> dict[str, Any]:
+    order = record.order
     return {
         "id": order.order_id,
         "customer_id": order.customer_id,
@@ -308,9 +167,10 @@ def _order_params(order: NewOrder, request: AssignmentRequested, now: datetime) 
         "prep": order.preparation_time,
         "notes": order.special_instructions,
         "radius": order.radius_km,
-        "status": OrderStatus.NEW_ORDER.value,
-        "request_id": request.event_id,
-        "now": now,
+        "status": record.status.value,
+        "request_id": record.current_request_id,
+        "now": record.created_at,
+        "accepted": record.accepted_at,
     }
 
 
@@ -320,6 +180,8 @@ SELECT o.*, (SELECT min(available_at) FROM outbox
                AND topic LIKE 'driver_assignment.requests.%%') AS next_attempt_at
 FROM orders o WHERE o.id = %s
 """
+
+_SELECT_FOR_UPDATE = _SELECT_WITH_NEXT_ATTEMPT + " FOR UPDATE OF o"
 
 _INSERT_ORDER = """
 INSERT INTO orders (id, customer_id, restaurant_id, restaurant_latitude, restaurant_longitude,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import Connection
-from psycopg_pool import ConnectionPool
 
-from swifteats.adapters.postgres.pool import Row
+from swifteats.adapters.postgres.pool import Pool, Row, connection
 from swifteats.domain.orders import OrderStatus
 from swifteats.domain.topics import DLQ_TOPIC
 
@@ -24,9 +23,12 @@ _RECENT = 10_000
 """Latency percentiles are over the most recent orders."""
 
 
-def order_stats(pool: ConnectionPool[Connection[Row]]) -> dict[str, Any]:
-    """Counts by status, success rate, retries, DLQ size, backlog and stage latencies."""
-    with pool.connection() as conn:
+def order_stats(pool: Pool) -> dict[str, Any]:
+    """Counts by status, success rate, retries, DLQ size, backlog and stage latencies.
+
+    Raises :class:`~swifteats.domain.order_store.StoreUnavailableError` when the server
+    cannot be reached."""
+    with connection(pool) as conn:
         by_status = {
             row["status"]: row["n"]
             for row in conn.execute("SELECT status, count(*) AS n FROM orders GROUP BY status")

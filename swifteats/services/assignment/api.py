@@ -4,21 +4,44 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, UnknownDriverError
-from swifteats.domain.events import SEARCHABLE_LATITUDE, format_instant
-from swifteats.domain.geo import Point
+from swifteats.domain.drivers import (
+    DriverIndex,
+    DriverRecord,
+    DriverStatus,
+    UnknownDriverError,
+    UnreadableDriverError,
+    checked_shift_end,
+)
+from swifteats.domain.events import format_instant
+from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point
 from swifteats.services.assignment.clock_api import decision_routes
 from swifteats.services.assignment.core import AssignmentCore
-from swifteats.services.http import HttpSecurity, Observable, StorableId, observability_routes
+from swifteats.services.http import (
+    HttpSecurity,
+    Latitude,
+    Longitude,
+    NewId,
+    Observable,
+    StorableId,
+    observability_routes,
+)
 
-Latitude = Annotated[
-    float, Field(ge=-SEARCHABLE_LATITUDE, le=SEARCHABLE_LATITUDE, allow_inf_nan=False)
+
+def _instant_text(value: object) -> object:
+    """An instant comes as ISO-8601 text, not as a number of seconds."""
+    if not isinstance(value, str):
+        raise ValueError("an instant must be an ISO-8601 string")
+    return value
+
+
+ShiftEnd = Annotated[
+    AwareDatetime, BeforeValidator(_instant_text), AfterValidator(checked_shift_end)
 ]
-"""Redis GEO indexes latitudes up to ±85.05112878 (Web Mercator)."""
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+"""An ISO-8601 instant with a time zone, from 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z."""
 
 
 class Location(BaseModel):
@@ -33,9 +56,9 @@ class Location(BaseModel):
 class DriverIn(Location):
     """A driver announcing itself."""
 
-    driver_id: StorableId = Field(alias="driverId", min_length=1, max_length=128)
+    driver_id: NewId = Field(alias="driverId")
     status: DriverStatus = DriverStatus.AVAILABLE
-    shift_ends_at: AwareDatetime | None = Field(None, alias="shiftEndsAt")
+    shift_ends_at: ShiftEnd | None = Field(None, alias="shiftEndsAt")
 
 
 class StatusIn(BaseModel):
@@ -68,10 +91,16 @@ def driver_json(driver: DriverRecord) -> dict[str, Any]:
 def build_api(runtime: AssignmentRuntime, security: HttpSecurity) -> FastAPI:
     """The FastAPI application of the Driver Assignment Service."""
     app = security.app("swifteats Driver Assignment Service")
+    app.add_exception_handler(UnreadableDriverError, _unreadable)
     app.include_router(_driver_routes(runtime.drivers, security))
     app.include_router(decision_routes(runtime.core, security))
     app.include_router(observability_routes("driver-assignment", runtime, security))
     return app
+
+
+def _unreadable(_: Request, error: Exception) -> JSONResponse:
+    """409: the driver's stored record cannot be read; registering it again replaces it."""
+    return JSONResponse({"detail": str(error)}, status_code=409)
 
 
 def _driver_routes(drivers: DriverIndex, security: HttpSecurity) -> APIRouter:

@@ -11,9 +11,9 @@ import redis
 from fastapi import FastAPI
 from kafka import KafkaConsumer
 
+from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
-from swifteats.adapters.kafka.publisher import Publisher
 from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex
@@ -45,7 +45,7 @@ class AssignmentService:
         self.drivers = drivers
         self.metrics = ServiceMetrics("driver-assignment")
         self._redis = redis_client
-        self._publisher = Publisher(lambda: make_producer(settings))
+        self._publisher = KafkaEventBus(lambda: make_producer(settings))
         self.core = AssignmentCore(
             settings, drivers=drivers, bus=self._publisher, metrics=self.metrics, clock=clock
         )

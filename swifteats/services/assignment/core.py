@@ -16,9 +16,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from swifteats.domain.assignment import Assigner
+from swifteats.domain.bus import EventBus, Outgoing
 from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta, PlanarProjection
@@ -33,22 +33,9 @@ from swifteats.services.assignment.decisions import DecisionSink, HeldStep, OneR
 from swifteats.services.assignment.handler import RequestHandler
 from swifteats.services.assignment.one_by_one import OneByOneStep
 from swifteats.services.assignment.windowed import WindowedStep
-from swifteats.services.outgoing import Outgoing
 from swifteats.settings import Settings
 
 log = logging.getLogger("swifteats.assignment")
-
-
-class Outlet(Protocol):
-    """Where the core's messages go (a Kafka publisher, or the in-process bus)."""
-
-    def publish(self, message: Outgoing) -> None:
-        """Queue one message."""
-        ...
-
-    def flush(self) -> None:
-        """Wait until every queued message is delivered; raise the first failure."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +60,7 @@ class AssignmentCore:
         settings: Settings,
         *,
         drivers: DriverIndex,
-        bus: Outlet,
+        bus: EventBus,
         metrics: ServiceMetrics,
         clock: Clock | None = None,
         on_decision: DecisionSink | None = None,

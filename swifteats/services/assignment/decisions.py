@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from swifteats.domain.assignment import Assigner, Decision
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.events import AssignmentFailed, AssignmentRequested, DriverAssigned
 from swifteats.domain.ranking import INTERNAL_ERROR
 from swifteats.observability import ServiceMetrics
-from swifteats.services.outgoing import Outgoing, answer
+from swifteats.services.outgoing import answer
 
 log = logging.getLogger("swifteats.assignment")
 

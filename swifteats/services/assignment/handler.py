@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from swifteats.domain.assignment import Assigner
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.events import InvalidMessageError, parse_assignment_requested, wire_text
 from swifteats.domain.topics import DLQ_TOPIC
@@ -12,7 +13,6 @@ from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.decisions import HeldStep, OneRequest
 from swifteats.services.outgoing import (
     OVERSIZE_KEPT_BYTES,
-    Outgoing,
     decode_json,
     dlq_key,
     fitted_dead_letter,

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.events import UNKNOWN_INSTANT, AssignmentRequested
 from swifteats.services.assignment.decisions import OneRequest
-from swifteats.services.outgoing import Outgoing
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from swifteats.domain.assignment import Timer
+from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
@@ -45,7 +46,7 @@ from swifteats.domain.ranking import no_candidate_reason
 from swifteats.domain.window_step import RoutePlan, decide_window, minutes_since, route_decisions
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.decisions import DecisionSink
-from swifteats.services.outgoing import Outgoing, answer
+from swifteats.services.outgoing import answer
 
 log = logging.getLogger("swifteats.assignment")
 

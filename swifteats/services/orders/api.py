@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError as DatabaseError
-from psycopg_pool import PoolTimeout
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
-from swifteats.adapters.postgres.orders import (
-    DuplicateOrderError,
-    OrderNotFoundError,
-    OrderStore,
-)
-from swifteats.adapters.postgres.pool import Row
 from swifteats.domain.clock import Clock
 from swifteats.domain.events import format_instant
-from swifteats.domain.orders import InvalidTransitionError, OrderStatus
-from swifteats.domain.payment import PaymentProvider
+from swifteats.domain.order_store import (
+    DuplicateOrderError,
+    OrderNotFoundError,
+    StoreUnavailableError,
+)
+from swifteats.domain.orders import InvalidTransitionError, OrderRecord
 from swifteats.domain.ratelimit import (
     RateLimiter,
     RateLimiterUnavailableError,
@@ -33,6 +30,7 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
+from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.schemas import OrderIn
 
 log = logging.getLogger("swifteats.orders")
@@ -56,63 +54,74 @@ _TOO_MANY: dict[int | str, dict[str, Any]] = {
 }
 
 
+CLOCK_WAIT_S = 30.0
+"""How long ``PUT /clock`` waits for ``afterResponses`` before answering 504."""
+
+
 class OrderRuntime(Observable, Protocol):
     """What the routes need of the running service."""
 
-    store: OrderStore
-    payments: PaymentProvider
-    clock: Clock
-    """The order's business time (simulated in a replay)."""
+    core: OrderCore
     wall: Clock
-    """The wall clock, for pipeline timestamps, latency metrics and rate limits."""
+    """The wall clock, for latency metrics and rate limits."""
     order_limiter: RateLimiter | None
     """Orders per customer; None: unlimited."""
 
-    def order_placed(self) -> None:
-        """Tell the relay a new outbox row is waiting."""
-        ...
-
-    def delivered(self, order: Row) -> None:
-        """Free the order's driver at the customer's door."""
-        ...
-
-    def set_clock(self, instant: datetime) -> bool:
-        """Move a simulated clock; False when the service runs on the wall clock."""
-        ...
-
 
 class ClockIn(BaseModel):
-    """The instant a simulated clock moves to."""
+    """The instant a simulated clock moves to, once enough answers were handled."""
 
     now: AwareDatetime
+    after_responses: int = Field(0, ge=0, alias="afterResponses")
+    """Wait until the service has handled this many response records in total."""
 
 
-def order_json(row: Row) -> dict[str, Any]:
+def order_json(order: OrderRecord) -> dict[str, Any]:
     """An order as the API shows it."""
+    placed = order.order
     return {
-        "orderId": row["id"],
-        "customerId": row["customer_id"],
-        "restaurantId": row["restaurant_id"],
-        "status": row["status"],
-        "driverId": row["driver_id"],
-        "eta": row["eta_minutes"],
-        "attempts": row["attempts"],
-        "lastError": row["last_error"],
-        "totalAmount": float(row["total_amount"]),
-        "preparationTime": row["preparation_time"],
-        "items": row["items"],
+        "orderId": placed.order_id,
+        "customerId": placed.customer_id,
+        "restaurantId": placed.restaurant_id,
+        "status": order.status.value,
+        "driverId": order.driver_id,
+        "eta": order.eta_minutes,
+        "attempts": order.attempts,
+        "lastError": order.last_error,
+        "totalAmount": placed.total_amount,
+        "preparationTime": placed.preparation_time,
+        "items": [item.to_wire() for item in placed.items],
         "restaurantLocation": {
-            "latitude": row["restaurant_latitude"],
-            "longitude": row["restaurant_longitude"],
+            "latitude": placed.restaurant.latitude,
+            "longitude": placed.restaurant.longitude,
         },
         "customerLocation": {
-            "latitude": row["customer_latitude"],
-            "longitude": row["customer_longitude"],
+            "latitude": placed.customer.latitude,
+            "longitude": placed.customer.longitude,
         },
         "timestamps": {
-            name: format_instant(row[column]) if row.get(column) else None
-            for name, column in _TIMESTAMPS.items()
+            name: _instant(getattr(order, field)) for name, field in _TIMESTAMPS.items()
         },
+    }
+
+
+def clock_json(report: ClockReport) -> dict[str, Any]:
+    """The answer of ``PUT /clock``."""
+    return {
+        "now": format_instant(report.now),
+        "requestsPublished": report.requests_published,
+        "nextDueAt": _instant(report.next_due_at),
+        "applied": [
+            {
+                "orderId": answer.order_id,
+                "outcome": answer.outcome,
+                "driverId": answer.driver_id,
+                "eta": answer.eta,
+                "error": answer.error,
+                "attempts": answer.attempts,
+            }
+            for answer in report.applied
+        ],
     }
 
 
@@ -120,12 +129,12 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
     """The FastAPI application of the Order Service."""
     app = security.app("swifteats Order Service")
     api = security.router(tags=["orders"])
+    core = runtime.core
 
-    @app.exception_handler(DatabaseError)
-    @app.exception_handler(PoolTimeout)
-    def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+    @app.exception_handler(StoreUnavailableError)
+    def store_unavailable(_: Request, error: Exception) -> JSONResponse:
         # The client sends the same order again; 409 then says it was stored after all.
-        log.warning("database unavailable: %r", error)
+        log.warning("database unavailable: %s", error)
         return JSONResponse(
             {"detail": "database unavailable; send the order again (409: it was stored)"},
             status_code=503,
@@ -136,41 +145,38 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
     def create_order(body: OrderIn) -> Response:
         started = runtime.wall()
         _within_rate_limit(runtime, body.customer_id)
-        order = body.to_new_order()
-        payment = runtime.payments.charge(
-            order_id=order.order_id, customer_id=order.customer_id, amount=order.total_amount
-        )
-        if not payment.approved:
-            runtime.metrics.count("payments_declined")
-            raise HTTPException(402, payment.reason)
+        new = body.to_new_order()
         try:
-            runtime.store.place(order, now=runtime.clock(), accepted_at=started)
+            order = core.place(new, accepted_at=started)
+        except PaymentDeclinedError as declined:
+            raise HTTPException(402, str(declined)) from None
         except DuplicateOrderError:
-            raise HTTPException(409, f"order {order.order_id!r} exists already") from None
-        runtime.order_placed()
-        runtime.metrics.count("orders_placed")
+            raise HTTPException(409, f"order {new.order_id!r} exists already") from None
         runtime.metrics.observe("http_accept", (runtime.wall() - started).total_seconds())
-        return JSONResponse(order_json(runtime.store.get(order.order_id)), status_code=201)
+        return JSONResponse(order_json(order), status_code=201)
 
     @api.put("/clock")
-    def set_clock(body: ClockIn) -> dict[str, str]:
-        if not runtime.set_clock(body.now):
+    def set_clock(body: ClockIn) -> dict[str, Any]:
+        if not core.simulated:
             raise HTTPException(404, "this service runs on the wall clock")
-        return {"now": format_instant(runtime.clock())}
+        if not core.wait_for_responses(body.after_responses, timeout_s=CLOCK_WAIT_S):
+            raise HTTPException(
+                504,
+                f"{core.responses_handled} responses handled, {body.after_responses} awaited",
+            )
+        return clock_json(core.advance_clock(body.now))
 
     @api.get("/orders/{order_id}")
     def get_order(order_id: StorableId) -> dict[str, Any]:
-        return order_json(_existing(runtime.store, order_id))
+        return order_json(_found(core.get, order_id))
 
     @api.post("/orders/{order_id}/picked-up")
     def picked_up(order_id: StorableId) -> dict[str, Any]:
-        return order_json(_advance(runtime, order_id, OrderStatus.PICKED_UP))
+        return order_json(_found(core.picked_up, order_id))
 
     @api.post("/orders/{order_id}/delivered")
     def delivered(order_id: StorableId) -> dict[str, Any]:
-        row = _advance(runtime, order_id, OrderStatus.DELIVERED)
-        runtime.delivered(row)
-        return order_json(row)
+        return order_json(_found(core.delivered, order_id))
 
     app.include_router(api)
     app.include_router(observability_routes("order-service", runtime, security))
@@ -201,17 +207,15 @@ def _within_rate_limit(runtime: OrderRuntime, customer_id: str) -> None:
         )
 
 
-def _existing(store: OrderStore, order_id: str) -> Row:
+def _found(action: Callable[[str], OrderRecord], order_id: str) -> OrderRecord:
+    """``action(order_id)``: 404 for an unknown order, 409 for a move the lifecycle forbids."""
     try:
-        return store.get(order_id)
-    except OrderNotFoundError:
-        raise HTTPException(404, f"order {order_id!r} does not exist") from None
-
-
-def _advance(runtime: OrderRuntime, order_id: str, target: OrderStatus) -> Row:
-    try:
-        return runtime.store.advance(order_id, target, now=runtime.clock())
+        return action(order_id)
     except OrderNotFoundError:
         raise HTTPException(404, f"order {order_id!r} does not exist") from None
     except InvalidTransitionError as error:
         raise HTTPException(409, str(error)) from None
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return format_instant(moment) if moment else None

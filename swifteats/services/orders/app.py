@@ -1,11 +1,11 @@
-"""Wiring of the Order Service: PostgreSQL store and outbox relay, response consumer, HTTP."""
+"""Wiring of the Order Service: its core over PostgreSQL, Kafka and Redis, the outbox relay
+and response consumer threads, and HTTP."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 import redis
@@ -14,18 +14,18 @@ from kafka import KafkaConsumer
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
-from swifteats.adapters.kafka.relay import OutboxRelay
 from swifteats.adapters.postgres.migrations import migrate
-from swifteats.adapters.postgres.orders import OrderStore
+from swifteats.adapters.postgres.orders import PostgresOrderStore
+from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Row, open_pool
 from swifteats.adapters.postgres.stats import order_stats
 from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.adapters.redis_ratelimit import RedisRateLimiter
 from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
-from swifteats.domain.geo import Point
 from swifteats.domain.payment import PaymentProvider, SimulatedPayments
 from swifteats.domain.ratelimit import RateLimiter, TokenBucket
 from swifteats.domain.retry import RetryPolicy
@@ -33,7 +33,7 @@ from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.http import Check, HttpSecurity
 from swifteats.services.orders.api import build_api
-from swifteats.services.orders.responses import ResponseHandler
+from swifteats.services.orders.core import OrderCore
 from swifteats.settings import Settings
 
 GROUP_ID = "order-service"
@@ -57,39 +57,32 @@ class OrderService:
         clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
-        self.clock = clock
         self.wall = system_clock
-        self.payments = payments
         self.order_limiter = order_limiter
         self.metrics = ServiceMetrics("order-service")
-        self.store = OrderStore(pool, _retry_policy(settings))
         self._pool = pool
-        self._drivers = drivers
         self._redis = redis_client
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._relay = OutboxRelay(
-            pool,
-            lambda: make_producer(settings),
+        self._bus = KafkaEventBus(lambda: make_producer(settings))
+        self.core = OrderCore(
+            PostgresOrderStore(pool),
+            PostgresOutbox(pool),
+            self._bus,
+            drivers,
+            retry=_retry_policy(settings),
             clock=clock,
-            wake=self._wake,
-            stop=self._stop,
-            one_request_at_a_time=settings.serial_requests,
+            wall=self.wall,
+            metrics=self.metrics,
+            payments=payments,
+            max_message_bytes=settings.kafka_max_message_bytes,
             answer_timeout_s=settings.answer_timeout_s,
         )
-        handler = ResponseHandler(
-            self.store,
-            clock=clock,
-            metrics=self.metrics,
-            max_message_bytes=settings.kafka_max_message_bytes,
-        )
-        self._handle_response = handler.handle
-        self._reject_response = handler.reject
+        self._stop = threading.Event()
+        self._relay: threading.Thread | None = None
         self._consumer = ConsumerLoop(
             "responses-consumer",
             self._connect,
             self._handle,
-            after_batch=self._wake.set,
+            after_batch=self.core.relay.notify,
             stop=self._stop,
             dead_letter=self._dead_letter,
         )
@@ -99,44 +92,21 @@ class OrderService:
 
     def start(self) -> None:
         """Start the relay and the response consumer."""
-        self._relay.start()
+        self._relay = self.core.relay.start(self._stop)
         self._consumer.start()
 
     def stop(self) -> None:
-        """Stop both threads and close the pool."""
+        """Stop both threads, close the producer and the pool."""
         self._stop.set()
-        self._wake.set()
+        self.core.relay.notify()
         self._consumer.join(timeout=10)
-        self._relay.join(timeout=10)
+        if self._relay is not None:
+            self._relay.join(timeout=10)
+        self._bus.close()
         self._pool.close()
 
-    def order_placed(self) -> None:
-        """Wake the relay: a new outbox row is waiting."""
-        self._wake.set()
-
-    def delivered(self, order: Row) -> None:
-        """Free the order's driver at the customer's door: it starts its queued route, if a
-        windowed policy gave it one, or becomes available."""
-        if order["driver_id"] is None:
-            return
-        door = Point(order["customer_latitude"], order["customer_longitude"])
-        if not self._drivers.release(order["driver_id"], order["id"], door, self.clock()):
-            log.info(
-                "driver %s stays busy: it holds another order than %s (a route's last) or none",
-                order["driver_id"],
-                order["id"],
-            )
-
-    def set_clock(self, instant: datetime) -> bool:
-        """Move the simulated clock and let the relay publish what became due."""
-        if not isinstance(self.clock, ManualClock):
-            return False
-        self.clock.advance_to(instant)
-        self._wake.set()
-        return True
-
     def health_checks(self) -> dict[str, Check]:
-        """PostgreSQL, Redis and Kafka (the consumer polled lately, the relay is connected)."""
+        """PostgreSQL, Redis and Kafka (the response consumer polled lately)."""
         return {
             "postgres": self._postgres_ok,
             "redis": lambda: bool(self._redis.ping()),
@@ -154,7 +124,7 @@ class OrderService:
             if k.startswith("responses:")
         }
         stats["consumerLag"] = self._consumer.lag
-        stats["published"] = self._relay.published
+        stats["published"] = self.core.relay.published
         return stats
 
     def _postgres_ok(self) -> bool:
@@ -168,13 +138,11 @@ class OrderService:
         return make_consumer(self.settings, group_id=GROUP_ID, topics=(RESPONSES_TOPIC,))
 
     def _handle(self, record: Record) -> None:
-        self._handle_response(record.value, topic=record.topic, headers=record.headers)
+        self.core.on_response(record.value, record.topic, record.headers)
 
     def _dead_letter(self, record: Record, reason: str) -> None:
         """A response whose handling kept raising goes to the DLQ with the reason."""
-        self._reject_response(
-            record.value, topic=record.topic, headers=record.headers, reason=reason
-        )
+        self.core.reject_response(record.value, record.topic, record.headers, reason)
 
 
 def _retry_policy(settings: Settings) -> RetryPolicy:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
-from swifteats.adapters.postgres.orders import OrderNotFoundError, OrderStore, ResponseContext
-from swifteats.domain.clock import Clock, system_clock
-from swifteats.domain.events import InvalidMessageError, parse_assignment_response, parse_instant
-from swifteats.domain.topics import CONSUMED_AT_HEADER, REQUEST_ID_HEADER
+from swifteats.domain.bus import Outgoing
+from swifteats.domain.clock import Clock
+from swifteats.domain.events import (
+    AssignmentResponse,
+    InvalidMessageError,
+    parse_assignment_response,
+    parse_instant,
+)
+from swifteats.domain.order_rules import Enqueued, Outcome, ResponseContext
+from swifteats.domain.topics import CONSUMED_AT_HEADER, DLQ_TOPIC, REQUEST_ID_HEADER
 from swifteats.observability import ServiceMetrics
 from swifteats.services.outgoing import (
     OVERSIZE_KEPT_BYTES,
@@ -22,24 +29,32 @@ log = logging.getLogger("swifteats.orders")
 
 Headers = list[tuple[str, bytes]]
 
+ApplyAnswer = Callable[[AssignmentResponse, ResponseContext], Outcome | None]
+"""Applies a decoded answer to its order: the outcome, or None when no order has its id."""
+
 
 class ResponseHandler:
-    """Applies one response; invalid ones and those for unknown orders go to the DLQ.
+    """Decodes one response and hands it to ``apply``; invalid ones and those for unknown
+    orders go to the DLQ.
 
     Invalid means over ``max_message_bytes``, not JSON, or not a response of the design.
-    Dead letters are queued in the outbox (the same transaction guarantees as events).
+    Dead letters go to ``enqueue`` (the outbox: the same guarantees as events).
     """
 
     def __init__(
         self,
-        store: OrderStore,
+        apply: ApplyAnswer,
+        enqueue: Callable[[Enqueued], None],
         *,
         clock: Clock,
+        wall: Clock,
         metrics: ServiceMetrics,
         max_message_bytes: int | None = None,
     ) -> None:
-        self._store = store
+        self._apply = apply
+        self._enqueue = enqueue
         self._clock = clock
+        self._wall = wall
         self._metrics = metrics
         self._max_bytes = max_message_bytes
 
@@ -59,11 +74,10 @@ class ResponseHandler:
             request_id=header(headers, REQUEST_ID_HEADER),
             request_consumed_at=_instant_or_none(header(headers, CONSUMED_AT_HEADER)),
             consumed_at=now,
-            received_at=system_clock(),
+            received_at=self._wall(),
         )
-        try:
-            outcome = self._store.apply_response(response, context)
-        except OrderNotFoundError:
+        outcome = self._apply(response, context)
+        if outcome is None:
             return self._dead_letter("unknown order", topic, raw, headers, response.order_id, now)
         self._metrics.count(f"responses:{outcome}")
         log.info(
@@ -100,7 +114,7 @@ class ResponseHandler:
             headers=headers,
             keep=OVERSIZE_KEPT_BYTES if oversize(raw or b"", self._max_bytes) else None,
         )
-        self._store.dead_letter(envelope, key=order_id or "", now=now)
+        self._enqueue(Enqueued(Outgoing(DLQ_TOPIC, order_id or "", envelope), now))
         self._metrics.count("responses:dead_letter")
         return "dead_letter"
 

@@ -5,24 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from swifteats.domain.events import DEFAULT_RADIUS_KM, OrderItem, text_problem
+from swifteats.domain.events import DEFAULT_RADIUS_KM, OrderItem
 from swifteats.domain.geo import Point
 from swifteats.domain.orders import NewOrder, items_total, total_matches
+from swifteats.services.http import Latitude, Longitude, NewId, Storable
 
-
-def _storable(text: str) -> str:
-    """Refuse text PostgreSQL cannot store (a 422 with the reason, not a 500)."""
-    problem = text_problem(text)
-    if problem:
-        raise ValueError(f"text {problem}")
-    return text
-
-
-Storable = AfterValidator(_storable)
-Id = Annotated[str, Field(min_length=1, max_length=128), Storable]
-Money = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+Money = Annotated[float, Field(strict=True, ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -32,8 +22,8 @@ class _Strict(BaseModel):
 class LocationIn(_Strict):
     """A position; 0 is a valid latitude or longitude."""
 
-    latitude: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-    longitude: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+    latitude: Latitude
+    longitude: Longitude
 
     def point(self) -> Point:
         """As a domain point."""
@@ -44,27 +34,29 @@ class ItemIn(_Strict):
     """One line of the order."""
 
     name: Annotated[str, Field(min_length=1, max_length=200), Storable]
-    quantity: Annotated[int, Field(ge=1, le=1000)]
+    quantity: Annotated[int, Field(strict=True, ge=1, le=1000)]
     unit_price: Money = Field(alias="unitPrice")
 
 
 class OrderIn(_Strict):
     """A customer's order as posted."""
 
-    order_id: Id | None = Field(None, alias="orderId")
-    customer_id: Id = Field(alias="customerId")
-    restaurant_id: Id = Field(alias="restaurantId")
+    order_id: NewId | None = Field(None, alias="orderId")
+    customer_id: NewId = Field(alias="customerId")
+    restaurant_id: NewId = Field(alias="restaurantId")
     restaurant_location: LocationIn = Field(alias="restaurantLocation")
     customer_location: LocationIn = Field(alias="customerLocation")
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=200)]
     total_amount: Money = Field(alias="totalAmount")
-    preparation_time: Annotated[float, Field(ge=0, le=24 * 60, allow_inf_nan=False)] = Field(
-        alias="preparationTime"
-    )
+    preparation_time: Annotated[
+        float, Field(strict=True, ge=0, le=24 * 60, allow_inf_nan=False)
+    ] = Field(alias="preparationTime")
     special_instructions: Annotated[str, Field(max_length=1000), Storable] = Field(
         "", alias="specialInstructions"
     )
-    radius: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = DEFAULT_RADIUS_KM
+    radius: Annotated[float, Field(strict=True, gt=0, le=100, allow_inf_nan=False)] = (
+        DEFAULT_RADIUS_KM
+    )
 
     @model_validator(mode="after")
     def _total_matches_items(self) -> OrderIn:

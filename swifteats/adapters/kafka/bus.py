@@ -1,4 +1,4 @@
-"""Publishing :class:`Outgoing` messages with a producer made on first use."""
+"""The Kafka event bus: publishes :class:`Outgoing` messages with a producer made on first use."""
 
 from __future__ import annotations
 
@@ -7,24 +7,29 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from swifteats.services.outgoing import Outgoing
+from swifteats.domain.bus import Outgoing
 
 
-class Publisher:
-    """Sends messages; ``flush`` waits for all of them and raises if any failed."""
+class KafkaEventBus:
+    """:class:`~swifteats.domain.bus.EventBus` on Kafka; ``flush`` waits for the broker's
+    acknowledgements and raises if any message failed (the producer is then remade)."""
 
     def __init__(self, connect: Callable[[], KafkaProducer]) -> None:
         self._connect = connect
         self._producer: KafkaProducer | None = None
         self._pending: list[Any] = []
 
-    def send(self, message: Outgoing) -> None:
-        """Queue one message."""
-        self._producer = self._producer or self._connect()
+    def publish(self, message: Outgoing) -> None:
+        """Queue one message; if that fails, the producer and what it queued are dropped."""
         headers = [(k, v.encode()) for k, v in message.headers.items()]
-        future = self._producer.send(
-            message.topic, key=message.key.encode(), value=message.value(), headers=headers
-        )
+        try:
+            self._producer = self._producer or self._connect()
+            future = self._producer.send(
+                message.topic, key=message.key.encode(), value=message.value(), headers=headers
+            )
+        except Exception:
+            self.close()
+            raise
         self._pending.append(future)
 
     def flush(self) -> None:
@@ -41,7 +46,7 @@ class Publisher:
             raise
 
     def close(self) -> None:
-        """Drop the producer; the next send makes a new one."""
+        """Drop the producer; the next publish makes a new one."""
         producer, self._producer, self._pending = self._producer, None, []
         if producer is not None:
             producer.close(timeout=1)

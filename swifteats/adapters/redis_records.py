@@ -1,0 +1,103 @@
+"""Reading back what :mod:`swifteats.adapters.redis_drivers` stores in Redis.
+
+Anything in Redis may have been written by hand or by an older version, so a value that
+cannot be read never escapes as a crash of a whole search: :func:`found_drivers` and
+:func:`driver_plan` leave it out and log it, :func:`driver_record` names it in an
+:class:`~swifteats.domain.drivers.UnreadableDriverError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from swifteats.domain.drivers import (
+    DriverPlan,
+    DriverRecord,
+    DriverStatus,
+    QueuedRoute,
+    RouteEnd,
+    UnreadableDriverError,
+    checked_shift_end,
+)
+from swifteats.domain.geo import Point
+
+log = logging.getLogger("swifteats.drivers")
+T = TypeVar("T")
+
+GeoHit = tuple[str, tuple[float, float]]
+"""One answer of GEOSEARCH WITHCOORD: ``(member, (longitude, latitude))``."""
+
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, OverflowError, OSError)
+"""What parsing a malformed stored value raises (JSON, enum, float, epoch conversions)."""
+
+
+def driver_record(
+    driver_id: str, location: Point, status: str, order_id: str | None, shift_end: str | None
+) -> DriverRecord:
+    """A driver as stored; :class:`UnreadableDriverError` when a value cannot be read."""
+    try:
+        return DriverRecord(
+            driver_id, location, DriverStatus(status), order_id, _shift_end(shift_end)
+        )
+    except _UNREADABLE as error:
+        raise UnreadableDriverError(driver_id, str(error)) from None
+
+
+def found_drivers(
+    hits: Iterable[GeoHit], statuses: Iterable[str | None], shift_ends: Iterable[str | None]
+) -> list[DriverRecord]:
+    """The drivers a search found, in its order; those without a status (not registered)
+    are left out, those whose record cannot be read too, with a warning each."""
+    found = []
+    for (driver_id, (longitude, latitude)), status, end in zip(
+        hits, statuses, shift_ends, strict=True
+    ):
+        if status is None:
+            continue
+        try:
+            found.append(driver_record(driver_id, Point(latitude, longitude), status, None, end))
+        except UnreadableDriverError as error:
+            log.warning("search skips a driver: %s", error)
+    return found
+
+
+def driver_plan(driver_id: str, end: str | None, queued: str | None) -> DriverPlan | None:
+    """The route end and next route stored for a driver, None when neither is (readable);
+    a part that cannot be read is left out with a warning."""
+    plan = DriverPlan(
+        _readable(driver_id, "route end", _route_end, end),
+        _readable(driver_id, "next route", _queued_route, queued),
+    )
+    return None if plan.end is None and plan.queued is None else plan
+
+
+def _readable(driver_id: str, what: str, parse: Callable[[str], T], stored: str | None) -> T | None:
+    if stored is None:
+        return None
+    try:
+        return parse(stored)
+    except _UNREADABLE as error:
+        log.warning("driver %r: stored %s %r cannot be read (%s)", driver_id, what, stored, error)
+        return None
+
+
+def _shift_end(epoch: str | None) -> datetime | None:
+    if epoch is None:
+        return None
+    return checked_shift_end(datetime.fromtimestamp(float(epoch), UTC))
+
+
+def _route_end(stored: str) -> RouteEnd:
+    free_at, longitude, latitude = json.loads(stored)
+    return RouteEnd(datetime.fromtimestamp(free_at, UTC), Point(latitude, longitude))
+
+
+def _queued_route(stored: str) -> QueuedRoute:
+    queued = json.loads(stored)
+    route = queued["route"]
+    etas = tuple((route[i], int(route[i + 1])) for i in range(0, len(route), 2))
+    return QueuedRoute(etas, float(queued["minutes"]), Point(queued["lat"], queued["lon"]))

@@ -1,0 +1,280 @@
+"""The Order Service without HTTP or Kafka: orders placed, answers applied, lifecycle, and
+a simulated clock moved in steps.
+
+The live service wires it with PostgreSQL, Kafka and Redis; the in-process replay with the
+memory store, the in-process bus and the in-memory driver index. Both run the same rules
+(:mod:`swifteats.domain.order_rules`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from swifteats.domain.bus import EventBus
+from swifteats.domain.clock import Clock, ManualClock, system_clock
+from swifteats.domain.drivers import DriverIndex
+from swifteats.domain.events import AssignmentResponse
+from swifteats.domain.order_rules import (
+    DriverRelease,
+    Outcome,
+    ResponseContext,
+    advance_order,
+    apply_answer,
+    place_order,
+    stray_driver,
+)
+from swifteats.domain.order_store import OrderNotFoundError, OrderStore, Outbox
+from swifteats.domain.orders import NewOrder, OrderRecord, OrderStatus
+from swifteats.domain.payment import PaymentProvider, SimulatedPayments
+from swifteats.domain.retry import RetryPolicy
+from swifteats.observability import ServiceMetrics
+from swifteats.services.orders.relay import OutboxRelay
+from swifteats.services.orders.responses import Headers, ResponseHandler
+
+log = logging.getLogger("swifteats.orders")
+
+
+def new_event_id() -> str:
+    """A fresh event id (UUID4)."""
+    return str(uuid.uuid4())
+
+
+class PaymentDeclinedError(Exception):
+    """The payment provider refused the order's payment (nothing was stored)."""
+
+
+class WallClockError(Exception):
+    """The service runs on the wall clock, which nobody moves."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedAnswer:
+    """An answer that changed its order."""
+
+    order_id: str
+    outcome: Outcome
+    driver_id: str | None
+    eta: int | None
+    error: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClockReport:
+    """Where a simulated clock was moved to and what the Order Service did meanwhile."""
+
+    now: datetime
+    requests_published: int
+    """Messages on request topics ever published (a running total)."""
+    next_due_at: datetime | None
+    """When the next outbox message falls due; None when none waits."""
+    applied: tuple[AppliedAnswer, ...]
+    """Answers applied since the previous report, in the order they were applied
+    (recorded on a simulated clock only)."""
+
+
+class OrderCore:
+    """Places orders, applies answers, moves orders along their lifecycle.
+
+    ``clock`` is business time (a :class:`ManualClock` in replays: see
+    :meth:`advance_clock`); ``wall`` stamps the pipeline's stages. A placed order wakes
+    the relay's thread; whoever feeds answers wakes it after each batch (the service's
+    consumer), or publishes with :meth:`advance_clock`.
+    """
+
+    def __init__(
+        self,
+        store: OrderStore,
+        outbox: Outbox,
+        bus: EventBus,
+        drivers: DriverIndex,
+        *,
+        retry: RetryPolicy,
+        clock: Clock,
+        metrics: ServiceMetrics,
+        wall: Clock = system_clock,
+        payments: PaymentProvider | None = None,
+        max_message_bytes: int | None = None,
+        answer_timeout_s: float = 30.0,
+        new_event_id: Callable[[], str] = new_event_id,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.wall = wall
+        self.metrics = metrics
+        self.relay = OutboxRelay(
+            outbox, bus, clock=clock, wall=wall, answer_timeout_s=answer_timeout_s
+        )
+        self._outbox = outbox
+        self._drivers = drivers
+        self._retry = retry
+        self._payments = payments or SimulatedPayments(frozenset())
+        self._new_event_id = new_event_id
+        self._responses = ResponseHandler(
+            self.apply,
+            store.enqueue,
+            clock=clock,
+            wall=wall,
+            metrics=metrics,
+            max_message_bytes=max_message_bytes,
+        )
+        self._handled = 0
+        self._handled_changed = threading.Condition()
+        self._applied: list[AppliedAnswer] = []
+        self._applied_lock = threading.Lock()
+
+    def place(self, order: NewOrder, *, accepted_at: datetime | None = None) -> OrderRecord:
+        """Charge the order, store it and queue its first request.
+
+        Raises :class:`PaymentDeclinedError` or
+        :class:`~swifteats.domain.order_store.DuplicateOrderError`.
+        """
+        payment = self._payments.charge(
+            order_id=order.order_id, customer_id=order.customer_id, amount=order.total_amount
+        )
+        if not payment.approved:
+            self.metrics.count("payments_declined")
+            raise PaymentDeclinedError(payment.reason)
+        change = place_order(
+            order,
+            event_id=self._new_event_id(),
+            now=self.clock(),
+            accepted_at=accepted_at or self.wall(),
+        )
+        self.store.add(change)
+        self.relay.notify()
+        self.metrics.count("orders_placed")
+        return change.order
+
+    def get(self, order_id: str) -> OrderRecord:
+        """The order; raise :class:`~swifteats.domain.order_store.OrderNotFoundError`."""
+        return self.store.get(order_id)
+
+    def on_response(self, raw: bytes | None, topic: str, headers: Headers | None) -> str:
+        """Handle one record of the responses topic: ``assigned``, ``retry``, ``failed``,
+        ``stale`` or ``dead_letter``."""
+        outcome = self._responses.handle(raw, topic=topic, headers=headers)
+        self._count_handled()
+        return outcome
+
+    def reject_response(
+        self, raw: bytes | None, topic: str, headers: Headers | None, reason: str
+    ) -> str:
+        """Dead-letter a response record whose handling kept raising."""
+        outcome = self._responses.reject(raw, topic=topic, headers=headers, reason=reason)
+        self._count_handled()
+        return outcome
+
+    def apply(self, response: AssignmentResponse, context: ResponseContext) -> Outcome | None:
+        """Apply a decoded answer; None when no order has its id. A driver a success
+        claimed for an order that will never take it is freed."""
+        try:
+            result = self.store.change(
+                response.order_id,
+                lambda order: apply_answer(
+                    order, response, context, retry=self._retry, new_event_id=self._new_event_id
+                ),
+            )
+        except OrderNotFoundError:
+            self._free(stray_driver(None, response))
+            return None
+        self._free(result.release)
+        if result.written and self.simulated:
+            order = result.order
+            applied = AppliedAnswer(
+                order.order_id,
+                result.outcome,
+                order.driver_id,
+                order.eta_minutes,
+                order.last_error,
+                order.attempts,
+            )
+            with self._applied_lock:
+                self._applied.append(applied)
+        return result.outcome
+
+    def picked_up(self, order_id: str) -> OrderRecord:
+        """The food left the restaurant."""
+        return self._advance(order_id, OrderStatus.PICKED_UP)
+
+    def delivered(self, order_id: str) -> OrderRecord:
+        """The order reached its customer; its driver is freed at the door: it starts its
+        queued route, if a windowed policy gave it one, or becomes available."""
+        order = self._advance(order_id, OrderStatus.DELIVERED)
+        if order.driver_id is not None and not self._drivers.release(
+            order.driver_id, order_id, order.order.customer, self.clock()
+        ):
+            log.info(
+                "driver %s stays busy: it holds another order than %s (a route's last) or none",
+                order.driver_id,
+                order_id,
+            )
+        return order
+
+    @property
+    def simulated(self) -> bool:
+        """True when the business clock is a :class:`ManualClock` someone moves."""
+        return isinstance(self.clock, ManualClock)
+
+    def advance_clock(self, now: datetime) -> ClockReport:
+        """Move the simulated clock to ``now``, publish everything due then, and report.
+
+        Raises :class:`WallClockError` on the wall clock, and what publishing raised (what
+        was not published stays due).
+        """
+        if not isinstance(self.clock, ManualClock):
+            raise WallClockError("this service runs on the wall clock")
+        self.clock.advance_to(now)
+        self.relay.publish_due(self.clock())
+        with self._applied_lock:
+            applied, self._applied = tuple(self._applied), []
+        return ClockReport(
+            now=self.clock(),
+            requests_published=self._outbox.requests_published(),
+            next_due_at=self._outbox.next_due_at(),
+            applied=applied,
+        )
+
+    @property
+    def responses_handled(self) -> int:
+        """Response records handled so far (applied, stale or dead-lettered)."""
+        with self._handled_changed:
+            return self._handled
+
+    def wait_for_responses(self, count: int, *, timeout_s: float) -> bool:
+        """Wait until at least ``count`` response records were handled; False on timeout."""
+        with self._handled_changed:
+            return self._handled_changed.wait_for(lambda: self._handled >= count, timeout_s)
+
+    def _advance(self, order_id: str, target: OrderStatus) -> OrderRecord:
+        now = self.clock()
+        return self.store.change(order_id, lambda o: advance_order(o, target, now=now)).order
+
+    def _count_handled(self) -> None:
+        with self._handled_changed:
+            self._handled += 1
+            self._handled_changed.notify_all()
+
+    def _free(self, release: DriverRelease | None) -> None:
+        """Free a driver claimed for an order that will never take it, where it stands."""
+        if release is None:
+            return
+        driver = self._drivers.get(release.driver_id)
+        if driver is None:
+            return
+        freed = self._drivers.release(
+            release.driver_id, release.order_id, driver.location, self.clock()
+        )
+        if freed:
+            self.metrics.count("drivers_released")
+        log.info(
+            "driver %s claimed for order %s, which will never take it: %s",
+            release.driver_id,
+            release.order_id,
+            "freed" if freed else "holds it no more",
+        )

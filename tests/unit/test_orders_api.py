@@ -1,0 +1,127 @@
+"""The Order Service's routes over its core on memory adapters: status codes, the order's
+JSON, ``PUT /clock`` and one mapping of an unreachable store to 503."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from swifteats.adapters.memory_bus import InProcessBus
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.adapters.memory_orders import InMemoryOrderStore
+from swifteats.check_flow import sample_order
+from swifteats.domain.clock import Clock, ManualClock
+from swifteats.domain.order_store import StoreUnavailableError
+from swifteats.domain.orders import OrderRecord
+from swifteats.domain.payment import SimulatedPayments
+from swifteats.domain.ratelimit import RateLimiter
+from swifteats.domain.retry import RetryPolicy
+from swifteats.observability import ServiceMetrics
+from swifteats.services.http import Check, HttpSecurity
+from swifteats.services.orders import api
+from swifteats.services.orders.core import OrderCore
+from swifteats.settings import Settings
+
+T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+class _DownStore(InMemoryOrderStore):
+    def get(self, order_id: str) -> OrderRecord:
+        raise StoreUnavailableError("connection refused")
+
+
+@dataclass
+class Runtime:
+    core: OrderCore
+    wall: Clock = lambda: T0  # noqa: E731
+    order_limiter: RateLimiter | None = None
+    metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics("orders"))
+
+    def health_checks(self) -> dict[str, Check]:
+        return {}
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+
+def app_over(store: InMemoryOrderStore, clock: Clock) -> FastAPI:
+    core = OrderCore(
+        store,
+        store,
+        InProcessBus(),
+        InMemoryDriverIndex(),
+        retry=RetryPolicy(),
+        clock=clock,
+        metrics=ServiceMetrics("orders"),
+        payments=SimulatedPayments(frozenset({"broke"})),
+    )
+    security = HttpSecurity.from_settings(Settings(), service="order-service")
+    return api.build_api(Runtime(core), security)
+
+
+def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, path, **kwargs)
+
+    return asyncio.run(send())
+
+
+def test_orders_are_placed_read_and_refused_with_the_design_codes() -> None:
+    app = app_over(InMemoryOrderStore(), lambda: T0)
+    body = sample_order() | {"orderId": "o-1"}
+
+    placed = call(app, "POST", "/orders", json=body)
+
+    assert placed.status_code == 201
+    order = placed.json()
+    assert (order["orderId"], order["status"], order["attempts"]) == ("o-1", "new_order", 1)
+    assert order["items"][0] == {"name": "Margherita pizza", "quantity": 2, "unitPrice": 12.99}
+    assert order["timestamps"]["placedAt"] == "2026-01-15T12:00:00.000Z"
+    assert order["timestamps"]["nextAttemptAt"] == "2026-01-15T12:00:00.000Z"
+    assert call(app, "GET", "/orders/o-1").json() == order
+    assert call(app, "POST", "/orders", json=body).status_code == 409
+    declined = sample_order("broke") | {"orderId": "o-2"}
+    assert call(app, "POST", "/orders", json=declined).status_code == 402
+    assert call(app, "GET", "/orders/o-2").status_code == 404
+    assert call(app, "POST", "/orders/o-1/delivered").status_code == 409
+    assert call(app, "POST", "/orders/o-9/picked-up").status_code == 404
+    assert call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:00Z"}).status_code == 404
+
+
+def test_put_clock_reports_and_times_out_waiting_for_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = app_over(InMemoryOrderStore(), ManualClock(T0))
+    call(app, "POST", "/orders", json=sample_order() | {"orderId": "o-1"})
+
+    moved = call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:05Z"})
+
+    assert moved.status_code == 200
+    assert moved.json() == {
+        "now": "2026-01-15T12:00:05.000Z",
+        "requestsPublished": 1,
+        "nextDueAt": None,
+        "applied": [],
+    }
+    monkeypatch.setattr(api, "CLOCK_WAIT_S", 0.05)
+    late = call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:06Z", "afterResponses": 1})
+    assert late.status_code == 504
+    assert "0 responses handled, 1 awaited" in late.text
+
+
+def test_an_unreachable_store_is_503_with_retry_after() -> None:
+    app = app_over(_DownStore(), lambda: T0)
+
+    response = call(app, "GET", "/orders/o-1")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "send the order again" in response.json()["detail"]
