@@ -67,6 +67,10 @@ class FinalOrder:
 class Engine(Protocol):
     """The services as a replay drives them (see the module)."""
 
+    def begin(self, now: datetime) -> None:
+        """A new instant: the Order Service's clock reads ``now`` before it hears of it."""
+        ...
+
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """A driver starts a shift, available at ``at`` until ``shift_ends_at``."""
         ...

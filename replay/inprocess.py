@@ -21,11 +21,10 @@ from swifteats.adapters.memory_orders import InMemoryOrderStore
 from swifteats.domain.clock import ManualClock
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.geo import Point
-from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.core import AssignmentCore
-from swifteats.services.orders.core import OrderCore
+from swifteats.services.orders.core import AppliedAnswer, OrderCore
 from swifteats.services.orders.schemas import OrderIn
 from swifteats.settings import Settings
 
@@ -44,7 +43,7 @@ class InProcessEngine:
             store,
             self._bus,
             self.drivers,
-            retry=_retry(settings),
+            retry=settings.retry_policy,
             clock=self._clock,
             wall=self._clock,
             metrics=ServiceMetrics("order-service"),
@@ -57,8 +56,19 @@ class InProcessEngine:
             clock=ManualClock(day_start),
             on_decision=self._decisions.append,
         )
+        self._now, self._synced = day_start, False
+        self._pending: list[AppliedAnswer] = []
         self._bus.subscribe(REQUEST_TOPIC_PATTERN, self._request)
         self._bus.subscribe(RESPONSES_TOPIC, self._response)
+
+    def begin(self, now: datetime) -> None:
+        """The Order Service's clock moves to ``now`` before it hears of the instant."""
+        self._now, self._synced = now, False
+
+    def _sync(self) -> None:
+        if not self._synced:
+            self._pending += self.orders.advance_clock(self._now).applied
+            self._synced = True
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """Register the driver, available until the end of its shift."""
@@ -75,14 +85,17 @@ class InProcessEngine:
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """Place the order through the Order Service's own validation."""
         body = order_body(order, radius_km=radius_km, now_min=now_min)
+        self._sync()
         self.orders.place(OrderIn.model_validate(body).to_new_order())
 
     def picked_up(self, order_id: str) -> None:
         """The food left the restaurant."""
+        self._sync()
         self.orders.picked_up(order_id)
 
     def delivered(self, order_id: str) -> None:
         """The order is at the door; its driver is freed there."""
+        self._sync()
         self.orders.delivered(order_id)
 
     def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
@@ -93,12 +106,14 @@ class InProcessEngine:
     def settle(self, now: datetime) -> Settled:
         """Publish what is due, decide and apply the answers (all delivered at once)."""
         started = time.perf_counter()
-        published = self.orders.advance_clock(now)
+        self._now, self._synced = now, False
+        self._sync()
         decided = self.assignment.decide(now)
         applied = self.orders.advance_clock(now)
+        pending, self._pending = self._pending, []
         wakes = [w for w in (applied.next_due_at, decided.next_decision_at) if w is not None]
         return Settled(
-            [_applied(a) for a in [*published.applied, *applied.applied]],
+            [_applied(a) for a in [*pending, *applied.applied]],
             min(wakes, default=None),
             (time.perf_counter() - started) * 1000,
         )
@@ -123,16 +138,7 @@ class InProcessEngine:
         self.orders.on_response(delivery.value, delivery.topic, delivery.headers)
 
 
-def _retry(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        base_s=settings.retry_base_s,
-        factor=settings.retry_factor,
-        cap_s=settings.retry_cap_s,
-        max_attempts=settings.retry_max_attempts,
-    )
-
-
-def _applied(answer: Any) -> Applied:
+def _applied(answer: AppliedAnswer) -> Applied:
     return Applied(
         answer.order_id, answer.outcome, answer.driver_id, answer.eta, answer.error, answer.attempts
     )

@@ -123,6 +123,23 @@ class LiveEngine:
         )
         self._answers = 0
         """Responses the assignment service has published in all."""
+        self._now: datetime | None = None
+        self._synced = True
+        self._published = 0
+        self._pending: list[dict[str, Any]] = []
+
+    def begin(self, now: datetime) -> None:
+        """The Order Service's clock moves to ``now`` before it hears of the instant."""
+        self._now, self._synced = now, False
+
+    def _sync(self) -> None:
+        """``PUT /clock`` once per instant, before the first call that reads the clock."""
+        if self._synced or self._now is None:
+            return
+        report = self._client.set_clock(format_instant(self._now), after_responses=self._answers)
+        self._published = report["requestsPublished"]
+        self._pending += report["applied"]
+        self._synced = True
 
     def close(self) -> None:
         """Close both HTTP clients."""
@@ -144,14 +161,17 @@ class LiveEngine:
 
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """POST /orders."""
+        self._sync()
         self._client.place_order(order_body(order, radius_km=radius_km, now_min=now_min))
 
     def picked_up(self, order_id: str) -> None:
         """Tell the Order Service the food left the restaurant."""
+        self._sync()
         self._client.pick_up(order_id)
 
     def delivered(self, order_id: str) -> None:
         """Tell the Order Service; it frees the driver at the door."""
+        self._sync()
         self._client.deliver(order_id)
 
     def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
@@ -163,13 +183,15 @@ class LiveEngine:
         """Publish what is due, decide, and wait until every answer is applied."""
         started = time.perf_counter()
         instant = format_instant(now)
-        published = self._client.set_clock(instant, after_responses=self._answers)
-        decided = self._client.decide(instant, after_requests=published["requestsPublished"])
+        self._now, self._synced = now, False
+        self._sync()
+        decided = self._client.decide(instant, after_requests=self._published)
         self._answers = decided["answersPublished"]
         applied = self._client.set_clock(instant, after_responses=self._answers)
+        pending, self._pending = self._pending, []
         wakes = [w for w in (applied["nextDueAt"], decided["nextDecisionAt"]) if w is not None]
         return Settled(
-            [_applied(a) for a in [*published["applied"], *applied["applied"]]],
+            [_applied(a) for a in [*pending, *applied["applied"]]],
             min((parse_instant(w) for w in wakes), default=None),
             (time.perf_counter() - started) * 1000,
         )

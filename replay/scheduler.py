@@ -1,9 +1,10 @@
 """The replay's scheduler: simulated time as an event heap keyed ``(time, priority, seq)``.
 
 Ties resolve the same way every run. :meth:`Scheduler.run_until` plays every event up to a
-minute, one instant at a time, and calls ``after_instant`` once each instant's events are
-done (the harness's barrier with the services). Wall-clock pacing is not its business: a
-paced run passes ``pace``, called with each instant before it is played.
+minute, one instant at a time, calling ``before_instant`` once the clock shows the instant
+and ``after_instant`` once its events are done (the harness's barrier with the services).
+Wall-clock pacing is not its business: a paced run passes ``pace``, called with each
+instant before it is played.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Scheduler:
         self,
         minute: float = float("inf"),
         *,
+        before_instant: Callable[[], None] | None = None,
         after_instant: Callable[[], None] | None = None,
         pace: Callable[[float], None] | None = None,
     ) -> None:
@@ -69,6 +71,8 @@ class Scheduler:
             if pace is not None:
                 pace(instant)
             self.minutes = instant
+            if before_instant is not None:
+                before_instant()
             while self._heap and self._heap[0][0] == instant:
                 _, _, _, handler, payload = heapq.heappop(self._heap)
                 handler(payload)

@@ -87,7 +87,7 @@ class Replay:
             self._scheduler.at(order.placed_at, Priority.ORDER, self._place, order)
         pace = None if self._config.speed is None else _pacer(self._config.speed)
         self._engine.settle(self._scheduler.now())  # both services' clocks start together
-        self._scheduler.run_until(after_instant=self._settle, pace=pace)
+        self._scheduler.run_until(before_instant=self._begin, after_instant=self._settle, pace=pace)
         for order_id, final in self._engine.final_orders(list(self._outcomes)).items():
             outcome = self._outcomes[order_id]
             outcome.attempts, outcome.last_error = final.attempts, final.last_error
@@ -95,14 +95,19 @@ class Replay:
         for order_id, trip in self._fleet.trips.items():
             self._outcomes[order_id].trip = trip
             self._outcomes[order_id].last_error = None
+        decisions = number_attempts(self._engine.decisions(), self._latency)
+        _add_step_timings(self._latency, decisions)
         return RunResult(
             self._outcomes,
-            number_attempts(self._engine.decisions(), self._latency),
+            decisions,
             self._fleet.timeline,
             self._latency,
             list(self._fleet.trips.values()),
             self._fleet.routes,
         )
+
+    def _begin(self) -> None:
+        self._engine.begin(self._scheduler.now())
 
     def _place(self, order: LoggedOrder) -> None:
         self._engine.place(order, radius_km=self._config.radius_km, now_min=order.placed_at)
@@ -142,6 +147,14 @@ class Replay:
             if minute > now and minute not in self._wakes:
                 self._wakes.add(minute)
                 self._scheduler.at(minute, Priority.WAKE, self._wake, minute)
+
+
+def _add_step_timings(latency: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:
+    """Each answered attempt gets its decision's step timings (``search_ms``, …)."""
+    timings = {(d["orderId"], d["attempt"]): d.get("timingsMs") or {} for d in decisions}
+    for row in latency:
+        steps = timings.get((row["order_id"], row["attempt"]), {})
+        row.update({f"{step}_ms": ms for step, ms in steps.items()})
 
 
 def _pacer(speed: float) -> Callable[[float], None]:

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
+from swifteats.domain.retry import RetryPolicy
 
 STACK_ENV_FILE = "stack.env"
 """Name of the file, under the state directory, holding the running stack's addresses."""
@@ -168,6 +169,16 @@ class Settings(BaseSettings):
         if not sasl and self.kafka_sasl_mechanism is not None:
             raise ValueError("SWIFTEATS_KAFKA_SASL_MECHANISM needs a SASL_* security protocol")
         return self
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The Order Service's assignment retries (``SWIFTEATS_RETRY_*``)."""
+        return RetryPolicy(
+            base_s=self.retry_base_s,
+            factor=self.retry_factor,
+            cap_s=self.retry_cap_s,
+            max_attempts=self.retry_max_attempts,
+        )
 
     @property
     def client_api_key(self) -> SecretStr | None:

@@ -175,10 +175,10 @@ class InMemoryDriverIndex:
         """Add or replace a driver; ValueError (nothing stored) for a refused shift end."""
         checked_shift_end(shift_ends_at)
         held = self._drivers.get(driver_id)
-        order_id = held.order_id if held else None
+        order_id, route = (held.order_id, held.route) if held else (None, ())
+        where = redis_geo_position(location)
         self._store(
-            DriverRecord(driver_id, redis_geo_position(location), status, order_id, shift_ends_at),
-            moved=True,
+            DriverRecord(driver_id, where, status, order_id, shift_ends_at, route), moved=True
         )
 
     def register_many(self, drivers: Iterable[DriverRecord]) -> int:
@@ -218,9 +218,10 @@ class InMemoryDriverIndex:
         for driver_id, eta in ranked:
             driver = self._drivers.get(driver_id)
             if driver is not None and driver.status is DriverStatus.AVAILABLE:
-                self._store(
-                    replace(driver, status=DriverStatus.BUSY, order_id=order_id), moved=False
+                busy = replace(
+                    driver, status=DriverStatus.BUSY, order_id=order_id, route=((order_id, eta),)
                 )
+                self._store(busy, moved=False)
                 self._claims[order_id] = Claim(driver_id, eta, existing=False)
                 self._ends.pop(driver_id, None)
                 self._next.pop(driver_id, None)
@@ -272,7 +273,8 @@ class InMemoryDriverIndex:
         if any(order_id in self._claims for order_id, _ in etas):
             return False
         last = etas[-1][0]
-        self._store(replace(driver, status=DriverStatus.BUSY, order_id=last), moved=False)
+        busy = replace(driver, status=DriverStatus.BUSY, order_id=last, route=tuple(etas))
+        self._store(busy, moved=False)
         for order_id, eta in etas:
             self._claims[order_id] = Claim(driver.driver_id, eta, existing=False)
         return True
@@ -298,7 +300,9 @@ class InMemoryDriverIndex:
                 free_at = at + timedelta(minutes=queued.minutes)
                 self._ends[driver_id] = RouteEnd(free_at, queued.end)
             return True
-        self._store(replace(moved, status=DriverStatus.AVAILABLE, order_id=None), moved=False)
+        self._store(
+            replace(moved, status=DriverStatus.AVAILABLE, order_id=None, route=()), moved=False
+        )
         return True
 
     def release_many(self, releases: Iterable[tuple[str, str, Point]]) -> int:

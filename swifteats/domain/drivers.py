@@ -47,6 +47,8 @@ class DriverRecord:
     order_id: str | None = None
     shift_ends_at: datetime | None = None
     """No order is given to this driver if it could only be picked up after this instant."""
+    route: tuple[tuple[str, int], ...] = ()
+    """The orders it holds, in drop-off order, each with its ETA, as ``get`` reads them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""The live replay: the real services, in lockstep, assign exactly as the in-process backend;
-paced, they keep up with orders arriving on schedule."""
+"""The live replay: the real services, instant by instant, assign exactly as the in-process
+engine for every policy; paced, each instant waits for its wall time."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from replay.runner import LoadedInput, RunRequest, load_input, run_replay
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.registry import POLICY_NAMES
 from swifteats.settings import Settings
 from tests.integration.helpers import Broker
 
@@ -31,11 +32,18 @@ PIPELINE = [
 ]
 
 
-def _both(loaded: LoadedInput, settings: Settings, tmp_path: Path) -> tuple[pl.DataFrame, ...]:
+SAME = ["order_id", "driver_id", "attempts", "bundle_size", "pickup_min", "dropoff_min"]
+"""What live and in-process runs of one input must agree on, order by order."""
+
+
+def _both(
+    loaded: LoadedInput, settings: Settings, tmp_path: Path, *, policy: str = "greedy-score"
+) -> tuple[pl.DataFrame, ...]:
     tables = []
     for backend in ("inprocess", "live"):
         run_dir = tmp_path / backend
-        run_replay(loaded, RunRequest(backend=backend, radius_km=50), run_dir, settings)
+        request = RunRequest(backend=backend, radius_km=50, policy=policy)
+        run_replay(loaded, request, run_dir, settings)
         tables.append(pl.read_parquet(run_dir / "orders.parquet").sort("order_id"))
     return tuple(tables)
 
@@ -45,32 +53,32 @@ def _live_settings(servers: Settings, broker: Broker, tmp_path: Path) -> Setting
 
 
 @pytest.mark.skipif(mdrp_root() is None, reason="MDRP instances not found (../shared/data/mdrp)")
-def test_live_and_in_process_make_identical_assignments_on_an_mdrp_instance(
-    servers: Settings, kafka: Broker, tmp_path: Path
+@pytest.mark.parametrize("policy", POLICY_NAMES)
+def test_live_and_in_process_make_identical_assignments_for_every_policy(
+    policy: str, servers: Settings, kafka: Broker, tmp_path: Path
 ) -> None:
     root = mdrp_root()
     assert root is not None
-    loaded = load_input(root / "0o100t100s1p100", None)
+    loaded = load_input(root / "0r50t100s1p100", None)
 
-    in_process, live = _both(loaded, _live_settings(servers, kafka, tmp_path), tmp_path)
+    in_process, live = _both(
+        loaded, _live_settings(servers, kafka, tmp_path), tmp_path, policy=policy
+    )
 
-    assert live.height == 505
-    assert live["order_id"].to_list() == in_process["order_id"].to_list()
-    assert live["driver_id"].to_list() == in_process["driver_id"].to_list()
-    assert live["attempts"].to_list() == in_process["attempts"].to_list()
-    assert live["pickup_min"].to_list() == in_process["pickup_min"].to_list()
-    assert in_process["attempts"].max() > 1  # retries fell due together, and still agree
-    assert live.filter(pl.col("outcome") == "delivered").height > 400
+    assert live.height == len(loaded.data.orders)
+    assert live.select(SAME).equals(in_process.select(SAME))
+    assert live.filter(pl.col("outcome") == "delivered").height > live.height * 0.8
     decisions = [
         pl.read_parquet(tmp_path / backend / "decisions.parquet")
         .select("order_id", "attempt", "rank", "driver_id", "score", "chosen")
         .sort("order_id", "attempt", "rank")
         for backend in ("inprocess", "live")
     ]
-    assert decisions[1].height > 500
+    assert decisions[1].height >= live.filter(pl.col("outcome") == "delivered").height
     assert decisions[1].equals(decisions[0])  # the service's decision log, read back
-    stamps = live.select(pl.col(PIPELINE).str.to_datetime(time_zone="UTC"))
-    for earlier, later in zip(PIPELINE, PIPELINE[1:], strict=False):
+    delivered = live.filter(pl.col("outcome") == "delivered")
+    stamps = delivered.select(pl.col(PIPELINE))
+    for earlier, later in zip(PIPELINE[1:], PIPELINE[2:], strict=False):
         assert (stamps[later] >= stamps[earlier]).all(), (earlier, later)
 
 
@@ -124,7 +132,5 @@ def test_a_paced_live_replay_accounts_for_every_order(
     assert delivered.height > 0
     assert table.filter(pl.col("outcome") != "delivered")["last_error"].null_count() == 0
     assert delivered["response_consumed_at"].null_count() == 0
-    latency = pl.read_parquet(tmp_path / "run" / "latency.parquet")
-    assert latency["request_published_to_request_consumed_ms"].null_count() == 0
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert (manifest["mode"], manifest["backend"]) == ("paced", "live")

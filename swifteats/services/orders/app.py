@@ -28,7 +28,6 @@ from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.payment import PaymentProvider, SimulatedPayments
 from swifteats.domain.ratelimit import RateLimiter, TokenBucket
-from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.http import Check, HttpSecurity
@@ -68,7 +67,7 @@ class OrderService:
             PostgresOutbox(pool),
             self._bus,
             drivers,
-            retry=_retry_policy(settings),
+            retry=settings.retry_policy,
             clock=clock,
             wall=self.wall,
             metrics=self.metrics,
@@ -143,15 +142,6 @@ class OrderService:
     def _dead_letter(self, record: Record, reason: str) -> None:
         """A response whose handling kept raising goes to the DLQ with the reason."""
         self.core.reject_response(record.value, record.topic, record.headers, reason)
-
-
-def _retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        base_s=settings.retry_base_s,
-        factor=settings.retry_factor,
-        cap_s=settings.retry_cap_s,
-        max_attempts=settings.retry_max_attempts,
-    )
 
 
 def build_order_service(
