@@ -115,12 +115,6 @@ def test_a_queued_route_starts_at_the_last_door(tmp_path: Path) -> None:
     assert check_solution(run_dir / "mdrp", read_instance(instance)).feasible
 
 
-def test_a_windowed_policy_is_refused_on_the_live_backend() -> None:
-    with pytest.raises(ValueError, match="'bundling' decides on windows .* --backend inprocess"):
-        RunRequest(backend="live", policy="bundling")
-    assert RunRequest(policy="rolling-horizon").policy == "rolling-horizon"
-
-
 def test_the_policy_bench_judges_each_policy_by_the_checker(
     two_orders_one_courier: Path, tmp_path: Path
 ) -> None:

@@ -61,7 +61,9 @@ def engine() -> Engine:
         metrics=ServiceMetrics("orders"),
     )
     assigner = Assigner(drivers, ScoringWeights(), ConstantSpeedEta(), clock)
-    requests = RequestHandler(assigner, clock=clock, metrics=ServiceMetrics("a"), slow_ms=1e9)
+    requests = RequestHandler.deciding(
+        assigner, clock=clock, metrics=ServiceMetrics("a"), slow_ms=1e9
+    )
 
     def on_request(delivery: Delivery) -> None:
         key = delivery.key.decode() if delivery.key else None
