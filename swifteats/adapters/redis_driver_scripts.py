@@ -73,14 +73,15 @@ return 1
 """
 
 # KEYS: status, driver→order, geo, order→driver, route end, next route. ARGV: driverId,
-# orderId, longitude, latitude, now (epoch seconds, or ''). The driver starts its next
+# orderId, longitude and latitude (both '': it stays where it is), now (epoch seconds, or
+# ''). The driver starts its next
 # route when none of its orders holds a driver yet (its ETAs count from now), else it is
 # available at the door.
 RELEASE = (
     ROUTE_FUNCTIONS
     + """
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
+if ARGV[3] ~= '' then redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1]) end
 redis.call('HDEL', KEYS[5], ARGV[1])
 local queued = redis.call('HGET', KEYS[6], ARGV[1])
 redis.call('HDEL', KEYS[6], ARGV[1])
@@ -99,5 +100,54 @@ end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'available')
 return 1
+"""
+)
+
+# A driver holding an order is never made available by a registration or a status change:
+# the order it holds, if the new status is 'available', else false.
+HOLD_FUNCTIONS = """
+local function held_if_made_available(driver_order, driver, status)
+  if status ~= 'available' then return false end
+  return redis.call('HGET', driver_order, driver)
+end
+"""
+
+# KEYS: geo, status, driver→order, shift end. ARGV: the drivers as one JSON array of
+# strings, five per driver: [driverId, status, longitude, latitude, shift end (epoch
+# seconds) or '', …]. A driver that holds an order and would be made available is left as
+# it was; the answer lists them, [driverId, orderId, …].
+REGISTER = (
+    HOLD_FUNCTIONS
+    + """
+local drivers = cjson.decode(ARGV[1])
+local refused = {}
+for i = 1, #drivers, 5 do
+  local driver = drivers[i]
+  local held = held_if_made_available(KEYS[3], driver, drivers[i + 1])
+  if held then
+    refused[#refused + 1] = driver
+    refused[#refused + 1] = held
+  else
+    redis.call('GEOADD', KEYS[1], drivers[i + 2], drivers[i + 3], driver)
+    redis.call('HSET', KEYS[2], driver, drivers[i + 1])
+    if drivers[i + 4] == '' then redis.call('HDEL', KEYS[4], driver)
+    else redis.call('HSET', KEYS[4], driver, drivers[i + 4]) end
+  end
+end
+return refused
+"""
+)
+
+# KEYS: status, driver→order. ARGV: driverId, status. Answers {'unknown'} for a driver
+# never registered, {'held', orderId} for one that holds an order and would be made
+# available (nothing changed), else {'ok'}.
+SET_STATUS = (
+    HOLD_FUNCTIONS
+    + """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {'unknown'} end
+local held = held_if_made_available(KEYS[2], ARGV[1], ARGV[2])
+if held then return {'held', held} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {'ok'}
 """
 )

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import cast
 
 import redis
-from redis.typing import EncodableT, FieldT
 
 from swifteats.adapters import redis_driver_scripts as lua
 from swifteats.domain.drivers import (
     Claim,
+    DriverHoldsOrderError,
     DriverPlan,
     DriverRecord,
     DriverStatus,
@@ -50,6 +50,8 @@ class RedisDriverIndex:
         self._claim_route = client.register_script(lua.CLAIM_ROUTE)
         self._queue_route = client.register_script(lua.QUEUE_ROUTE)
         self._release = client.register_script(lua.RELEASE)
+        self._register_script = client.register_script(lua.REGISTER)
+        self._set_status = client.register_script(lua.SET_STATUS)
         self._claim_keys = [
             self._status,
             self._driver_order,
@@ -73,45 +75,44 @@ class RedisDriverIndex:
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
-        pipe.hset(self._status, driver_id, status.value)
-        if shift_ends_at is None:
-            pipe.hdel(self._shift_end, driver_id)
-        else:
-            pipe.hset(self._shift_end, driver_id, shift_ends_at.timestamp())
-        pipe.execute()
+        """Add or replace a driver (one Lua step); refused if it holds an order and would
+        be made available."""
+        refused = self._register([DriverRecord(driver_id, location, status, None, shift_ends_at)])
+        if refused:
+            raise DriverHoldsOrderError(*refused[0])
 
     def register_many(self, drivers: Iterable[DriverRecord], *, chunk: int = 5_000) -> int:
         """Add or replace many drivers (order held untouched), ``chunk`` per round trip.
 
-        What :meth:`register` does for each, in pipelines of bulk commands: a fleet of
-        100,000 loads in about a second instead of 100,000 round trips. Not atomic as a
-        whole; each chunk is. Returns how many were written.
+        What :meth:`register` does for each, one Lua step per chunk: a driver that holds
+        an order and would be made available is left as it was. Not atomic as a whole;
+        each chunk is. Returns how many were written.
         """
         pending = list(drivers)
+        refused = 0
         for start in range(0, len(pending), chunk):
-            batch = pending[start : start + chunk]
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.geoadd(
-                self._geo,
-                [
-                    v
-                    for d in batch
-                    for v in (d.location.longitude, d.location.latitude, d.driver_id)
-                ],
+            refused += len(self._register(pending[start : start + chunk]))
+        return len(pending) - refused
+
+    def _register(self, drivers: list[DriverRecord]) -> list[tuple[str, str]]:
+        """Write the drivers; ``(driver_id, order_id)`` of those left because they hold one."""
+        fields = [
+            part
+            for d in drivers
+            for part in (
+                d.driver_id,
+                d.status.value,
+                repr(d.location.longitude),
+                repr(d.location.latitude),
+                "" if d.shift_ends_at is None else repr(d.shift_ends_at.timestamp()),
             )
-            pipe.hset(self._status, mapping={d.driver_id: d.status.value for d in batch})
-            ends: dict[FieldT, EncodableT] = {
-                d.driver_id: d.shift_ends_at.timestamp() for d in batch if d.shift_ends_at
-            }
-            if ends:
-                pipe.hset(self._shift_end, mapping=ends)
-            if unset := [d.driver_id for d in batch if d.shift_ends_at is None]:
-                pipe.hdel(self._shift_end, *unset)
-            pipe.execute()
-        return len(pending)
+        ]
+        keys = [self._geo, self._status, self._driver_order, self._shift_end]
+        refused = cast(
+            list[str],
+            self._register_script(keys=keys, args=[json.dumps(fields, ensure_ascii=False)]),
+        )
+        return [(refused[i], refused[i + 1]) for i in range(0, len(refused), 2)]
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
@@ -119,9 +120,14 @@ class RedisDriverIndex:
         self._redis.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
 
     def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status."""
-        self._require(driver_id)
-        self._redis.hset(self._status, driver_id, status.value)
+        """Change a registered driver's status (one Lua step); refused if it holds an order
+        and would be made available."""
+        keys = [self._status, self._driver_order]
+        answer = cast(list[str], self._set_status(keys=keys, args=[driver_id, status.value]))
+        if answer[0] == "unknown":
+            raise UnknownDriverError(driver_id)
+        if answer[0] == "held":
+            raise DriverHoldsOrderError(driver_id, answer[1])
 
     def get(self, driver_id: str) -> DriverRecord | None:
         """One driver, or None."""
@@ -233,10 +239,10 @@ class RedisDriverIndex:
         }
 
     def release(
-        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+        self, driver_id: str, order_id: str, location: Point | None, at: datetime | None = None
     ) -> bool:
-        """Free the driver of ``order_id`` at ``location`` if it still holds it (one Lua
-        step): it starts its next route, or becomes available."""
+        """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
+        holds it (one Lua step): it starts its next route, or becomes available."""
         return bool(
             self._release(
                 keys=self._release_keys, args=_release_args(driver_id, order_id, location, at)
@@ -294,9 +300,11 @@ def _queued(stored: str | None) -> QueuedRoute | None:
 
 
 def _release_args(
-    driver_id: str, order_id: str, location: Point, at: datetime | None
+    driver_id: str, order_id: str, location: Point | None, at: datetime | None
 ) -> list[str | float]:
     now: str | float = "" if at is None else at.timestamp()
+    if location is None:
+        return [driver_id, order_id, "", "", now]
     return [driver_id, order_id, location.longitude, location.latitude, now]
 
 
