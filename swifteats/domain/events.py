@@ -12,6 +12,9 @@ from swifteats.domain.geo import Point, geo_key, valid_coordinates
 from swifteats.domain.ranking import INVALID_COORDINATES, Job
 
 DEFAULT_RADIUS_KM = 5.0
+MAX_RADIUS_KM = 100.0
+"""Largest search radius of a request: the Order Service's HTTP limit, applied to requests
+read from Kafka too."""
 MAX_ID_LENGTH = 128
 """Longest ``orderId``, ``driverId`` or ``eventId`` (the HTTP APIs' limit on ids)."""
 MAX_ERROR_LENGTH = 1000
@@ -20,18 +23,26 @@ MAX_ETA_MINUTES = 7 * 24 * 60
 """Largest ``eta`` a response may carry: a week (the orders table keeps it as an integer)."""
 SEARCHABLE_LATITUDE = 85.05112878
 """Redis GEO indexes (and searches around) latitudes within ± this only (Web Mercator);
-a request whose restaurant lies beyond cannot be searched, so it is invalid."""
+a request whose restaurant lies beyond cannot be searched, and one whose customer does
+cannot free its driver at the door, so both are invalid."""
 UNKNOWN_INSTANT = datetime.fromtimestamp(0, UTC)
 """``occurredAt`` of a request that did not say when it happened."""
 
 
 class InvalidMessageError(ValueError):
-    """A message that cannot be read; ``reason`` says why in words fit for a response."""
+    """A message that cannot be read; ``reason`` says why in words fit for a response.
 
-    def __init__(self, reason: str, order_id: str | None = None) -> None:
+    ``order_id`` and, for a success response, ``driver_id`` are given when they could be
+    read all the same.
+    """
+
+    def __init__(
+        self, reason: str, order_id: str | None = None, *, driver_id: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.order_id = order_id
+        self.driver_id = driver_id
 
 
 def format_instant(moment: datetime) -> str:
@@ -158,9 +169,9 @@ def parse_assignment_requested(payload: object) -> AssignmentRequested:
     order_id = _text(payload, "orderId")
     try:
         restaurant = _point(payload, "restaurantLatitude", "restaurantLongitude")
-        if abs(restaurant.latitude) > SEARCHABLE_LATITUDE:
-            raise InvalidMessageError(INVALID_COORDINATES)
         customer = _point(payload, "customerLatitude", "customerLongitude")
+        if max(abs(restaurant.latitude), abs(customer.latitude)) > SEARCHABLE_LATITUDE:
+            raise InvalidMessageError(INVALID_COORDINATES)
         items = payload.get("items", [])
         if not isinstance(items, list):
             raise InvalidMessageError("items must be a list")
@@ -171,7 +182,9 @@ def parse_assignment_requested(payload: object) -> AssignmentRequested:
             restaurant=restaurant,
             customer=customer,
             preparation_time=_number(payload, "preparationTime", minimum=0.0),
-            radius_km=_number(payload, "radius", minimum=0.0, default=DEFAULT_RADIUS_KM),
+            radius_km=_number(
+                payload, "radius", minimum=0.0, maximum=MAX_RADIUS_KM, default=DEFAULT_RADIUS_KM
+            ),
             items=tuple(items),
             total_amount=_number(payload, "totalAmount", minimum=0.0, default=0.0),
             special_instructions=str(payload.get("specialInstructions") or ""),
@@ -186,15 +199,22 @@ def parse_assignment_response(payload: object) -> AssignmentResponse:
         raise InvalidMessageError("message is not a JSON object")
     order_id = _text(payload, "orderId")
     status = payload.get("status")
-    if status == "assigned":
-        eta = _number(payload, "eta", minimum=0.0, maximum=MAX_ETA_MINUTES)
-        return DriverAssigned(
-            order_id, _text(payload, "driverId"), math.ceil(eta), _instant(payload, "assignedAt")
-        )
     if status == "failed":
-        error = _text(payload, "error", max_length=MAX_ERROR_LENGTH)
-        return AssignmentFailed(order_id, error, _instant(payload, "failedAt"))
-    raise InvalidMessageError(f"status must be 'assigned' or 'failed', got {status!r}", order_id)
+        try:
+            error = _text(payload, "error", max_length=MAX_ERROR_LENGTH)
+            return AssignmentFailed(order_id, error, _instant(payload, "failedAt"))
+        except InvalidMessageError as invalid:
+            raise InvalidMessageError(invalid.reason, order_id) from None
+    if status != "assigned":
+        reason = f"status must be 'assigned' or 'failed', got {status!r}"
+        raise InvalidMessageError(reason, order_id)
+    driver_id = wire_text(payload.get("driverId"))
+    try:
+        eta = _number(payload, "eta", minimum=0.0, maximum=MAX_ETA_MINUTES)
+        assigned_at = _instant(payload, "assignedAt")
+        return DriverAssigned(order_id, _text(payload, "driverId"), math.ceil(eta), assigned_at)
+    except InvalidMessageError as invalid:
+        raise InvalidMessageError(invalid.reason, order_id, driver_id=driver_id) from None
 
 
 def wire_text(value: object, *, max_length: int = MAX_ID_LENGTH) -> str | None:

@@ -1,6 +1,6 @@
-"""Fuzzing the Order Service's response handler on a real PostgreSQL: whatever arrives
-on ``driver_assignment.responses``, it is applied or dead-lettered with a reason and
-the original bytes, and handling never raises (a raise would re-read it forever)."""
+"""Fuzzing the Order Service's response handler on a real PostgreSQL and Redis: whatever
+arrives on ``driver_assignment.responses``, it is applied or dead-lettered with a reason
+and the original bytes, and handling never raises (a raise would re-read it forever)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from swifteats.adapters.postgres.migrations import migrate
 from swifteats.adapters.postgres.orders import OrderStore
 from swifteats.adapters.postgres.pool import Pool, open_pool
+from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.events import OrderItem
 from swifteats.domain.geo import Point
 from swifteats.domain.orders import NewOrder
@@ -30,7 +31,7 @@ from swifteats.services.outgoing import OVERSIZE_KEPT_BYTES
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 MAX_BYTES = 4 * OVERSIZE_KEPT_BYTES
@@ -105,9 +106,25 @@ def store(pool: Pool) -> OrderStore:
 
 
 @pytest.fixture(scope="module")
-def handler(store: OrderStore) -> ResponseHandler:
+def drivers(servers: Settings) -> Iterator[RedisDriverIndex]:
+    """The drivers an answer may name, under a key prefix of the module's own."""
+    client = redis_for(servers)
+    prefix = f"test:fuzz:{uuid.uuid4().hex[:12]}"
+    yield RedisDriverIndex(client, prefix)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def handler(store: OrderStore, drivers: RedisDriverIndex) -> ResponseHandler:
     return ResponseHandler(
-        store, clock=lambda: NOW, metrics=ServiceMetrics("fuzz"), max_message_bytes=MAX_BYTES
+        store,
+        drivers=drivers,
+        clock=lambda: NOW,
+        metrics=ServiceMetrics("fuzz"),
+        max_message_bytes=MAX_BYTES,
     )
 
 

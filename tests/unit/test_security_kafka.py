@@ -70,7 +70,11 @@ def test_a_request_at_the_limit_is_read() -> None:
 def test_an_oversized_response_goes_to_the_dlq_without_its_body() -> None:
     store = DeadLetters()
     handler = ResponseHandler(
-        cast(OrderStore, store), clock=clock, metrics=ServiceMetrics("t"), max_message_bytes=LIMIT
+        cast(OrderStore, store),
+        drivers=InMemoryDriverIndex(),
+        clock=clock,
+        metrics=ServiceMetrics("t"),
+        max_message_bytes=LIMIT,
     )
 
     outcome = handler.handle(HUGE, topic="driver_assignment.responses", headers=None)

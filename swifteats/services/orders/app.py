@@ -79,6 +79,7 @@ class OrderService:
         )
         handler = ResponseHandler(
             self.store,
+            drivers=drivers,
             clock=clock,
             metrics=self.metrics,
             max_message_bytes=settings.kafka_max_message_bytes,

@@ -7,7 +7,15 @@ from datetime import datetime
 
 from swifteats.adapters.postgres.orders import OrderNotFoundError, OrderStore, ResponseContext
 from swifteats.domain.clock import Clock, system_clock
-from swifteats.domain.events import InvalidMessageError, parse_assignment_response, parse_instant
+from swifteats.domain.drivers import DriverIndex
+from swifteats.domain.events import (
+    AssignmentResponse,
+    DriverAssigned,
+    InvalidMessageError,
+    parse_assignment_response,
+    parse_instant,
+)
+from swifteats.domain.orders import OrderStatus, frees_refused_claim
 from swifteats.domain.topics import CONSUMED_AT_HEADER, REQUEST_ID_HEADER
 from swifteats.observability import ServiceMetrics
 from swifteats.services.outgoing import (
@@ -28,17 +36,22 @@ class ResponseHandler:
 
     Invalid means over ``max_message_bytes``, not JSON, or not a response of the design.
     Dead letters are queued in the outbox (the same transaction guarantees as events).
+    The driver a refused success answer claimed (dead-lettered, or stale for an order
+    that ended otherwise) is freed where it is, if it still holds that order and the
+    order does not hold it (:func:`~swifteats.domain.orders.frees_refused_claim`).
     """
 
     def __init__(
         self,
         store: OrderStore,
         *,
+        drivers: DriverIndex,
         clock: Clock,
         metrics: ServiceMetrics,
         max_message_bytes: int | None = None,
     ) -> None:
         self._store = store
+        self._drivers = drivers
         self._clock = clock
         self._metrics = metrics
         self._max_bytes = max_message_bytes
@@ -54,6 +67,7 @@ class ResponseHandler:
         try:
             response = parse_assignment_response(payload)
         except InvalidMessageError as error:
+            self._free_refused_claim(error.order_id, error.driver_id, now, invalid=True)
             return self._dead_letter(error.reason, topic, raw, headers, error.order_id, now)
         context = ResponseContext(
             request_id=header(headers, REQUEST_ID_HEADER),
@@ -64,7 +78,10 @@ class ResponseHandler:
         try:
             outcome = self._store.apply_response(response, context)
         except OrderNotFoundError:
+            self._free_refused_claim(response.order_id, _driver(response), now, invalid=False)
             return self._dead_letter("unknown order", topic, raw, headers, response.order_id, now)
+        if outcome == "stale":
+            self._free_refused_claim(response.order_id, _driver(response), now, invalid=False)
         self._metrics.count(f"responses:{outcome}")
         log.info(
             "response applied", extra={"fields": {"orderId": response.order_id, "outcome": outcome}}
@@ -77,6 +94,26 @@ class ResponseHandler:
         The consumer loop calls this for a record whose handling kept raising.
         """
         return self._dead_letter(reason, topic, raw, headers, None, self._clock())
+
+    def _free_refused_claim(
+        self, order_id: str | None, driver_id: str | None, now: datetime, *, invalid: bool
+    ) -> None:
+        """Free the driver a refused success answer claimed, where the rule allows it."""
+        if order_id is None or driver_id is None:
+            return
+        try:
+            order = self._store.get(order_id)
+            status, holder = OrderStatus(order["status"]), order["driver_id"]
+        except OrderNotFoundError:
+            status, holder = None, None
+        if not frees_refused_claim(status, holder, driver_id, invalid=invalid):
+            return
+        if self._drivers.release(driver_id, order_id, None, now):
+            self._metrics.count("responses:driver_released")
+            log.warning(
+                "driver freed: the answer giving it this order was refused",
+                extra={"fields": {"orderId": order_id, "driverId": driver_id, "order": status}},
+            )
 
     def _dead_letter(
         self,
@@ -103,6 +140,11 @@ class ResponseHandler:
         self._store.dead_letter(envelope, key=order_id or "", now=now)
         self._metrics.count("responses:dead_letter")
         return "dead_letter"
+
+
+def _driver(response: AssignmentResponse) -> str | None:
+    """The driver a success answer claimed; None for a failure answer."""
+    return response.driver_id if isinstance(response, DriverAssigned) else None
 
 
 def _instant_or_none(text: str | None) -> datetime | None:
