@@ -52,6 +52,7 @@ class AssignmentService:
     ) -> None:
         self.settings = settings
         self.drivers = drivers
+        self.clock = clock
         self.metrics = ServiceMetrics("driver-assignment")
         self._redis = redis_client
         weights = ScoringWeights.from_json(settings.scoring_weights)
@@ -114,6 +115,8 @@ class AssignmentService:
             "assigned": counts.get("assigned", 0),
             "failed": counts.get("failed", 0),
             "deadLettered": counts.get("dead_letters", 0),
+            "driverReleases": counts.get("driver_releases", 0),
+            "driverReleasesRefused": counts.get("driver_releases_refused", 0),
             "successRate": counts.get("assigned", 0) / decided if decided else None,
             "failuresByReason": {
                 k.removeprefix("failed:"): v for k, v in counts.items() if k.startswith("failed:")
