@@ -384,6 +384,12 @@ def drivers_status(driver_id: str, status: str, assignment_url: AssignmentUrl = 
     _print(_client(load_settings(), None, assignment_url).set_driver_status(driver_id, status))
 
 
+@drivers_app.command("release")
+def drivers_release(driver_id: str, order_id: str, assignment_url: AssignmentUrl = None) -> None:
+    """Free a driver of ORDER_ID, only if it holds that order (audited by the service)."""
+    _print(_client(load_settings(), None, assignment_url).release_driver(driver_id, order_id))
+
+
 @drivers_app.command("get")
 def drivers_get(driver_id: str, assignment_url: AssignmentUrl = None) -> None:
     """Show one driver."""

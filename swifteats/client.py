@@ -86,6 +86,13 @@ class SwiftEatsClient:
         """Change a driver's status."""
         return _json(self._assignment.put(f"/drivers/{driver_id}/status", json={"status": status}))
 
+    def release_driver(self, driver_id: str, order_id: str) -> dict[str, Any]:
+        """Free a driver of the order it holds (an operator's audited release)."""
+        release = self._assignment.post(
+            f"/drivers/{driver_id}/release", params={"orderId": order_id}
+        )
+        return _json(release)
+
     def get_driver(self, driver_id: str) -> dict[str, Any]:
         """One driver."""
         return _json(self._assignment.get(f"/drivers/{driver_id}"))

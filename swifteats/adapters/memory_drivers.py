@@ -20,6 +20,7 @@ import numpy as np
 
 from swifteats.domain.drivers import (
     Claim,
+    DriverHoldsOrderError,
     DriverPlan,
     DriverRecord,
     DriverStatus,
@@ -172,25 +173,35 @@ class InMemoryDriverIndex:
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver; ValueError (nothing stored) for a refused shift end."""
+        """Add or replace a driver; ValueError (nothing stored) for a refused shift end,
+        DriverHoldsOrderError if it holds an order and would be made available."""
         checked_shift_end(shift_ends_at)
+        order_id = self._held_unless_made_available(driver_id, status)
         held = self._drivers.get(driver_id)
-        order_id, route = (held.order_id, held.route) if held else (None, ())
+        route = held.route if held else ()
         where = redis_geo_position(location)
         self._store(
             DriverRecord(driver_id, where, status, order_id, shift_ends_at, route), moved=True
         )
 
     def register_many(self, drivers: Iterable[DriverRecord]) -> int:
-        """:meth:`register` each driver (the order it holds is kept); how many were written.
+        """:meth:`register` each driver (the order it holds is kept; one that holds an order
+        and would be made available is left as it was); how many were written.
 
         A refused shift end raises ValueError before any driver is written."""
         fleet = list(drivers)
         for driver in fleet:
             checked_shift_end(driver.shift_ends_at)
+        written = 0
         for driver in fleet:
-            self.register(driver.driver_id, driver.location, driver.status, driver.shift_ends_at)
-        return len(fleet)
+            try:
+                self.register(
+                    driver.driver_id, driver.location, driver.status, driver.shift_ends_at
+                )
+            except DriverHoldsOrderError:
+                continue
+            written += 1
+        return written
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
@@ -199,8 +210,11 @@ class InMemoryDriverIndex:
         )
 
     def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status."""
-        self._store(replace(self._require(driver_id), status=status), moved=False)
+        """Change a registered driver's status; refused if it holds an order and would be
+        made available."""
+        driver = self._require(driver_id)
+        self._held_unless_made_available(driver_id, status)
+        self._store(replace(driver, status=status), moved=False)
 
     def get(self, driver_id: str) -> DriverRecord | None:
         """One driver, or None."""
@@ -284,16 +298,18 @@ class InMemoryDriverIndex:
         return {o: replace(self._claims[o], existing=True) for o in order_ids if o in self._claims}
 
     def release(
-        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+        self, driver_id: str, order_id: str, location: Point | None, at: datetime | None = None
     ) -> bool:
-        """Free the driver of ``order_id`` at ``location`` if it still holds it: it starts
-        its next route, or becomes available."""
+        """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
+        holds it: it starts its next route, or becomes available."""
         driver = self._drivers.get(driver_id)
         if driver is None or driver.order_id != order_id:
             return False
         self._ends.pop(driver_id, None)
-        moved = replace(driver, location=redis_geo_position(location))
-        self._store(moved, moved=True)
+        moved = driver
+        if location is not None:
+            moved = replace(driver, location=redis_geo_position(location))
+            self._store(moved, moved=True)
         queued = self._next.pop(driver_id, None)
         if queued is not None and self._take(moved, queued.etas):
             if at is not None:
@@ -320,6 +336,15 @@ class InMemoryDriverIndex:
         self._drivers[record.driver_id] = record
         found = record if record.order_id is None else replace(record, order_id=None)
         self._rows.put(found, _Trig.of(record.location) if moved else None)
+
+    def _held_unless_made_available(self, driver_id: str, status: DriverStatus) -> str | None:
+        """The order the driver holds (None if none or unknown); raise
+        :class:`DriverHoldsOrderError` if it holds one and ``status`` is available."""
+        known = self._drivers.get(driver_id)
+        held = known.order_id if known else None
+        if held is not None and status is DriverStatus.AVAILABLE:
+            raise DriverHoldsOrderError(driver_id, held)
+        return held
 
     def _require(self, driver_id: str) -> DriverRecord:
         driver = self._drivers.get(driver_id)

@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import cast
 
 import redis
-from redis.typing import EncodableT, FieldT
 
+from swifteats.adapters import redis_driver_scripts as lua
 from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
 from swifteats.domain.drivers import (
     Claim,
+    DriverHoldsOrderError,
     DriverPlan,
     DriverRecord,
     DriverStatus,
@@ -30,103 +31,6 @@ from swifteats.domain.drivers import (
 )
 from swifteats.domain.geo import Point
 from swifteats.settings import Settings
-
-# KEYS: status, driver→order, order→driver, route end, next route. ARGV: orderId, then the
-# ranking as one JSON array of strings [driverId, eta, driverId, eta, …]: one argument
-# instead of two per candidate, which the client would encode one by one (a third of a
-# claim's time). The driver's route end is unknown after such a claim.
-_CLAIM = """
-local held = redis.call('HGET', KEYS[3], ARGV[1])
-if held then return {'existing', held} end
-local ranked = cjson.decode(ARGV[2])
-for i = 1, #ranked, 2 do
-  local driver = ranked[i]
-  if redis.call('HGET', KEYS[1], driver) == 'available' then
-    local claim = driver .. '|' .. ranked[i + 1]
-    redis.call('HSET', KEYS[1], driver, 'busy')
-    redis.call('HSET', KEYS[2], driver, ARGV[1])
-    redis.call('HSET', KEYS[3], ARGV[1], claim)
-    redis.call('HDEL', KEYS[4], driver)
-    redis.call('HDEL', KEYS[5], driver)
-    return {'new', claim}
-  end
-end
-return false
-"""
-
-# Shared by the route scripts. A route is [orderId, eta, orderId, eta, …] in drop-off order;
-# a driver on a route holds its last order, each order holds ``driver|eta``.
-_ROUTE_FUNCTIONS = """
-local function route_is_free(order_driver, route)
-  for i = 1, #route, 2 do
-    if redis.call('HEXISTS', order_driver, route[i]) == 1 then return false end
-  end
-  return true
-end
-local function take_route(driver_order, order_driver, driver, route)
-  redis.call('HSET', driver_order, driver, route[#route - 1])
-  for i = 1, #route, 2 do
-    redis.call('HSET', order_driver, route[i], driver .. '|' .. route[i + 1])
-  end
-end
-"""
-
-# KEYS: status, driver→order, order→driver, route end, next route. ARGV: driverId, the
-# route as one JSON array [orderId, eta, orderId, eta, …] in drop-off order, the route's
-# end as JSON [freeAt epoch seconds, longitude, latitude] or ''. The driver holds the
-# route's last order.
-_CLAIM_ROUTE = (
-    _ROUTE_FUNCTIONS
-    + """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'available' then return 0 end
-local route = cjson.decode(ARGV[2])
-if not route_is_free(KEYS[3], route) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], 'busy')
-take_route(KEYS[2], KEYS[3], ARGV[1], route)
-redis.call('HDEL', KEYS[5], ARGV[1])
-if ARGV[3] == '' then redis.call('HDEL', KEYS[4], ARGV[1])
-else redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]) end
-return 1
-"""
-)
-
-# KEYS: status, next route. ARGV: driverId, the next route as JSON or '' (none).
-_QUEUE_ROUTE = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'busy' then return 0 end
-if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1])
-else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
-return 1
-"""
-
-# KEYS: status, driver→order, geo, order→driver, route end, next route. ARGV: driverId,
-# orderId, longitude, latitude, now (epoch seconds, or ''). The driver starts its next
-# route when none of its orders holds a driver yet (its ETAs count from now), else it is
-# available at the door.
-_RELEASE = (
-    _ROUTE_FUNCTIONS
-    + """
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
-redis.call('HDEL', KEYS[5], ARGV[1])
-local queued = redis.call('HGET', KEYS[6], ARGV[1])
-redis.call('HDEL', KEYS[6], ARGV[1])
-if queued then
-  local queue = cjson.decode(queued)
-  local route = queue['route']
-  if route_is_free(KEYS[4], route) then
-    take_route(KEYS[2], KEYS[4], ARGV[1], route)
-    if ARGV[5] ~= '' then
-      local free_at = tonumber(ARGV[5]) + queue['minutes'] * 60
-      redis.call('HSET', KEYS[5], ARGV[1], cjson.encode({free_at, queue['lon'], queue['lat']}))
-    end
-    return 2
-  end
-end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], ARGV[1], 'available')
-return 1
-"""
-)
 
 
 class RedisDriverIndex:
@@ -141,10 +45,12 @@ class RedisDriverIndex:
         self._shift_end = f"{prefix}:drivers:shift_end"
         self._route_end = f"{prefix}:drivers:route_end"
         self._next_route = f"{prefix}:drivers:next_route"
-        self._claim = client.register_script(_CLAIM)
-        self._claim_route = client.register_script(_CLAIM_ROUTE)
-        self._queue_route = client.register_script(_QUEUE_ROUTE)
-        self._release = client.register_script(_RELEASE)
+        self._claim = client.register_script(lua.CLAIM)
+        self._claim_route = client.register_script(lua.CLAIM_ROUTE)
+        self._queue_route = client.register_script(lua.QUEUE_ROUTE)
+        self._release = client.register_script(lua.RELEASE)
+        self._register_script = client.register_script(lua.REGISTER)
+        self._set_status = client.register_script(lua.SET_STATUS)
         self._claim_keys = [
             self._status,
             self._driver_order,
@@ -168,49 +74,48 @@ class RedisDriverIndex:
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver; ValueError (nothing stored) for a refused shift end."""
+        """Add or replace a driver (one Lua step); ValueError (nothing stored) for a refused
+        shift end, DriverHoldsOrderError if it holds an order and would be made available."""
         checked_shift_end(shift_ends_at)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
-        pipe.hset(self._status, driver_id, status.value)
-        if shift_ends_at is None:
-            pipe.hdel(self._shift_end, driver_id)
-        else:
-            pipe.hset(self._shift_end, driver_id, shift_ends_at.timestamp())
-        pipe.execute()
+        refused = self._register([DriverRecord(driver_id, location, status, None, shift_ends_at)])
+        if refused:
+            raise DriverHoldsOrderError(*refused[0])
 
     def register_many(self, drivers: Iterable[DriverRecord], *, chunk: int = 5_000) -> int:
         """Add or replace many drivers (order held untouched), ``chunk`` per round trip.
 
-        What :meth:`register` does for each, in pipelines of bulk commands: a fleet of
-        100,000 loads in about a second instead of 100,000 round trips. Not atomic as a
-        whole; each chunk is. Returns how many were written. A refused shift end raises
+        What :meth:`register` does for each, one Lua step per chunk: a driver that holds
+        an order and would be made available is left as it was. Not atomic as a whole;
+        each chunk is. Returns how many were written. A refused shift end raises
         ValueError before any driver is written.
         """
         pending = list(drivers)
         for driver in pending:
             checked_shift_end(driver.shift_ends_at)
+        refused = 0
         for start in range(0, len(pending), chunk):
-            batch = pending[start : start + chunk]
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.geoadd(
-                self._geo,
-                [
-                    v
-                    for d in batch
-                    for v in (d.location.longitude, d.location.latitude, d.driver_id)
-                ],
+            refused += len(self._register(pending[start : start + chunk]))
+        return len(pending) - refused
+
+    def _register(self, drivers: list[DriverRecord]) -> list[tuple[str, str]]:
+        """Write the drivers; ``(driver_id, order_id)`` of those left because they hold one."""
+        fields = [
+            part
+            for d in drivers
+            for part in (
+                d.driver_id,
+                d.status.value,
+                repr(d.location.longitude),
+                repr(d.location.latitude),
+                "" if d.shift_ends_at is None else repr(d.shift_ends_at.timestamp()),
             )
-            pipe.hset(self._status, mapping={d.driver_id: d.status.value for d in batch})
-            ends: dict[FieldT, EncodableT] = {
-                d.driver_id: d.shift_ends_at.timestamp() for d in batch if d.shift_ends_at
-            }
-            if ends:
-                pipe.hset(self._shift_end, mapping=ends)
-            if unset := [d.driver_id for d in batch if d.shift_ends_at is None]:
-                pipe.hdel(self._shift_end, *unset)
-            pipe.execute()
-        return len(pending)
+        ]
+        keys = [self._geo, self._status, self._driver_order, self._shift_end]
+        refused = cast(
+            list[str],
+            self._register_script(keys=keys, args=[json.dumps(fields, ensure_ascii=False)]),
+        )
+        return [(refused[i], refused[i + 1]) for i in range(0, len(refused), 2)]
 
     def move(self, driver_id: str, location: Point) -> None:
         """Update a registered driver's position."""
@@ -218,9 +123,14 @@ class RedisDriverIndex:
         self._redis.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
 
     def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status."""
-        self._require(driver_id)
-        self._redis.hset(self._status, driver_id, status.value)
+        """Change a registered driver's status (one Lua step); refused if it holds an order
+        and would be made available."""
+        keys = [self._status, self._driver_order]
+        answer = cast(list[str], self._set_status(keys=keys, args=[driver_id, status.value]))
+        if answer[0] == "unknown":
+            raise UnknownDriverError(driver_id)
+        if answer[0] == "held":
+            raise DriverHoldsOrderError(driver_id, answer[1])
 
     def get(self, driver_id: str) -> DriverRecord | None:
         """One driver, or None; UnreadableDriverError if its record cannot be read."""
@@ -324,10 +234,10 @@ class RedisDriverIndex:
         }
 
     def release(
-        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+        self, driver_id: str, order_id: str, location: Point | None, at: datetime | None = None
     ) -> bool:
-        """Free the driver of ``order_id`` at ``location`` if it still holds it (one Lua
-        step): it starts its next route, or becomes available."""
+        """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
+        holds it (one Lua step): it starts its next route, or becomes available."""
         return bool(
             self._release(
                 keys=self._release_keys, args=_release_args(driver_id, order_id, location, at)
@@ -369,9 +279,11 @@ def _end_json(end: RouteEnd) -> list[float]:
 
 
 def _release_args(
-    driver_id: str, order_id: str, location: Point, at: datetime | None
+    driver_id: str, order_id: str, location: Point | None, at: datetime | None
 ) -> list[str | float]:
     now: str | float = "" if at is None else at.timestamp()
+    if location is None:
+        return [driver_id, order_id, "", "", now]
     return [driver_id, order_id, location.longitude, location.latitude, now]
 
 

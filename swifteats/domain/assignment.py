@@ -16,6 +16,7 @@ from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.events import (
+    MAX_ETA_MINUTES,
     UNKNOWN_INSTANT,
     AssignmentFailed,
     AssignmentRequested,
@@ -29,6 +30,10 @@ from swifteats.domain.scoring import ScoringWeights
 
 Timer = Callable[[], float]
 """A monotonic seconds counter, for stage timings."""
+
+BEYOND_MAX_ETA = f"No driver can reach the customer within {MAX_ETA_MINUTES} minutes"
+"""Why an order is refused whose every candidate's ETA is larger than an answer may carry
+(the Order Service would refuse such an answer, with the driver claimed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,8 @@ class Assigner:
             )
         )
         scored = self.timer()
-        claim = self.drivers.claim(request.order_id, [(r.driver_id, r.total_eta) for r in ranked])
+        in_time = [(r.driver_id, r.total_eta) for r in ranked if r.total_eta <= MAX_ETA_MINUTES]
+        claim = self.drivers.claim(request.order_id, in_time)
         claimed = self.timer()
         timings = {
             "search": searched - start,
@@ -109,7 +115,7 @@ class Assigner:
         }
         response: AssignmentResponse
         if claim is None:
-            reason = no_candidate_reason(len(nearby))
+            reason = BEYOND_MAX_ETA if ranked and not in_time else no_candidate_reason(len(nearby))
             response = AssignmentFailed(request.order_id, reason, self.clock())
         else:
             response = DriverAssigned(request.order_id, claim.driver_id, claim.eta, self.clock())

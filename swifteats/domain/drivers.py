@@ -109,6 +109,16 @@ class UnreadableDriverError(LookupError):
         self.driver_id = driver_id
 
 
+class DriverHoldsOrderError(Exception):
+    """The driver holds an order, so it cannot be made available: only that order's
+    release (its delivery, or an operator's explicit release) frees it."""
+
+    def __init__(self, driver_id: str, order_id: str) -> None:
+        super().__init__(f"driver {driver_id!r} holds order {order_id!r}")
+        self.driver_id = driver_id
+        self.order_id = order_id
+
+
 class DriverIndex(Protocol):
     """Where drivers' positions and statuses live (Redis in the services, memory in replays)."""
 
@@ -119,8 +129,13 @@ class DriverIndex(Protocol):
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver; ValueError (nothing stored) for a shift end
-        :func:`checked_shift_end` refuses."""
+        """Add or replace a driver; the order it holds, if any, stays held.
+
+        Raises:
+            ValueError: a shift end :func:`checked_shift_end` refuses (nothing stored).
+            DriverHoldsOrderError: ``status`` is available and the driver holds an order
+                (nothing is changed: the check and the write are one atomic step).
+        """
         ...
 
     def move(self, driver_id: str, location: Point) -> None:
@@ -128,7 +143,13 @@ class DriverIndex(Protocol):
         ...
 
     def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status."""
+        """Change a registered driver's status; the order it holds, if any, stays held.
+
+        Raises:
+            UnknownDriverError: the driver was never registered.
+            DriverHoldsOrderError: ``status`` is available and the driver holds an order
+                (nothing is changed: the check and the write are one atomic step).
+        """
         ...
 
     def get(self, driver_id: str) -> DriverRecord | None:
@@ -172,9 +193,10 @@ class DriverIndex(Protocol):
         ...
 
     def release(
-        self, driver_id: str, order_id: str, location: Point, at: datetime | None = None
+        self, driver_id: str, order_id: str, location: Point | None, at: datetime | None = None
     ) -> bool:
-        """Free the driver of ``order_id`` at ``location`` if it still holds it; False if not.
+        """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
+        holds it; False if not.
 
         A driver with a next route none of whose orders holds a driver yet starts it there
         (at ``at``: its end becomes known); any other becomes available.

@@ -13,6 +13,9 @@ from swifteats.domain.geo import Point, geo_key, searchable_latitude, valid_coor
 from swifteats.domain.ranking import INVALID_COORDINATES, Job
 
 DEFAULT_RADIUS_KM = 5.0
+MAX_RADIUS_KM = 100.0
+"""Largest search radius of a request: the Order Service's HTTP limit, applied to requests
+read from Kafka too."""
 MAX_ID_LENGTH = 128
 """Longest id: ``orderId``, ``driverId``, ``customerId``, ``restaurantId`` or ``eventId``."""
 ID_PATTERN = rf"^[A-Za-z0-9_:-][A-Za-z0-9._:-]{{0,{MAX_ID_LENGTH - 1}}}$"
@@ -35,12 +38,19 @@ UNKNOWN_INSTANT = datetime.fromtimestamp(0, UTC)
 
 
 class InvalidMessageError(ValueError):
-    """A message that cannot be read; ``reason`` says why in words fit for a response."""
+    """A message that cannot be read; ``reason`` says why in words fit for a response.
 
-    def __init__(self, reason: str, order_id: str | None = None) -> None:
+    ``order_id`` and, for a success response, ``driver_id`` are given when they could be
+    read all the same.
+    """
+
+    def __init__(
+        self, reason: str, order_id: str | None = None, *, driver_id: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.order_id = order_id
+        self.driver_id = driver_id
 
 
 def format_instant(moment: datetime) -> str:
@@ -182,7 +192,9 @@ def parse_assignment_requested(payload: object) -> AssignmentRequested:
             restaurant=restaurant,
             customer=customer,
             preparation_time=_number(payload, "preparationTime", minimum=0.0),
-            radius_km=_number(payload, "radius", minimum=0.0, default=DEFAULT_RADIUS_KM),
+            radius_km=_number(
+                payload, "radius", minimum=0.0, maximum=MAX_RADIUS_KM, default=DEFAULT_RADIUS_KM
+            ),
             items=tuple(items),
             total_amount=_number(payload, "totalAmount", minimum=0.0, default=0.0),
             special_instructions=str(payload.get("specialInstructions") or ""),
@@ -197,15 +209,22 @@ def parse_assignment_response(payload: object) -> AssignmentResponse:
         raise InvalidMessageError("message is not a JSON object")
     order_id = _id(payload, "orderId")
     status = payload.get("status")
-    if status == "assigned":
-        eta = _number(payload, "eta", minimum=0.0, maximum=MAX_ETA_MINUTES)
-        return DriverAssigned(
-            order_id, _id(payload, "driverId"), math.ceil(eta), _instant(payload, "assignedAt")
-        )
     if status == "failed":
-        error = _text(payload, "error", max_length=MAX_ERROR_LENGTH)
-        return AssignmentFailed(order_id, error, _instant(payload, "failedAt"))
-    raise InvalidMessageError(f"status must be 'assigned' or 'failed', got {status!r}", order_id)
+        try:
+            error = _text(payload, "error", max_length=MAX_ERROR_LENGTH)
+            return AssignmentFailed(order_id, error, _instant(payload, "failedAt"))
+        except InvalidMessageError as invalid:
+            raise InvalidMessageError(invalid.reason, order_id) from None
+    if status != "assigned":
+        reason = f"status must be 'assigned' or 'failed', got {status!r}"
+        raise InvalidMessageError(reason, order_id)
+    driver_id = wire_text(payload.get("driverId"))
+    try:
+        eta = _number(payload, "eta", minimum=0.0, maximum=MAX_ETA_MINUTES)
+        assigned_at = _instant(payload, "assignedAt")
+        return DriverAssigned(order_id, _id(payload, "driverId"), math.ceil(eta), assigned_at)
+    except InvalidMessageError as invalid:
+        raise InvalidMessageError(invalid.reason, order_id, driver_id=driver_id) from None
 
 
 def is_id(value: object) -> TypeGuard[str]:

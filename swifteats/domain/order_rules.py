@@ -147,6 +147,15 @@ def stray_driver(order: OrderRecord | None, response: AssignmentResponse) -> Dri
     return DriverRelease(response.driver_id, response.order_id)
 
 
+def refused_claim(order: OrderRecord | None, order_id: str, driver_id: str) -> DriverRelease | None:
+    """The driver an invalid success answer claimed for ``order_id``: freed unless the
+    order holds it (an invalid answer gives the order nothing, whatever attempt it
+    answers)."""
+    if order is not None and order.driver_id == driver_id:
+        return None
+    return DriverRelease(driver_id, order_id)
+
+
 def advance_order(order: OrderRecord, target: OrderStatus, *, now: datetime) -> OrderChange:
     """Move an order to ``picked_up`` or ``delivered``; one already there stays as it is.
 

@@ -48,6 +48,26 @@ def require_transition(current: OrderStatus, target: OrderStatus) -> None:
         raise InvalidTransitionError(f"an order in {current} cannot become {target}")
 
 
+def frees_refused_claim(
+    status: OrderStatus | None, holder: str | None, driver_id: str, *, invalid: bool
+) -> bool:
+    """Whether a refused success answer's driver may be freed of its order.
+
+    ``status`` and ``holder`` are the order's (None, None: no such order). Yes when there
+    is no such order, when it ended without that driver (failed, or assigned to another),
+    or when the answer was invalid (an invalid claim gives the order nothing, whatever
+    attempt it answers). Never when the order holds that very driver (a redelivered or
+    duplicate answer). Not for a valid answer to an earlier attempt of an order still
+    waiting: the claim is per order, so the current attempt is answered with that same
+    driver, which freeing would hand to another order as well.
+    """
+    if status is None:
+        return True
+    if holder == driver_id:
+        return False
+    return invalid or status is not OrderStatus.NEW_ORDER
+
+
 def items_total(items: Iterable[OrderItem]) -> float:
     """Sum of quantity × unit price."""
     return sum(item.quantity * item.unit_price for item in items)

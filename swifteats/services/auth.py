@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, HTTPException
@@ -73,6 +73,15 @@ def api_key_guard(keys: ApiKeys, *, service: str) -> Callable[[Bearer, HeaderKey
             _refuse("invalid API key", error='error="invalid_token"')
 
     return require_api_key
+
+
+def key_fingerprint(headers: Mapping[str, str]) -> str | None:
+    """Which key a request presented, for audit logs without the key: the first 12 hex
+    digits of its SHA-256 (None: no key presented)."""
+    bearer = headers.get("authorization", "")
+    scheme, _, token = bearer.partition(" ")
+    presented = token.strip() if scheme.lower() == "bearer" else headers.get(API_KEY_HEADER)
+    return _digest(presented).hex()[:12] if presented else None
 
 
 def _refuse(reason: str, *, error: str = "") -> NoReturn:

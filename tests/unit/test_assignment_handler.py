@@ -178,6 +178,45 @@ def test_invalid_coordinates_get_a_failed_response(
     assert harness.metrics.counts()["failed:Invalid coordinates"] == 1
 
 
+SYDNEY = Point(-33.8688, 151.2093)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        # The probe's request: any radius reached a driver on another continent.
+        (
+            {
+                "restaurantLatitude": SYDNEY.latitude,
+                "restaurantLongitude": SYDNEY.longitude,
+                "radius": 1e9,
+            },
+            "Invalid field: radius must be at most 100",
+        ),
+        ({"customerLatitude": 85.06}, "Invalid coordinates"),
+    ],
+    ids=["radius", "customer latitude"],
+)
+def test_a_request_beyond_the_order_apis_limits_claims_nobody(
+    harness: Harness, changes: dict[str, Any], error: str
+) -> None:
+    harness.index.register("near", north(0.5), DriverStatus.AVAILABLE)
+    out = harness.handle(encode(request(**changes)))
+    assert (out.payload["status"], out.payload["error"]) == ("failed", error)
+    assert harness.index.count_available() == 1
+
+
+def test_a_customer_no_driver_reaches_within_a_week_claims_nobody(harness: Harness) -> None:
+    # 30 km/h: New York to Sydney is some 32,000 minutes, more than an answer may carry.
+    harness.index.register("near", north(0.5), DriverStatus.AVAILABLE)
+    out = harness.handle(
+        encode(request(customerLatitude=SYDNEY.latitude, customerLongitude=SYDNEY.longitude))
+    )
+    assert out.payload["status"] == "failed"
+    assert out.payload["error"] == "No driver can reach the customer within 10080 minutes"
+    assert harness.index.count_available() == 1
+
+
 def test_no_drivers_in_the_area(harness: Harness) -> None:
     harness.index.register("far_away", north(30.0), DriverStatus.AVAILABLE)
     out = harness.handle(encode(request()))

@@ -25,6 +25,7 @@ from swifteats.domain.drivers import (
     SHIFT_END_EARLIEST,
     SHIFT_END_LATEST,
     Claim,
+    DriverHoldsOrderError,
     DriverIndex,
     DriverPlan,
     DriverRecord,
@@ -322,6 +323,56 @@ class TestDriverIndexContract:
         assert record is not None
         assert_near(record.location, CENTER)
         assert index.get("ghost") is None
+
+    def test_release_without_a_location_leaves_the_driver_where_it_is(
+        self, index: DriverIndex
+    ) -> None:
+        index.register("d1", north(1), AVAILABLE)
+        index.claim("order_1", [("d1", 5)])
+        assert index.release("d1", "order_1", None, NOON) is True
+        record = index.get("d1")
+        assert record is not None
+        assert (record.status, record.order_id) == (AVAILABLE, None)
+        assert_near(record.location, north(1))
+        assert [d.driver_id for d in index.search(north(1), 0.1)] == ["d1"]
+
+    def test_a_driver_holding_an_order_is_not_made_available(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        index.claim("order_1", [("d1", 5)])
+        with pytest.raises(DriverHoldsOrderError) as refused:
+            index.set_status("d1", AVAILABLE)
+        assert (refused.value.driver_id, refused.value.order_id) == ("d1", "order_1")
+        with pytest.raises(DriverHoldsOrderError, match="order_1"):
+            index.register("d1", north(2), AVAILABLE)
+        record = index.get("d1")
+        assert record is not None
+        assert (record.status, record.order_id) == (BUSY, "order_1")
+        assert_near(record.location, CENTER)  # the refused registration changed nothing
+        assert index.claim("order_2", [("d1", 5)]) is None
+        assert index.count_available() == 0
+
+        index.set_status("d1", OFFLINE)  # any other status: the order stays held
+        index.register("d1", north(1), BUSY)
+        record = index.get("d1")
+        assert record is not None
+        assert (record.status, record.order_id) == (BUSY, "order_1")
+        assert index.release("d1", "order_1", north(3)) is True
+        index.set_status("d1", AVAILABLE)
+        index.register("d1", north(3), AVAILABLE)
+        assert index.claim("order_2", [("d1", 5)]) == Claim("d1", 5, existing=False)
+
+    def test_register_many_leaves_a_driver_holding_an_order_as_it_is(
+        self, index: DriverIndex
+    ) -> None:
+        index.register("held", CENTER, AVAILABLE)
+        index.claim("order_1", [("held", 5)])
+        fleet = [DriverRecord("held", north(1), AVAILABLE), DriverRecord("free", north(2), BUSY)]
+        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        assert bulk.register_many(fleet) == 1
+        held, free = index.get("held"), index.get("free")
+        assert held is not None and free is not None
+        assert (held.status, held.order_id, free.status) == (BUSY, "order_1", BUSY)
+        assert_near(held.location, CENTER)
 
     def test_move_updates_the_position(self, index: DriverIndex) -> None:
         index.register("d1", CENTER, BUSY)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from swifteats.domain.events import (
+    MAX_RADIUS_KM,
     AssignmentFailed,
     AssignmentRequested,
     DriverAssigned,
@@ -21,7 +22,7 @@ from swifteats.domain.events import (
     parse_assignment_response,
     parse_instant,
 )
-from swifteats.domain.geo import Point
+from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point
 from tests.design import FAILURE_KEYS, REQUEST_KEYS, SUCCESS_KEYS
 
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -137,6 +138,44 @@ def test_invalid_coordinates_are_reported_with_the_order_id(changes: dict[str, A
     assert caught.value.order_id == "order_123"
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"customerLatitude": 85.06},
+        {"customerLatitude": -89.0},
+        {"restaurantLatitude": -85.0512},
+    ],
+    ids=repr,
+)
+def test_a_latitude_redis_cannot_index_is_invalid(changes: dict[str, Any]) -> None:
+    # The driver is freed at the customer's door: Redis GEO must be able to hold it.
+    with pytest.raises(InvalidMessageError) as caught:
+        parse_assignment_requested(wire(**changes))
+    assert (caught.value.reason, caught.value.order_id) == ("Invalid coordinates", "order_123")
+
+
+@pytest.mark.parametrize("radius", [1e9, MAX_RADIUS_KM + 0.001])
+def test_a_radius_beyond_the_order_apis_is_invalid(radius: float) -> None:
+    with pytest.raises(InvalidMessageError) as caught:
+        parse_assignment_requested(wire(radius=radius))
+    assert caught.value.reason == f"Invalid field: radius must be at most {MAX_RADIUS_KM:g}"
+    assert caught.value.order_id == "order_123"
+
+
+def test_a_request_at_every_limit_is_read() -> None:
+    request = parse_assignment_requested(
+        wire(
+            radius=MAX_RADIUS_KM,
+            restaurantLatitude=SEARCHABLE_LATITUDE,
+            restaurantLongitude=180,
+            customerLatitude=-SEARCHABLE_LATITUDE,
+            customerLongitude=-180,
+        )
+    )
+    assert request.radius_km == MAX_RADIUS_KM
+    assert request.customer == Point(-SEARCHABLE_LATITUDE, -180)
+
+
 @pytest.mark.parametrize("order_id", [_DROP, None, "", 123])
 def test_missing_order_id_gives_an_error_without_order_id(order_id: object) -> None:
     with pytest.raises(InvalidMessageError) as caught:
@@ -228,6 +267,26 @@ def test_response_with_a_bad_status_is_rejected(status: object) -> None:
 def test_incomplete_responses_are_rejected(message: object) -> None:
     with pytest.raises(InvalidMessageError):
         parse_assignment_response(message)
+
+
+@pytest.mark.parametrize(
+    ("changes", "driver_id"),
+    [
+        ({"eta": 99_999}, "driver_456"),
+        ({"assignedAt": "soon"}, "driver_456"),
+        ({"driverId": "d\x00"}, None),
+        ({"status": "ASSIGNED"}, None),
+        ({"status": "failed"}, None),
+    ],
+    ids=repr,
+)
+def test_an_invalid_response_names_the_order_and_the_driver_it_claims(
+    changes: dict[str, Any], driver_id: str | None
+) -> None:
+    message = DriverAssigned("order_123", "driver_456", 25, AT).to_wire() | changes
+    with pytest.raises(InvalidMessageError) as caught:
+        parse_assignment_response(message)
+    assert (caught.value.order_id, caught.value.driver_id) == ("order_123", driver_id)
 
 
 def test_format_instant_matches_the_design_format() -> None:

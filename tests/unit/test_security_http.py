@@ -204,3 +204,14 @@ def test_the_body_limit_comes_before_the_key() -> None:
     app = app_with(api_keys=KEY, max_body_bytes=100)
 
     assert call(app, "POST", "/echo", content=b"x" * 101).status_code == 413
+
+
+def test_a_key_fingerprint_tells_keys_apart_without_showing_them() -> None:
+    bearer = auth.key_fingerprint({"authorization": f"Bearer {KEY}"})
+    header = auth.key_fingerprint({auth.API_KEY_HEADER: KEY})
+    other = auth.key_fingerprint({"authorization": f"bearer {OTHER_KEY}"})
+    assert bearer is not None and other is not None
+    assert bearer == header != other
+    assert len(bearer) == 12 and KEY not in bearer
+    assert auth.key_fingerprint({}) is None
+    assert auth.key_fingerprint({"authorization": "Basic xyz"}) is None

@@ -77,6 +77,7 @@ def test_an_oversized_response_goes_to_the_dlq_without_its_body() -> None:
     handler = ResponseHandler(
         never_applied,
         store.enqueue,
+        lambda order_id, driver_id: None,
         clock=clock,
         wall=clock,
         metrics=ServiceMetrics("t"),

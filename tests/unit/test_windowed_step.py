@@ -6,6 +6,7 @@ The step runs over the in-memory driver index (the Redis one keeps the same cont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
@@ -13,6 +14,7 @@ from swifteats.domain.clock import ManualClock
 from swifteats.domain.drivers import DriverStatus, RouteEnd
 from swifteats.domain.events import AssignmentRequested
 from swifteats.domain.geo import Point
+from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder
 from swifteats.domain.policies.registry import build_policy
 from swifteats.domain.topics import REQUEST_ID_HEADER, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
@@ -177,3 +179,35 @@ def test_windows_stay_on_their_grid_when_a_decision_comes_late() -> None:
     assert not step.due()  # the next window ends at 120 s, not 130 s
     later(clock, 1)
     assert step.due()
+
+
+class TakesAnything:
+    """A policy that gives every open order to the first driver shown, however far."""
+
+    name = "takes-anything"
+    window_minutes = 0.5
+    holds_orders = True
+
+    def decide(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> list[Assignment]:
+        return [Assignment(drivers[0].driver_id, (o.order_id,)) for o in orders[:1] if drivers]
+
+
+def test_a_route_with_an_eta_no_answer_may_carry_is_not_claimed() -> None:
+    clock = ManualClock(START)
+    drivers = InMemoryDriverIndex()
+    step = WindowedStep(
+        TakesAnything(),
+        CONTEXT,
+        drivers,
+        clock=clock,
+        metrics=ServiceMetrics("driver-assignment"),
+        max_hold_s=120,
+    )
+    drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
+    step.hold(request("a-week-away", 10_100.0), START)
+    later(clock, 30)
+    assert step.step() == []
+    assert step.held == 1
+    assert drivers.count_available() == 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import (
+    DriverHoldsOrderError,
     DriverIndex,
     DriverRecord,
     DriverStatus,
@@ -16,10 +19,11 @@ from swifteats.domain.drivers import (
     UnreadableDriverError,
     checked_shift_end,
 )
-from swifteats.domain.events import format_instant
+from swifteats.domain.events import MAX_ID_LENGTH, format_instant
 from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point
 from swifteats.services.assignment.clock_api import decision_routes
 from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.auth import key_fingerprint
 from swifteats.services.http import (
     HttpSecurity,
     Latitude,
@@ -29,6 +33,8 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
+
+log = logging.getLogger("swifteats.assignment")
 
 
 def _instant_text(value: object) -> object:
@@ -74,6 +80,7 @@ class AssignmentRuntime(Observable, Protocol):
 
     drivers: DriverIndex
     core: AssignmentCore
+    clock: Clock
 
 
 def driver_json(driver: DriverRecord) -> dict[str, Any]:
@@ -92,7 +99,7 @@ def build_api(runtime: AssignmentRuntime, security: HttpSecurity) -> FastAPI:
     """The FastAPI application of the Driver Assignment Service."""
     app = security.app("swifteats Driver Assignment Service")
     app.add_exception_handler(UnreadableDriverError, _unreadable)
-    app.include_router(_driver_routes(runtime.drivers, security))
+    app.include_router(_driver_routes(runtime, security))
     app.include_router(decision_routes(runtime.core, security))
     app.include_router(observability_routes("driver-assignment", runtime, security))
     return app
@@ -103,8 +110,34 @@ def _unreadable(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=409)
 
 
-def _driver_routes(drivers: DriverIndex, security: HttpSecurity) -> APIRouter:
+_HOLDS_ORDER: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the driver holds an order (``detail.orderId``)"}
+}
+
+
+def _holds_order(driver_id: str, order_id: str | None, error: str) -> HTTPException:
+    """409: what the driver holds, so the caller can deliver or release that order."""
+    return HTTPException(409, {"error": error, "driverId": driver_id, "orderId": order_id})
+
+
+def _refused(held: DriverHoldsOrderError) -> HTTPException:
+    error = f"driver holds order {held.order_id!r}: deliver or release it first"
+    return _holds_order(held.driver_id, held.order_id, error)
+
+
+def _caller(request: Request) -> dict[str, str | None]:
+    """Who asked, as far as the service can tell: address, proxy chain, key fingerprint."""
+    return {
+        "client": request.client.host if request.client else None,
+        "forwardedFor": request.headers.get("x-forwarded-for"),
+        "userAgent": request.headers.get("user-agent"),
+        "apiKey": key_fingerprint(request.headers),
+    }
+
+
+def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRouter:
     router = security.router(prefix="/drivers", tags=["drivers"])
+    drivers = runtime.drivers
 
     def known(driver_id: str) -> DriverRecord:
         driver = drivers.get(driver_id)
@@ -112,10 +145,13 @@ def _driver_routes(drivers: DriverIndex, security: HttpSecurity) -> APIRouter:
             raise HTTPException(404, f"driver {driver_id!r} is not registered")
         return driver
 
-    @router.post("", status_code=201)
+    @router.post("", status_code=201, responses=_HOLDS_ORDER)
     def register(body: DriverIn) -> dict[str, Any]:
         location = Point(body.latitude, body.longitude)
-        drivers.register(body.driver_id, location, body.status, body.shift_ends_at)
+        try:
+            drivers.register(body.driver_id, location, body.status, body.shift_ends_at)
+        except DriverHoldsOrderError as held:
+            raise _refused(held) from None
         return driver_json(known(body.driver_id))
 
     @router.put("/{driver_id}/location")
@@ -126,12 +162,36 @@ def _driver_routes(drivers: DriverIndex, security: HttpSecurity) -> APIRouter:
             raise HTTPException(404, f"driver {driver_id!r} is not registered") from None
         return driver_json(known(driver_id))
 
-    @router.put("/{driver_id}/status")
+    @router.put("/{driver_id}/status", responses=_HOLDS_ORDER)
     def set_status(driver_id: StorableId, body: StatusIn) -> dict[str, Any]:
         try:
             drivers.set_status(driver_id, body.status)
         except UnknownDriverError:
             raise HTTPException(404, f"driver {driver_id!r} is not registered") from None
+        except DriverHoldsOrderError as held:
+            raise _refused(held) from None
+        return driver_json(known(driver_id))
+
+    @router.post("/{driver_id}/release", responses=_HOLDS_ORDER)
+    def release(
+        driver_id: StorableId,
+        order_id: Annotated[
+            StorableId, Query(alias="orderId", min_length=1, max_length=MAX_ID_LENGTH)
+        ],
+        request: Request,
+    ) -> dict[str, Any]:
+        """An operator frees the driver of ``orderId``, only if it holds that order (it
+        stays where it is); audited in the log and counted."""
+        known(driver_id)
+        fields = {"driverId": driver_id, "orderId": order_id, "caller": _caller(request)}
+        if not drivers.release(driver_id, order_id, None, runtime.clock()):
+            runtime.metrics.count("driver_releases_refused")
+            log.warning("driver release refused", extra={"fields": fields})
+            held = known(driver_id).order_id
+            error = f"driver does not hold order {order_id!r}"
+            raise _holds_order(driver_id, held, error)
+        runtime.metrics.count("driver_releases")
+        log.warning("driver released by an operator", extra={"fields": fields})
         return driver_json(known(driver_id))
 
     @router.get("/{driver_id}")

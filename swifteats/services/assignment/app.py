@@ -49,6 +49,7 @@ class AssignmentService:
         self.core = AssignmentCore(
             settings, drivers=drivers, bus=self._publisher, metrics=self.metrics, clock=clock
         )
+        self.clock = self.core.clock
         self._stop = threading.Event()
         self._loop = ConsumerLoop(
             "assignment-consumer",
@@ -90,6 +91,8 @@ class AssignmentService:
             "assigned": counts.get("assigned", 0),
             "failed": counts.get("failed", 0),
             "deadLettered": counts.get("dead_letters", 0),
+            "driverReleases": counts.get("driver_releases", 0),
+            "driverReleasesRefused": counts.get("driver_releases_refused", 0),
             "successRate": counts.get("assigned", 0) / decided if decided else None,
             "failuresByReason": {
                 k.removeprefix("failed:"): v for k, v in counts.items() if k.startswith("failed:")

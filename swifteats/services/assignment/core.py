@@ -66,7 +66,7 @@ class AssignmentCore:
         on_decision: DecisionSink | None = None,
     ) -> None:
         self.external = settings.decision_clock == "external"
-        self._clock: Clock = clock or (
+        self.clock: Clock = clock or (
             ManualClock(system_clock()) if self.external else system_clock
         )
         self._bus = bus
@@ -82,13 +82,13 @@ class AssignmentCore:
             drivers,
             weights,
             eta,
-            self._clock,
+            self.clock,
             pickup_lead_minutes=settings.pickup_lead_minutes,
             policy=ordering(DEFAULT_POLICY if windowed else settings.policy),
         )
         one = OneRequest(
             assigner,
-            clock=self._clock,
+            clock=self.clock,
             metrics=metrics,
             slow_ms=settings.slow_processing_ms,
             on_decision=on_decision,
@@ -96,13 +96,13 @@ class AssignmentCore:
         self.step: HeldStep | None = None
         if windowed:
             self.step = _windowed(
-                settings, weights, eta, drivers, self._clock, metrics, on_decision
+                settings, weights, eta, drivers, self.clock, metrics, on_decision
             )
         elif self.external:
-            self.step = OneByOneStep(one, clock=self._clock)
+            self.step = OneByOneStep(one, clock=self.clock)
         self.handler = RequestHandler(
             one,
-            clock=self._clock,
+            clock=self.clock,
             metrics=metrics,
             max_message_bytes=settings.kafka_max_message_bytes,
             held=self.step,
@@ -156,12 +156,12 @@ class AssignmentCore:
 
         The first call anchors the windows of a windowed policy at ``at``.
         """
-        if not self.external or not isinstance(self._clock, ManualClock):
+        if not self.external or not isinstance(self.clock, ManualClock):
             raise NotExternalClockError("this service decides on its own clock")
         with self._changed:
-            self._clock.advance_to(at)
+            self.clock.advance_to(at)
             if not self._anchored and isinstance(self.step, WindowedStep):
-                self.step.restart(self._clock())
+                self.step.restart(self.clock())
             self._anchored = True
             if self.step is not None and self.step.due():
                 self._run_step()

@@ -13,7 +13,8 @@ are answered at the first window after that. A route whose driver was taken mean
 
 A held request nobody takes within ``max_hold_s``, and that is on no queued route, is
 answered with the design's failure response, so the Order Service's retries and
-dead-lettering apply as with the greedy policy.
+dead-lettering apply as with the greedy policy. A route with an ETA larger than an answer
+may carry (``MAX_ETA_MINUTES``) is neither claimed nor queued: its orders stay held.
 
 Held requests live in this process only: their offsets are committed when they are
 held, and the Order Service sends a request again once it has been unanswered for
@@ -35,6 +36,7 @@ from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
+    MAX_ETA_MINUTES,
     UNKNOWN_INSTANT,
     AssignmentFailed,
     AssignmentRequested,
@@ -43,7 +45,13 @@ from swifteats.domain.events import (
 from swifteats.domain.geo import Point
 from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.ranking import no_candidate_reason
-from swifteats.domain.window_step import RoutePlan, decide_window, minutes_since, route_decisions
+from swifteats.domain.window_step import (
+    RoutePlan,
+    WindowDecision,
+    decide_window,
+    minutes_since,
+    route_decisions,
+)
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.decisions import DecisionSink
 from swifteats.services.outgoing import answer
@@ -144,6 +152,7 @@ class WindowedStep:
             epoch=self._epoch,
         )
         decided = self._timer()
+        decision = _answerable(decision)
         ready_at = {o.order_id: o.ready_at for o in orders}
         for plan in decision.started:
             if self._drivers.claim_route(plan.driver_id, list(plan.etas), plan.end):
@@ -252,3 +261,17 @@ class WindowedStep:
             ("total", claimed - start),
         ):
             self._metrics.observe(stage, seconds)
+
+
+def _answerable(decision: WindowDecision) -> WindowDecision:
+    """The decision without the routes whose ETAs no answer may carry (a queued one is
+    dropped: the driver has no next route)."""
+
+    def in_time(etas: tuple[tuple[str, int], ...]) -> bool:
+        return all(eta <= MAX_ETA_MINUTES for _, eta in etas)
+
+    started = [plan for plan in decision.started if in_time(plan.etas)]
+    queued = {d: r if r is None or in_time(r.etas) else None for d, r in decision.queued.items()}
+    if len(started) < len(decision.started) or queued != decision.queued:
+        log.warning("routes with an ETA over %d minutes left out", MAX_ETA_MINUTES)
+    return WindowDecision(started, queued)

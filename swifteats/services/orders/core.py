@@ -26,6 +26,7 @@ from swifteats.domain.order_rules import (
     advance_order,
     apply_answer,
     place_order,
+    refused_claim,
     stray_driver,
 )
 from swifteats.domain.order_store import OrderNotFoundError, OrderStore, Outbox
@@ -118,6 +119,7 @@ class OrderCore:
         self._responses = ResponseHandler(
             self.apply,
             store.enqueue,
+            self.refuse_claim,
             clock=clock,
             wall=wall,
             metrics=metrics,
@@ -198,6 +200,14 @@ class OrderCore:
                 self._applied.append(applied)
         return result.outcome
 
+    def refuse_claim(self, order_id: str, driver_id: str) -> None:
+        """An invalid success answer claimed ``driver_id`` for ``order_id``: free it."""
+        try:
+            order: OrderRecord | None = self.store.get(order_id)
+        except OrderNotFoundError:
+            order = None
+        self._free(refused_claim(order, order_id, driver_id))
+
     def picked_up(self, order_id: str) -> OrderRecord:
         """The food left the restaurant."""
         return self._advance(order_id, OrderStatus.PICKED_UP)
@@ -271,7 +281,7 @@ class OrderCore:
             release.driver_id, release.order_id, driver.location, self.clock()
         )
         if freed:
-            self.metrics.count("drivers_released")
+            self.metrics.count("responses:driver_released")
         log.info(
             "driver %s claimed for order %s, which will never take it: %s",
             release.driver_id,

@@ -38,13 +38,16 @@ class ResponseHandler:
     orders go to the DLQ.
 
     Invalid means over ``max_message_bytes``, not JSON, or not a response of the design.
-    Dead letters go to ``enqueue`` (the outbox: the same guarantees as events).
+    Dead letters go to ``enqueue`` (the outbox: the same guarantees as events). An invalid
+    success whose order and driver can still be read goes to ``refuse_claim`` too, so the
+    driver it claimed is freed.
     """
 
     def __init__(
         self,
         apply: ApplyAnswer,
         enqueue: Callable[[Enqueued], None],
+        refuse_claim: Callable[[str, str], None],
         *,
         clock: Clock,
         wall: Clock,
@@ -53,6 +56,7 @@ class ResponseHandler:
     ) -> None:
         self._apply = apply
         self._enqueue = enqueue
+        self._refuse_claim = refuse_claim
         self._clock = clock
         self._wall = wall
         self._metrics = metrics
@@ -69,6 +73,8 @@ class ResponseHandler:
         try:
             response = parse_assignment_response(payload)
         except InvalidMessageError as error:
+            if error.order_id is not None and error.driver_id is not None:
+                self._refuse_claim(error.order_id, error.driver_id)
             return self._dead_letter(error.reason, topic, raw, headers, error.order_id, now)
         context = ResponseContext(
             request_id=header(headers, REQUEST_ID_HEADER),

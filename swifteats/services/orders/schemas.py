@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from swifteats.domain.events import DEFAULT_RADIUS_KM, OrderItem
+from swifteats.domain.events import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, OrderItem
 from swifteats.domain.geo import Point
 from swifteats.domain.orders import NewOrder, items_total, total_matches
 from swifteats.services.http import Latitude, Longitude, NewId, Storable
@@ -54,7 +54,7 @@ class OrderIn(_Strict):
     special_instructions: Annotated[str, Field(max_length=1000), Storable] = Field(
         "", alias="specialInstructions"
     )
-    radius: Annotated[float, Field(strict=True, gt=0, le=100, allow_inf_nan=False)] = (
+    radius: Annotated[float, Field(strict=True, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False)] = (
         DEFAULT_RADIUS_KM
     )
 
