@@ -4,7 +4,8 @@ Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver 
 ``drivers:order`` (driver → order held; of a route, the last), ``orders:driver`` (order →
 ``driver|eta``), ``drivers:shift_end``, and for windowed policies ``drivers:route_end``
 (driver → ``[freeAt, longitude, latitude]``) and ``drivers:next_route`` (driver → its
-queued route as JSON).
+queued route as JSON); ``drivers:route`` (driver → the orders it holds with their ETAs,
+``[orderId, eta, …]`` in drop-off order).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class RedisDriverIndex:
         self._shift_end = f"{prefix}:drivers:shift_end"
         self._route_end = f"{prefix}:drivers:route_end"
         self._next_route = f"{prefix}:drivers:next_route"
+        self._route = f"{prefix}:drivers:route"
         self._claim = client.register_script(lua.CLAIM)
         self._claim_route = client.register_script(lua.CLAIM_ROUTE)
         self._queue_route = client.register_script(lua.QUEUE_ROUTE)
@@ -57,6 +59,7 @@ class RedisDriverIndex:
             self._order_driver,
             self._route_end,
             self._next_route,
+            self._route,
         ]
         self._release_keys = [
             self._status,
@@ -65,6 +68,7 @@ class RedisDriverIndex:
             self._order_driver,
             self._route_end,
             self._next_route,
+            self._route,
         ]
 
     def register(
@@ -139,12 +143,12 @@ class RedisDriverIndex:
         pipe.hget(self._status, driver_id)
         pipe.hget(self._driver_order, driver_id)
         pipe.hget(self._shift_end, driver_id)
-        (position,), status, order_id, shift_end = pipe.execute()
+        pipe.hget(self._route, driver_id)
+        (position,), status, order_id, shift_end, route = pipe.execute()
         if position is None or status is None:
             return None
-        return driver_record(
-            driver_id, Point(position[1], position[0]), status, order_id, shift_end
-        )
+        where = Point(position[1], position[0])
+        return driver_record(driver_id, where, status, order_id, shift_end, route)
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Every driver within ``radius_km`` of ``center`` (GEOSEARCH), with its status;

@@ -36,15 +36,33 @@ _UNREADABLE = (ValueError, TypeError, KeyError, IndexError, OverflowError, OSErr
 
 
 def driver_record(
-    driver_id: str, location: Point, status: str, order_id: str | None, shift_end: str | None
+    driver_id: str,
+    location: Point,
+    status: str,
+    order_id: str | None,
+    shift_end: str | None,
+    route: str | None = None,
 ) -> DriverRecord:
     """A driver as stored; :class:`UnreadableDriverError` when a value cannot be read."""
     try:
         return DriverRecord(
-            driver_id, location, DriverStatus(status), order_id, _shift_end(shift_end)
+            driver_id,
+            location,
+            DriverStatus(status),
+            order_id,
+            _shift_end(shift_end),
+            _route(route),
         )
     except _UNREADABLE as error:
         raise UnreadableDriverError(driver_id, str(error)) from None
+
+
+def _route(stored: str | None) -> tuple[tuple[str, int], ...]:
+    """``[orderId, eta, …]`` as ``((orderId, eta), …)``; none stored: empty."""
+    if stored is None:
+        return ()
+    parts = json.loads(stored)
+    return tuple((str(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2))
 
 
 def found_drivers(

@@ -269,6 +269,27 @@ class TestDriverIndexContract:
         assert index.plans(["d1"]) == {}
         assert index.count_available() == 1
 
+    def test_a_driver_shows_the_route_it_holds_until_it_is_free(self, index: DriverIndex) -> None:
+        index.register("d1", CENTER, AVAILABLE)
+        index.register("d2", north(1), AVAILABLE)
+
+        def route(driver_id: str) -> tuple[tuple[str, int], ...]:
+            record = index.get(driver_id)
+            assert record is not None
+            return record.route
+
+        assert route("d1") == ()
+        assert index.claim("o1", [("d1", 7)]) is not None
+        assert route("d1") == (("o1", 7),)
+        assert index.claim_route("d2", [("o2", 9), ("o3", 15)]) is True
+        assert route("d2") == (("o2", 9), ("o3", 15))
+        assert index.queue_route("d2", QueuedRoute((("o4", 11),), 12.0, north(3))) is True
+        assert index.release("d2", "o3", north(2), NOON) is True
+        assert route("d2") == (("o4", 11),)  # the next route started at the drop-off
+        assert index.release("d2", "o4", north(3)) is True
+        assert index.release("d1", "o1", north(1)) is True
+        assert (route("d1"), route("d2")) == ((), ())
+
     def test_a_next_route_is_only_for_busy_drivers_and_is_dropped_if_taken_meanwhile(
         self, index: DriverIndex
     ) -> None:

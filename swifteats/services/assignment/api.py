@@ -92,6 +92,7 @@ def driver_json(driver: DriverRecord) -> dict[str, Any]:
         "status": driver.status.value,
         "orderId": driver.order_id,
         "shiftEndsAt": format_instant(driver.shift_ends_at) if driver.shift_ends_at else None,
+        "route": [{"orderId": order_id, "eta": eta} for order_id, eta in driver.route],
     }
 
 

@@ -95,9 +95,7 @@ class AssignmentCore:
         )
         self.step: HeldStep | None = None
         if windowed:
-            self.step = _windowed(
-                settings, weights, eta, drivers, self.clock, metrics, on_decision
-            )
+            self.step = _windowed(settings, weights, eta, drivers, self.clock, metrics, on_decision)
         elif self.external:
             self.step = OneByOneStep(one, clock=self.clock)
         self.handler = RequestHandler(
