@@ -41,6 +41,8 @@ class ResponseContext:
     """The service's clock: business time (simulated in a replay)."""
     received_at: datetime | None = None
     """The wall clock, for the pipeline's stage timestamps (default: ``consumed_at``)."""
+    decided_at: datetime | None = None
+    """When the answer was decided, on the wall clock (header); default: the body's."""
 
     @property
     def wall(self) -> datetime:
@@ -203,7 +205,7 @@ def _assigned(
         status=OrderStatus.ASSIGNED_DRIVER,
         driver_id=response.driver_id,
         eta_minutes=response.eta,
-        decided_at=response.assigned_at,
+        decided_at=context.decided_at or response.assigned_at,
         request_consumed_at=context.request_consumed_at,
         response_consumed_at=context.wall,
         updated_at=context.consumed_at,
@@ -226,7 +228,7 @@ def _failed_attempt(
     answered = replace(
         order,
         last_error=response.error,
-        decided_at=response.failed_at,
+        decided_at=context.decided_at or response.failed_at,
         request_consumed_at=context.request_consumed_at,
         response_consumed_at=context.wall,
         updated_at=now,

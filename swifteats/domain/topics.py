@@ -17,7 +17,10 @@ DLQ_TOPIC = "driver_assignment.dlq"
 REQUEST_ID_HEADER = "swifteats-request-id"
 """Header on a response: the ``eventId`` of the request it answers (stale answers are spotted)."""
 CONSUMED_AT_HEADER = "swifteats-consumed-at"
-"""Header on a response: when the Assignment Service read the request."""
+"""Header on a response: when the Assignment Service read the request (wall clock)."""
+DECIDED_AT_HEADER = "swifteats-decided-at"
+"""Header on a response: when the Assignment Service decided (wall clock; the body's
+``assignedAt``/``failedAt`` is the service's business time, simulated in a replay)."""
 
 
 def request_topic(geo_key: str) -> str:

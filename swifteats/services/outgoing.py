@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from swifteats.domain.bus import Outgoing
+from swifteats.domain.clock import system_clock
 from swifteats.domain.events import AssignmentResponse, format_instant
 from swifteats.domain.topics import (
     CONSUMED_AT_HEADER,
+    DECIDED_AT_HEADER,
     REQUEST_ID_HEADER,
     RESPONSES_TOPIC,
     dead_letter,
@@ -30,9 +32,12 @@ _HEADROOM = 1024
 
 
 def answer(response: AssignmentResponse, request_id: str | None, consumed_at: datetime) -> Outgoing:
-    """An assignment response on the responses topic, with the request's event id and the
-    instant the request was consumed as headers."""
-    headers = {CONSUMED_AT_HEADER: format_instant(consumed_at)}
+    """An assignment response on the responses topic, with the request's event id, the
+    wall-clock instant the request was consumed and the one it was decided as headers."""
+    headers = {
+        CONSUMED_AT_HEADER: format_instant(consumed_at),
+        DECIDED_AT_HEADER: format_instant(system_clock()),
+    }
     if request_id:
         headers[REQUEST_ID_HEADER] = request_id
     return Outgoing(RESPONSES_TOPIC, response.order_id, response.to_wire(), headers)

@@ -44,23 +44,23 @@ class OneRequest:
         self._slow_s = slow_ms / 1000
         self._on_decision = on_decision
 
-    def __call__(self, request: AssignmentRequested, consumed_at: datetime) -> Outgoing:
-        """The answer to ``request``, decided now."""
+    def __call__(self, request: AssignmentRequested, received_at: datetime) -> Outgoing:
+        """The answer to ``request`` (read at wall time ``received_at``), decided now."""
         try:
             decision = self._assigner.assign(request)
         except Exception:
             log.exception("assignment of %s failed", request.order_id)
-            return self.failed(request.order_id, INTERNAL_ERROR, request.event_id, consumed_at)
+            return self.failed(request.order_id, INTERNAL_ERROR, request.event_id, received_at)
         self._record(decision)
-        return answer(decision.response, request.event_id, consumed_at)
+        return answer(decision.response, request.event_id, received_at)
 
     def failed(
-        self, order_id: str, reason: str, request_id: str | None, consumed_at: datetime
+        self, order_id: str, reason: str, request_id: str | None, received_at: datetime
     ) -> Outgoing:
         """The design's failure response, counted by reason."""
         self._metrics.count("failed")
         self._metrics.count(f"failed:{reason}")
-        return answer(AssignmentFailed(order_id, reason, self._clock()), request_id, consumed_at)
+        return answer(AssignmentFailed(order_id, reason, self._clock()), request_id, received_at)
 
     def _record(self, decision: Decision) -> None:
         for stage, seconds in decision.timings.items():
@@ -94,8 +94,11 @@ class HeldStep(Protocol):
         """When the next step is due; None while nothing is held."""
         ...
 
-    def hold(self, request: AssignmentRequested, consumed_at: datetime) -> None:
-        """Keep a valid request for a later step."""
+    def hold(
+        self, request: AssignmentRequested, consumed_at: datetime, received_at: datetime
+    ) -> None:
+        """Keep a valid request for a later step (read at business time ``consumed_at``,
+        wall time ``received_at``)."""
         ...
 
     def due(self) -> bool:

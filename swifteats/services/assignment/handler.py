@@ -6,7 +6,7 @@ import logging
 
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.bus import Outgoing
-from swifteats.domain.clock import Clock
+from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.events import InvalidMessageError, parse_assignment_requested, wire_text
 from swifteats.domain.topics import DLQ_TOPIC
 from swifteats.observability import ServiceMetrics
@@ -64,6 +64,8 @@ class RequestHandler:
         """The message to publish for this request (None: held for a window); bad input
         never raises."""
         consumed_at = self._clock()
+        received_at = system_clock()
+        """The pipeline's stamp (wall clock); ``consumed_at`` is business time."""
         self._metrics.count("requests")
         if raw is not None and (too_big := oversize(raw, self._max_bytes)):
             return self.reject(raw, source_topic=source_topic, key=key, reason=too_big)
@@ -76,12 +78,12 @@ class RequestHandler:
             if error.order_id is None:
                 return self.reject(raw, source_topic=source_topic, key=key, reason=error.reason)
             return self._decide.failed(
-                error.order_id, error.reason, _event_id(payload), consumed_at
+                error.order_id, error.reason, _event_id(payload), received_at
             )
         if self._held is not None:
-            self._held.hold(request, consumed_at)
+            self._held.hold(request, consumed_at, received_at)
             return None
-        return self._decide(request, consumed_at)
+        return self._decide(request, received_at)
 
     def reject(
         self, raw: bytes | None, *, source_topic: str, key: str | None, reason: str

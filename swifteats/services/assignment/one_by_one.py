@@ -21,7 +21,7 @@ from swifteats.services.assignment.decisions import OneRequest
 @dataclass(frozen=True, slots=True)
 class _Held:
     request: AssignmentRequested
-    consumed_at: datetime
+    received_at: datetime
 
 
 class OneByOneStep:
@@ -42,11 +42,13 @@ class OneByOneStep:
         """Now while a request is held; None otherwise."""
         return self._clock() if self._held else None
 
-    def hold(self, request: AssignmentRequested, consumed_at: datetime) -> None:
+    def hold(
+        self, request: AssignmentRequested, consumed_at: datetime, received_at: datetime
+    ) -> None:
         """Keep a valid request for the next step (a request sent again replaces it)."""
         if request.occurred_at == UNKNOWN_INSTANT:
             request = replace(request, occurred_at=consumed_at)
-        self._held[request.order_id] = _Held(request, consumed_at)
+        self._held[request.order_id] = _Held(request, received_at)
 
     def due(self) -> bool:
         """Whether anything is held."""
@@ -58,7 +60,7 @@ class OneByOneStep:
             self._held.values(), key=lambda h: (h.request.occurred_at, h.request.order_id)
         )
         self._held.clear()
-        return [self._decide(h.request, h.consumed_at) for h in held]
+        return [self._decide(h.request, h.received_at) for h in held]
 
 
 def _due_then_order(held: _Held) -> tuple[datetime, str]:

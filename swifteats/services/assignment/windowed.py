@@ -62,7 +62,7 @@ log = logging.getLogger("swifteats.assignment")
 @dataclass(frozen=True, slots=True)
 class _Held:
     request: AssignmentRequested
-    consumed_at: datetime
+    received_at: datetime
     held_since: datetime
 
 
@@ -116,13 +116,15 @@ class WindowedStep:
         """The end of the current window while a request is held; None otherwise."""
         return self._next_at if self._held else None
 
-    def hold(self, request: AssignmentRequested, consumed_at: datetime) -> None:
+    def hold(
+        self, request: AssignmentRequested, consumed_at: datetime, received_at: datetime
+    ) -> None:
         """Keep a valid request for the next decision."""
         if request.occurred_at == UNKNOWN_INSTANT:
             request = replace(request, occurred_at=consumed_at)
         earlier = self._held.get(request.order_id)
         since = consumed_at if earlier is None else earlier.held_since
-        self._held[request.order_id] = _Held(request, consumed_at, since)
+        self._held[request.order_id] = _Held(request, received_at, since)
 
     def due(self) -> bool:
         """Whether a window has ended since the last decision."""
@@ -244,14 +246,14 @@ class WindowedStep:
             self._metrics.count(f"failed:{reason}")
             del self._held[request.order_id]
             response = AssignmentFailed(request.order_id, reason, now)
-            answers.append(answer(response, request.event_id, held.consumed_at))
+            answers.append(answer(response, request.event_id, held.received_at))
         return answers
 
     def _assigned(self, order_id: str, driver_id: str, eta: int, now: datetime) -> Outgoing:
         held = self._held.pop(order_id)
         self._metrics.count("assigned")
         response = DriverAssigned(order_id, driver_id, eta, now)
-        return answer(response, held.request.event_id, held.consumed_at)
+        return answer(response, held.request.event_id, held.received_at)
 
     def _observe(self, start: float, searched: float, decided: float, claimed: float) -> None:
         for stage, seconds in (

@@ -15,7 +15,12 @@ from swifteats.domain.events import (
     parse_instant,
 )
 from swifteats.domain.order_rules import Enqueued, Outcome, ResponseContext
-from swifteats.domain.topics import CONSUMED_AT_HEADER, DLQ_TOPIC, REQUEST_ID_HEADER
+from swifteats.domain.topics import (
+    CONSUMED_AT_HEADER,
+    DECIDED_AT_HEADER,
+    DLQ_TOPIC,
+    REQUEST_ID_HEADER,
+)
 from swifteats.observability import ServiceMetrics
 from swifteats.services.outgoing import (
     OVERSIZE_KEPT_BYTES,
@@ -81,6 +86,7 @@ class ResponseHandler:
             request_consumed_at=_instant_or_none(header(headers, CONSUMED_AT_HEADER)),
             consumed_at=now,
             received_at=self._wall(),
+            decided_at=_instant_or_none(header(headers, DECIDED_AT_HEADER)),
         )
         outcome = self._apply(response, context)
         if outcome is None:
