@@ -79,10 +79,6 @@ class Engine(Protocol):
         """A driver ends a shift."""
         ...
 
-    def moved(self, driver_id: str, at: Point) -> None:
-        """A driver on the way reports its position."""
-        ...
-
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """A customer places ``order`` (its request is published at the next settle)."""
         ...

@@ -1,13 +1,15 @@
 """The fleet: where every driver is and what it does, on the replay's simulated clock.
 
 Drivers come on shift available at their start, drive the routes the services give them
-(to the restaurant, wait for the food, pick up, drop off each order in turn) and report
+(to the restaurant, wait for the food, pick up, drop off each order in turn) and record
 their position every ``location_interval_min`` while they move. The fleet tells the
-services what happens (shifts, positions, pickups, deliveries) and learns each route from
-the driver index: when an answer assigns a driver, and when a drop-off frees a driver that
-had a route queued. A pickup or drop-off of an order whose assignment the Order Service
-has not applied yet (a queued route starts at the drop-off, its orders are answered at the
-next window) is told once the assignment is applied.
+services what happens (shifts, pickups, deliveries: a drop-off puts the driver at the door
+in the driver index) and learns each route from the driver index: when an answer assigns
+a driver, and when a drop-off frees a driver that may have had a route queued. Positions
+along the way are not sent: no policy reads a busy driver's position (a windowed one
+plans from the route's end), so they would only cost a call each. A pickup or drop-off of
+an order whose assignment the Order Service has not applied yet (a queued route starts at
+the drop-off, its orders are answered at the next window) is told once it is applied.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ class Fleet:
         engine: Engine,
         *,
         location_interval_min: float,
+        queued_routes: bool,
     ) -> None:
+        """``queued_routes``: whether the policy may queue a route on a busy driver (a
+        windowed one), so a drop-off may start the driver's next route."""
         self._data = data
         self._scheduler = scheduler
         self._engine = engine
         self._interval = location_interval_min
+        self._queued_routes = queued_routes
         self._orders = {o.order_id: o for o in data.orders}
         self._shifts = {d.driver_id: d for d in data.drivers}
         self._position = {d.driver_id: d.start for d in data.drivers}
@@ -122,7 +128,8 @@ class Fleet:
         for order_id in route.order_ids:
             self._tell("delivered", order_id)
         self._record(driver_id, "available", door)
-        self._launch_held_route(driver_id)
+        if self._queued_routes:
+            self._launch_held_route(driver_id)
         ended = self._scheduler.minutes >= self._shifts[driver_id].shift_end
         if driver_id not in self._on_route and ended:
             self._go_offline(driver_id, door)
@@ -153,7 +160,6 @@ class Fleet:
     def _moved(self, move: tuple[str, Point]) -> None:
         driver_id, where = move
         self._position[driver_id] = where
-        self._engine.moved(driver_id, where)
         self._record(driver_id, "moving", where)
 
     def _record(self, driver_id: str, state: str, where: Point) -> None:

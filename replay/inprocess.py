@@ -78,10 +78,6 @@ class InProcessEngine:
         """Mark the driver offline."""
         self.drivers.set_status(driver_id, DriverStatus.OFFLINE)
 
-    def moved(self, driver_id: str, at: Point) -> None:
-        """Update the driver's position in the index."""
-        self.drivers.move(driver_id, at)
-
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """Place the order through the Order Service's own validation."""
         body = order_body(order, radius_km=radius_km, now_min=now_min)

@@ -155,10 +155,6 @@ class LiveEngine:
         """Sign the driver off."""
         self._client.set_driver_status(driver_id, "offline")
 
-    def moved(self, driver_id: str, at: Point) -> None:
-        """Report the driver's position to the assignment service."""
-        self._client.move_driver(driver_id, at.latitude, at.longitude)
-
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """POST /orders."""
         self._sync()

@@ -124,6 +124,7 @@ def run_replay(
     config = ReplayConfig(
         radius_km=request.radius_km,
         location_interval_min=request.location_interval_min,
+        queued_routes=policy_spec(request.policy).windowed,
         speed=request.paced_speed,
     )
     if request.backend == "live":

@@ -59,6 +59,8 @@ class ReplayConfig:
     speed: float | None = None
     """None: lockstep, as fast as the services answer. A number: paced, each instant is
     played no earlier than ``speed`` times faster than wall time."""
+    queued_routes: bool = False
+    """Whether the policy may queue routes on busy drivers (the windowed ones do)."""
 
 
 class Replay:
@@ -72,7 +74,11 @@ class Replay:
         self._scheduler = scheduler
         self._config = config
         self._fleet = Fleet(
-            data, scheduler, engine, location_interval_min=config.location_interval_min
+            data,
+            scheduler,
+            engine,
+            location_interval_min=config.location_interval_min,
+            queued_routes=config.queued_routes,
         )
         self._outcomes = {o.order_id: OrderOutcome(o) for o in data.orders}
         self._latency: list[dict[str, Any]] = []
