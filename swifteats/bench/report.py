@@ -44,7 +44,14 @@ TARGETS = (
     Target("assign_step.p99_ms_10k", "search+scoring+claim p99, 10k drivers", "ms", 2, "<="),
     Target("assign_step.p99_ms_100k", "search+scoring+claim p99, 100k drivers", "ms", 10, "<="),
     Target("replay.inprocess_orders_per_s", "in-process replay", "orders/s", 20_000, ">="),
-    Target("replay.live_lockstep_7o100_s", "live lockstep 7o100t100s1p100", "s", 60, "<"),
+    Target("replay.live_lockstep_7o100_s", "live lockstep 7o100t100s1p100, greedy", "s", 120, "<="),
+    Target(
+        "replay.live_lockstep_7o100_windowed_s",
+        "live lockstep 7o100t100s1p100, rolling-horizon",
+        "s",
+        60,
+        "<=",
+    ),
 )
 HEADLINE_KEYS = tuple(t.key for t in TARGETS)
 DEFINITIONS = {
@@ -59,7 +66,7 @@ DEFINITIONS = {
     "replay.inprocess_orders_per_s": "the slowest input's orders per wall second of"
     " run_replay in process (best of the repeats, outputs written)",
     "replay.live_lockstep_7o100_s": "wall seconds of run_replay live in lockstep, services'"
-    " start and outputs included",
+    " start and outputs included (greedy-score; _windowed_s: rolling-horizon)",
 }
 
 
@@ -180,14 +187,15 @@ def _replay_lines(replay: Mapping[str, Any] | None) -> list[str]:
             )
         else:
             lines.append(f"in-process {name:24} skipped: {figures.get('skipped')}")
-    live = replay.get("live_lockstep")
-    if live:
-        lines.append(
-            f"live lockstep {live['instance']:21} {live.get('orders', 0):>6} orders"
-            f" {live['wall_s']:>8.1f} s, {live.get('attempts')} attempts,"
-            f" answer p50 {_number(lookup(live, 'answer_ms.p50'))} ms"
-        )
-    elif replay.get("live_lockstep_skipped"):
+    for live in (replay.get("live_lockstep"), replay.get("live_lockstep_windowed")):
+        if live:
+            lines.append(
+                f"live lockstep {live['instance']} {live['policy']:15}"
+                f" {live.get('orders', 0):>6} orders {live['wall_s']:>8.1f} s,"
+                f" {live.get('attempts')} attempts,"
+                f" answer p50 {_number(lookup(live, 'answer_ms.p50'))} ms"
+            )
+    if replay.get("live_lockstep_skipped"):
         lines.append(f"live lockstep: skipped ({replay['live_lockstep_skipped']})")
     return lines
 
