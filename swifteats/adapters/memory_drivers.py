@@ -11,7 +11,7 @@ the radius cut and the order are exactly those of the scalar formula.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -223,6 +223,10 @@ class InMemoryDriverIndex:
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Drivers within ``radius_km`` of ``center`` (Redis's own distance), nearest first."""
         return self._rows.within(center, radius_km * 1000)
+
+    def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
+        """:meth:`search` for each ``(center, radius_km)``."""
+        return [self.search(center, radius_km) for center, radius_km in areas]
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Give the order its first still-available driver, or the one it already holds."""

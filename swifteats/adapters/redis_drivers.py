@@ -11,7 +11,7 @@ queued route as JSON); ``drivers:route`` (driver → the orders it holds with th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -173,6 +173,33 @@ class RedisDriverIndex:
         pipe.hmget(self._shift_end, ids)
         statuses, shift_ends = cast(tuple[list[str | None], list[str | None]], pipe.execute())
         return found_drivers(found, statuses, shift_ends)
+
+    def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
+        """:meth:`search` for each ``(center, radius_km)`` in two round trips: every
+        GEOSEARCH in one pipeline, then the statuses and shift ends of all drivers found."""
+        pipe = self._redis.pipeline(transaction=False)
+        for center, radius_km in areas:
+            pipe.geosearch(
+                self._geo,
+                longitude=center.longitude,
+                latitude=center.latitude,
+                radius=radius_km,
+                unit="km",
+                withcoord=True,
+                sort="ASC",
+            )
+        found = cast(list[list[GeoHit]], pipe.execute())
+        ids = list(dict.fromkeys(driver_id for hits in found for driver_id, _ in hits))
+        if not ids:
+            return [[] for _ in found]
+        pipe.hmget(self._status, ids)
+        pipe.hmget(self._shift_end, ids)
+        statuses, shift_ends = cast(tuple[list[str | None], list[str | None]], pipe.execute())
+        status, end = dict(zip(ids, statuses, strict=True)), dict(zip(ids, shift_ends, strict=True))
+        return [
+            found_drivers(hits, [status[d] for d, _ in hits], [end[d] for d, _ in hits])
+            for hits in found
+        ]
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""

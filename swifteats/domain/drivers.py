@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -159,6 +160,10 @@ class DriverIndex(Protocol):
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Every driver, whatever the status, within ``radius_km`` of ``center``; a record
         that cannot be read is left out (and logged), never fatal for the area."""
+        ...
+
+    def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
+        """:meth:`search` for each ``(center, radius_km)``, in one go."""
         ...
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:

@@ -42,7 +42,6 @@ from swifteats.domain.events import (
     AssignmentRequested,
     DriverAssigned,
 )
-from swifteats.domain.geo import Point
 from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
 from swifteats.domain.ranking import no_candidate_reason
 from swifteats.domain.window_step import (
@@ -220,12 +219,12 @@ class WindowedStep:
 
     def _nearby(self) -> dict[str, DriverRecord]:
         """Every driver within the radius of a held order's restaurant, once each."""
-        areas: set[tuple[Point, float]] = {
-            (h.request.restaurant, h.request.radius_km) for h in self._held.values()
-        }
+        areas = list(
+            dict.fromkeys((h.request.restaurant, h.request.radius_km) for h in self._held.values())
+        )
         found: dict[str, DriverRecord] = {}
-        for center, radius in areas:
-            for driver in self._drivers.search(center, radius):
+        for drivers in self._drivers.search_many(areas):
+            for driver in drivers:
                 found.setdefault(driver.driver_id, driver)
         return found
 
