@@ -50,10 +50,15 @@ def core(
     return made, drivers, bus
 
 
-def read(made: AssignmentCore, order_id: str, occurred: datetime) -> None:
+def read(
+    made: AssignmentCore,
+    order_id: str,
+    occurred: datetime,
+    position: tuple[int, int] | None = None,
+) -> None:
     instant = occurred.isoformat().replace("+00:00", "Z")
     raw = encode(request(orderId=order_id, occurredAt=instant, eventId=f"e-{order_id}"))
-    made.on_request(raw, topic=TOPIC, key=order_id)
+    made.on_request(raw, topic=TOPIC, key=order_id, position=position)
 
 
 def answers(bus: Collected) -> list[dict[str, object]]:
@@ -98,6 +103,23 @@ def test_a_service_on_its_own_clock_decides_as_it_reads_and_refuses_decide() -> 
     assert json.loads(json.dumps(answers(bus)))[0]["driverId"] == "d"
     with pytest.raises(NotExternalClockError):
         made.decide(START)
+
+
+def test_held_requests_keep_their_offsets_uncommitted_until_answered() -> None:
+    made, drivers, _ = core("batch-matching")
+    made.decide(START)
+    read(made, "o1", START, position=(0, 5))
+    read(made, "o2", START, position=(0, 7))
+    read(made, "o3", START, position=(1, 3))
+    read(made, "o1", START, position=(0, 9))  # sent again: the earliest record still counts
+
+    assert made.uncommitted() == {(TOPIC, 0): 5, (TOPIC, 1): 3}
+    made.decide(START + timedelta(seconds=60))  # nobody to send: all still held
+    assert made.uncommitted() == {(TOPIC, 0): 5, (TOPIC, 1): 3}
+    for i in range(3):
+        drivers.register(f"d{i}", north(0.5 + i / 10), DriverStatus.AVAILABLE)
+    made.decide(START + timedelta(seconds=120))
+    assert made.held == 0 and made.uncommitted() == {}
 
 
 def test_waiting_for_requests_times_out_when_fewer_were_read() -> None:

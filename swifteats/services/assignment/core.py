@@ -106,15 +106,40 @@ class AssignmentCore:
             held=self.step,
         )
         self._anchored = False
+        self._held_records: dict[str, tuple[str, int, int]] = {}
+        """Held order → the earliest record holding it: ``(topic, partition, offset)``."""
 
-    def on_request(self, raw: bytes | None, *, topic: str, key: str | None) -> None:
-        """Handle one record of a request topic: answer, hold, or dead-letter it."""
+    def on_request(
+        self,
+        raw: bytes | None,
+        *,
+        topic: str,
+        key: str | None,
+        position: tuple[int, int] | None = None,
+    ) -> None:
+        """Handle one record of a request topic: answer, hold, or dead-letter it.
+
+        ``position`` is the record's ``(partition, offset)``: a held request's offset is
+        not committed (:meth:`uncommitted`) until it is answered.
+        """
         with self._changed:
             message = self.handler.handle(raw, source_topic=topic, key=key)
             if message is not None:
                 self._send(message)
+            elif position is not None and self.handler.held_order is not None:
+                self._held_records.setdefault(self.handler.held_order, (topic, *position))
             self.requests_seen += 1
             self._changed.notify_all()
+
+    def uncommitted(self) -> dict[tuple[str, int], int]:
+        """Per ``(topic, partition)``, the offset of the earliest record whose request is
+        still held: the consumer commits no further, so a process that dies holding it
+        leaves it to be read again by the partition's next owner."""
+        with self._changed:
+            floor: dict[tuple[str, int], int] = {}
+            for topic, partition, offset in self._held_records.values():
+                floor[(topic, partition)] = min(offset, floor.get((topic, partition), offset))
+            return floor
 
     def reject(self, raw: bytes | None, *, topic: str, key: str | None, reason: str) -> None:
         """Dead-letter a record whose handling kept raising."""
@@ -188,6 +213,7 @@ class AssignmentCore:
         self._bus.publish(message)
         if message.topic == RESPONSES_TOPIC:
             self.answers_published += 1
+            self._held_records.pop(message.key, None)
 
 
 def _windowed(

@@ -45,6 +45,8 @@ class RequestHandler:
         self._clock = clock
         self._metrics = metrics
         self._max_bytes = max_message_bytes
+        self.held_order: str | None = None
+        """The order of the request the last :meth:`handle` held; None if it held none."""
 
     @classmethod
     def deciding(
@@ -63,6 +65,7 @@ class RequestHandler:
     def handle(self, raw: bytes | None, *, source_topic: str, key: str | None) -> Outgoing | None:
         """The message to publish for this request (None: held for a window); bad input
         never raises."""
+        self.held_order = None
         consumed_at = self._clock()
         received_at = system_clock()
         """The pipeline's stamp (wall clock); ``consumed_at`` is business time."""
@@ -82,6 +85,7 @@ class RequestHandler:
             )
         if self._held is not None:
             self._held.hold(request, consumed_at, received_at)
+            self.held_order = request.order_id
             return None
         return self._decide(request, received_at)
 
