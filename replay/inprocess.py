@@ -128,7 +128,9 @@ class InProcessEngine:
 
     def _request(self, delivery: Delivery) -> None:
         key = delivery.key.decode() if delivery.key else None
-        self.assignment.on_request(delivery.value, topic=delivery.topic, key=key)
+        self.assignment.on_request(
+            delivery.value, topic=delivery.topic, key=key, headers=delivery.headers
+        )
 
     def _response(self, delivery: Delivery) -> None:
         self.orders.on_response(delivery.value, delivery.topic, delivery.headers)

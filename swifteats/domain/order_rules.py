@@ -21,10 +21,11 @@ from swifteats.domain.events import (
     AssignmentRequested,
     AssignmentResponse,
     DriverAssigned,
+    format_instant,
 )
 from swifteats.domain.orders import NewOrder, OrderRecord, OrderStatus, require_transition
 from swifteats.domain.retry import RetryPolicy
-from swifteats.domain.topics import DLQ_TOPIC, dead_letter, request_topic
+from swifteats.domain.topics import DLQ_TOPIC, PLACED_AT_HEADER, dead_letter, request_topic
 
 Outcome = Literal["assigned", "retry", "failed", "stale"]
 """What an answer did to its order; ``stale`` changed nothing."""
@@ -101,7 +102,7 @@ def place_order(
         accepted_at=accepted_at or now,
         next_attempt_at=now,
     )
-    return OrderChange(record, (Enqueued(_request_message(request), now),))
+    return OrderChange(record, (Enqueued(_request_message(request, placed_at=now), now),))
 
 
 def apply_answer(
@@ -250,7 +251,8 @@ def _failed_attempt(
         current_request_id=request.event_id,
         next_attempt_at=due,
     )
-    return AnswerResult(retried, (Enqueued(_request_message(request), due),), outcome="retry")
+    message = _request_message(request, placed_at=order.created_at)
+    return AnswerResult(retried, (Enqueued(message, due),), outcome="retry")
 
 
 def _dead_letter(order: OrderRecord, response: AssignmentFailed, now: datetime) -> Enqueued:
@@ -271,5 +273,6 @@ def _dead_letter(order: OrderRecord, response: AssignmentFailed, now: datetime) 
     return Enqueued(Outgoing(DLQ_TOPIC, order.order_id, envelope), now)
 
 
-def _request_message(request: AssignmentRequested) -> Outgoing:
-    return Outgoing(request_topic(request.geo_key), request.order_id, request.to_wire())
+def _request_message(request: AssignmentRequested, *, placed_at: datetime) -> Outgoing:
+    headers = {PLACED_AT_HEADER: format_instant(placed_at)}
+    return Outgoing(request_topic(request.geo_key), request.order_id, request.to_wire(), headers)

@@ -18,6 +18,9 @@ REQUEST_ID_HEADER = "swifteats-request-id"
 """Header on a response: the ``eventId`` of the request it answers (stale answers are spotted)."""
 CONSUMED_AT_HEADER = "swifteats-consumed-at"
 """Header on a response: when the Assignment Service read the request (wall clock)."""
+PLACED_AT_HEADER = "swifteats-placed-at"
+"""Header on a request: when its order was placed (business time); requests due at one
+instant are decided oldest order first."""
 DECIDED_AT_HEADER = "swifteats-decided-at"
 """Header on a response: when the Assignment Service decided (wall clock; the body's
 ``assignedAt``/``failedAt`` is the service's business time, simulated in a replay)."""

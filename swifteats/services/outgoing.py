@@ -10,7 +10,7 @@ from typing import Any
 
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import system_clock
-from swifteats.domain.events import AssignmentResponse, format_instant
+from swifteats.domain.events import AssignmentResponse, format_instant, parse_instant
 from swifteats.domain.topics import (
     CONSUMED_AT_HEADER,
     DECIDED_AT_HEADER,
@@ -71,12 +71,27 @@ def decode_json(raw: bytes | None) -> tuple[Any, str | None]:
         return None, f"message is not valid JSON: {error}"
 
 
-def header(headers: list[tuple[str, bytes]] | None, name: str) -> str | None:
+Headers = list[tuple[str, bytes]]
+"""A Kafka record's headers, as kafka-python gives them."""
+
+
+def header(headers: Headers | None, name: str) -> str | None:
     """The value of a record header, decoded, or None."""
     for key, value in headers or []:
         if key == name and value is not None:
             return value.decode(errors="replace")
     return None
+
+
+def header_instant(headers: Headers | None, name: str) -> datetime | None:
+    """Header ``name`` as an instant; None when absent or not an ISO-8601 instant."""
+    text = header(headers, name)
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        return None
 
 
 def dlq_key(key: str | None) -> str:

@@ -18,6 +18,7 @@ from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder
 from swifteats.domain.policies.registry import build_policy
 from swifteats.domain.topics import REQUEST_ID_HEADER, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.decisions import Arrival
 from swifteats.services.assignment.windowed import WindowedStep
 from tests.policies.helpers import CONTEXT, at
 
@@ -37,6 +38,11 @@ def request(order_id: str, customer: float, *, event_id: str | None = None) -> A
         total_amount=0.0,
         special_instructions="",
     )
+
+
+def arrival(held: AssignmentRequested, at: datetime) -> Arrival:
+    """``held`` as read at ``at`` (business and wall time alike)."""
+    return Arrival(held, at, at, held.occurred_at)
 
 
 def setup(policy: str = "bundling") -> tuple[WindowedStep, InMemoryDriverIndex, ManualClock]:
@@ -60,8 +66,8 @@ def later(clock: ManualClock, seconds: float) -> None:
 def test_held_requests_are_answered_when_the_window_ends_one_response_per_order() -> None:
     step, drivers, clock = setup()
     drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
-    step.hold(request("near", 8.0), START, START)
-    step.hold(request("far", 12.0), START, START)
+    step.hold(arrival(request("near", 8.0), START))
+    step.hold(arrival(request("far", 12.0), START))
     assert not step.due()
 
     later(clock, 30)
@@ -86,8 +92,8 @@ def test_a_batch_gives_each_order_its_own_driver() -> None:
     step, drivers, clock = setup("batch-matching")
     for driver_id, where in (("d1", -2.0), ("d2", 2.0)):
         drivers.register(driver_id, at(where), DriverStatus.AVAILABLE)
-    step.hold(request("a", 8.0), START, START)
-    step.hold(request("b", -8.0), START, START)
+    step.hold(arrival(request("a", 8.0), START))
+    step.hold(arrival(request("b", -8.0), START))
     later(clock, 30)
     chosen = {a.key: a.payload["driverId"] for a in step.step()}
     assert sorted(chosen) == ["a", "b"]
@@ -97,7 +103,7 @@ def test_a_batch_gives_each_order_its_own_driver() -> None:
 def test_a_route_whose_driver_was_taken_meanwhile_stays_held_for_the_next_window() -> None:
     step, drivers, clock = setup()
     drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
-    step.hold(request("o", 8.0), START, START)
+    step.hold(arrival(request("o", 8.0), START))
     later(clock, 30)
     drivers.claim("elsewhere", [("d", 5)])  # another process of the group was quicker
 
@@ -112,10 +118,10 @@ def test_a_route_whose_driver_was_taken_meanwhile_stays_held_for_the_next_window
 
 def test_a_request_nobody_takes_fails_after_the_hold_and_a_resend_keeps_its_first_instant() -> None:
     step, drivers, clock = setup()
-    step.hold(request("o", 8.0), START, START)
+    step.hold(arrival(request("o", 8.0), START))
     later(clock, 90)
     assert step.step() == []
-    step.hold(request("o", 8.0, event_id="event-o"), clock(), clock())  # the Order Service re-sends
+    step.hold(arrival(request("o", 8.0, event_id="event-o"), clock()))  # the Order Service re-sends
     later(clock, 30)
 
     (answer,) = step.step()
@@ -129,13 +135,13 @@ def test_a_request_nobody_takes_fails_after_the_hold_and_a_resend_keeps_its_firs
 def test_a_request_sent_again_after_its_answer_gets_the_driver_it_holds() -> None:
     step, drivers, clock = setup()
     drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
-    step.hold(request("o", 8.0), START, START)
+    step.hold(arrival(request("o", 8.0), START))
     later(clock, 30)
     (first,) = step.step()
     drivers.register("d2", Point(0.0, 0.0), DriverStatus.AVAILABLE)
 
     step.hold(
-        request("o", 8.0), clock(), clock()
+        arrival(request("o", 8.0), clock())
     )  # the answer was lost; the Order Service re-sends
     later(clock, 30)
     (again,) = step.step()
@@ -149,7 +155,7 @@ def test_a_route_queued_on_a_busy_driver_starts_at_its_drop_off_and_is_answered_
     drivers.register("far", at(30.0), DriverStatus.AVAILABLE)
     end = RouteEnd(START + timedelta(minutes=3), at(1.0))
     assert drivers.claim_route("b", [("earlier", 2)], end)
-    step.hold(request("o", 10.0), START, START)
+    step.hold(arrival(request("o", 10.0), START))
     later(clock, 30)
 
     assert step.step() == []  # queued on b, free in 3 minutes next door: better than far
@@ -208,7 +214,7 @@ def test_a_route_with_an_eta_no_answer_may_carry_is_not_claimed() -> None:
         max_hold_s=120,
     )
     drivers.register("d", at(-3.0), DriverStatus.AVAILABLE)
-    step.hold(request("a-week-away", 10_100.0), START, START)
+    step.hold(arrival(request("a-week-away", 10_100.0), START))
     later(clock, 30)
     assert step.step() == []
     assert step.held == 1

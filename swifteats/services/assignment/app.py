@@ -113,7 +113,9 @@ class AssignmentService:
     def _handle(self, record: Record) -> None:
         key = record.key.decode(errors="replace") if record.key else None
         position = (record.partition, record.offset)
-        self.core.on_request(record.value, topic=record.topic, key=key, position=position)
+        self.core.on_request(
+            record.value, topic=record.topic, key=key, headers=record.headers, position=position
+        )
 
     def _dead_letter(self, record: Record, reason: str) -> None:
         """A record whose handling kept raising goes to the DLQ with the reason."""

@@ -33,6 +33,7 @@ from swifteats.services.assignment.decisions import DecisionSink, HeldStep, OneR
 from swifteats.services.assignment.handler import RequestHandler
 from swifteats.services.assignment.one_by_one import OneByOneStep
 from swifteats.services.assignment.windowed import WindowedStep
+from swifteats.services.outgoing import Headers
 from swifteats.settings import Settings
 
 log = logging.getLogger("swifteats.assignment")
@@ -115,6 +116,7 @@ class AssignmentCore:
         *,
         topic: str,
         key: str | None,
+        headers: Headers | None = None,
         position: tuple[int, int] | None = None,
     ) -> None:
         """Handle one record of a request topic: answer, hold, or dead-letter it.
@@ -123,7 +125,7 @@ class AssignmentCore:
         not committed (:meth:`uncommitted`) until it is answered.
         """
         with self._changed:
-            message = self.handler.handle(raw, source_topic=topic, key=key)
+            message = self.handler.handle(raw, source_topic=topic, key=key, headers=headers)
             if message is not None:
                 self._send(message)
             elif position is not None and self.handler.held_order is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -80,6 +81,23 @@ class OneRequest:
             self._on_decision(fields)
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A valid request as it was read: at business instant ``consumed_at`` and wall
+    instant ``received_at``, for an order placed at ``placed_at`` (business time)."""
+
+    request: AssignmentRequested
+    consumed_at: datetime
+    received_at: datetime
+    placed_at: datetime
+
+    @property
+    def turn(self) -> tuple[datetime, datetime, str]:
+        """Requests held together are decided in this order: earliest due first, then the
+        oldest order, then by order id."""
+        return self.request.occurred_at, self.placed_at, self.request.order_id
+
+
 class HeldStep(Protocol):
     """Requests held and decided together at steps: a windowed policy's windows, or every
     instant an external decision clock names."""
@@ -94,11 +112,8 @@ class HeldStep(Protocol):
         """When the next step is due; None while nothing is held."""
         ...
 
-    def hold(
-        self, request: AssignmentRequested, consumed_at: datetime, received_at: datetime
-    ) -> None:
-        """Keep a valid request for a later step (read at business time ``consumed_at``,
-        wall time ``received_at``)."""
+    def hold(self, arrival: Arrival) -> None:
+        """Keep a valid request for a later step."""
         ...
 
     def due(self) -> bool:

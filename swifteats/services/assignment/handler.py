@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock, system_clock
-from swifteats.domain.events import InvalidMessageError, parse_assignment_requested, wire_text
-from swifteats.domain.topics import DLQ_TOPIC
+from swifteats.domain.events import (
+    UNKNOWN_INSTANT,
+    InvalidMessageError,
+    parse_assignment_requested,
+    wire_text,
+)
+from swifteats.domain.topics import DLQ_TOPIC, PLACED_AT_HEADER
 from swifteats.observability import ServiceMetrics
-from swifteats.services.assignment.decisions import HeldStep, OneRequest
+from swifteats.services.assignment.decisions import Arrival, HeldStep, OneRequest
 from swifteats.services.outgoing import (
     OVERSIZE_KEPT_BYTES,
+    Headers,
     decode_json,
     dlq_key,
     fitted_dead_letter,
+    header_instant,
     oversize,
 )
 
@@ -62,7 +70,14 @@ class RequestHandler:
         one = OneRequest(assigner, clock=clock, metrics=metrics, slow_ms=slow_ms)
         return cls(one, clock=clock, metrics=metrics, max_message_bytes=max_message_bytes)
 
-    def handle(self, raw: bytes | None, *, source_topic: str, key: str | None) -> Outgoing | None:
+    def handle(
+        self,
+        raw: bytes | None,
+        *,
+        source_topic: str,
+        key: str | None,
+        headers: Headers | None = None,
+    ) -> Outgoing | None:
         """The message to publish for this request (None: held for a window); bad input
         never raises."""
         self.held_order = None
@@ -84,7 +99,10 @@ class RequestHandler:
                 error.order_id, error.reason, _event_id(payload), received_at
             )
         if self._held is not None:
-            self._held.hold(request, consumed_at, received_at)
+            if request.occurred_at == UNKNOWN_INSTANT:
+                request = replace(request, occurred_at=consumed_at)
+            placed_at = header_instant(headers, PLACED_AT_HEADER) or request.occurred_at
+            self._held.hold(Arrival(request, consumed_at, received_at, placed_at))
             self.held_order = request.order_id
             return None
         return self._decide(request, received_at)

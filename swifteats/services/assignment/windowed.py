@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +37,6 @@ from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.events import (
     MAX_ETA_MINUTES,
-    UNKNOWN_INSTANT,
     AssignmentFailed,
     AssignmentRequested,
     DriverAssigned,
@@ -52,7 +51,7 @@ from swifteats.domain.window_step import (
     route_decisions,
 )
 from swifteats.observability import ServiceMetrics
-from swifteats.services.assignment.decisions import DecisionSink
+from swifteats.services.assignment.decisions import Arrival, DecisionSink
 from swifteats.services.outgoing import answer
 
 log = logging.getLogger("swifteats.assignment")
@@ -60,9 +59,13 @@ log = logging.getLogger("swifteats.assignment")
 
 @dataclass(frozen=True, slots=True)
 class _Held:
-    request: AssignmentRequested
-    received_at: datetime
+    arrival: Arrival
     held_since: datetime
+
+    @property
+    def request(self) -> AssignmentRequested:
+        """The request held."""
+        return self.arrival.request
 
 
 class WindowedStep:
@@ -115,15 +118,11 @@ class WindowedStep:
         """The end of the current window while a request is held; None otherwise."""
         return self._next_at if self._held else None
 
-    def hold(
-        self, request: AssignmentRequested, consumed_at: datetime, received_at: datetime
-    ) -> None:
+    def hold(self, arrival: Arrival) -> None:
         """Keep a valid request for the next decision."""
-        if request.occurred_at == UNKNOWN_INSTANT:
-            request = replace(request, occurred_at=consumed_at)
-        earlier = self._held.get(request.order_id)
-        since = consumed_at if earlier is None else earlier.held_since
-        self._held[request.order_id] = _Held(request, received_at, since)
+        earlier = self._held.get(arrival.request.order_id)
+        since = arrival.consumed_at if earlier is None else earlier.held_since
+        self._held[arrival.request.order_id] = _Held(arrival, since)
 
     def due(self) -> bool:
         """Whether a window has ended since the last decision."""
@@ -142,7 +141,8 @@ class WindowedStep:
             [d.driver_id for d in nearby.values() if d.status is DriverStatus.BUSY]
         )
         searched = self._timer()
-        orders = [OpenOrder.from_request(h.request, epoch=self._epoch) for h in self._held.values()]
+        held = sorted(self._held.values(), key=lambda h: h.arrival.turn)
+        orders = [OpenOrder.from_request(h.request, epoch=self._epoch) for h in held]
         decision = decide_window(
             self._policy,
             self._context,
@@ -245,14 +245,14 @@ class WindowedStep:
             self._metrics.count(f"failed:{reason}")
             del self._held[request.order_id]
             response = AssignmentFailed(request.order_id, reason, now)
-            answers.append(answer(response, request.event_id, held.received_at))
+            answers.append(answer(response, request.event_id, held.arrival.received_at))
         return answers
 
     def _assigned(self, order_id: str, driver_id: str, eta: int, now: datetime) -> Outgoing:
         held = self._held.pop(order_id)
         self._metrics.count("assigned")
         response = DriverAssigned(order_id, driver_id, eta, now)
-        return answer(response, held.request.event_id, held.received_at)
+        return answer(response, held.request.event_id, held.arrival.received_at)
 
     def _observe(self, start: float, searched: float, decided: float, claimed: float) -> None:
         for stage, seconds in (

@@ -12,7 +12,6 @@ from swifteats.domain.events import (
     AssignmentResponse,
     InvalidMessageError,
     parse_assignment_response,
-    parse_instant,
 )
 from swifteats.domain.order_rules import Enqueued, Outcome, ResponseContext
 from swifteats.domain.topics import (
@@ -27,6 +26,7 @@ from swifteats.services.outgoing import (
     decode_json,
     fitted_dead_letter,
     header,
+    header_instant,
     oversize,
 )
 
@@ -83,10 +83,10 @@ class ResponseHandler:
             return self._dead_letter(error.reason, topic, raw, headers, error.order_id, now)
         context = ResponseContext(
             request_id=header(headers, REQUEST_ID_HEADER),
-            request_consumed_at=_instant_or_none(header(headers, CONSUMED_AT_HEADER)),
+            request_consumed_at=header_instant(headers, CONSUMED_AT_HEADER),
             consumed_at=now,
             received_at=self._wall(),
-            decided_at=_instant_or_none(header(headers, DECIDED_AT_HEADER)),
+            decided_at=header_instant(headers, DECIDED_AT_HEADER),
         )
         outcome = self._apply(response, context)
         if outcome is None:
@@ -129,12 +129,3 @@ class ResponseHandler:
         self._enqueue(Enqueued(Outgoing(DLQ_TOPIC, order_id or "", envelope), now))
         self._metrics.count("responses:dead_letter")
         return "dead_letter"
-
-
-def _instant_or_none(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError:
-        return None
