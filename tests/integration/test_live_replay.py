@@ -74,7 +74,7 @@ def test_live_and_in_process_make_identical_assignments_for_every_policy(
         .sort("order_id", "attempt", "rank")
         for backend in ("inprocess", "live")
     ]
-    assert decisions[1].height >= live.filter(pl.col("outcome") == "delivered").height
+    assert decisions[1].height > live.height / 3  # queued routes start without a new one
     assert decisions[1].equals(decisions[0])  # the service's decision log, read back
     delivered = live.filter(pl.col("outcome") == "delivered")
     stamps = delivered.select(pl.col(PIPELINE))
