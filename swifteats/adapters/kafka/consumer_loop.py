@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
+from kafka.structs import OffsetAndMetadata
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ _REJOIN_AFTER_MAX_S = 300.0
 _RETRY_PAUSE_S = 1.0
 _MAX_TRACKED_FAILURES = 10_000
 """Records with failures remembered at most; beyond, the counts start again."""
+
+Uncommitted = Callable[[], Mapping[tuple[str, int], int]]
+"""Per ``(topic, partition)``, the offset of the first record still held by the handler:
+nothing from there on is committed, so the partition's next owner reads it again."""
 
 DeadLetter = Callable[[Record, str], None]
 """Sends a record that cannot be handled to the DLQ with the reason."""
@@ -53,6 +58,7 @@ class ConsumerLoop(threading.Thread):
         dead_letter: DeadLetter | None = None,
         max_attempts: int = 3,
         after_poll: Callable[[], None] | None = None,
+        uncommitted: Uncommitted | None = None,
     ) -> None:
         """``dead_letter`` None keeps re-reading a record that always fails (the old way);
         ``after_poll`` runs after every poll, records or none, once they are committed
@@ -65,6 +71,8 @@ class ConsumerLoop(threading.Thread):
         self._dead_letter = dead_letter
         self._max_attempts = max_attempts
         self._after_poll = after_poll
+        self._uncommitted = uncommitted
+        self._held_at_commit: dict[tuple[str, int], int] = {}
         self._failures: dict[tuple[str, int, int], int] = {}
         """Failed attempts per (topic, partition, offset) not yet handled or dead-lettered."""
         self.dead_lettered = 0
@@ -116,10 +124,20 @@ class ConsumerLoop(threading.Thread):
                 _rewind(consumer, batches)
                 self._halt.wait(_RETRY_PAUSE_S)
                 return
-            _commit(consumer)
+            _commit(consumer, self._uncommitted)
         if self._after_poll is not None:
             self._after_poll()
+            self._commit_answered(consumer)
         self._update_lag(consumer)
+
+    def _commit_answered(self, consumer: KafkaConsumer) -> None:
+        """Commit again once held records were answered (``after_poll`` decides them)."""
+        if self._uncommitted is None:
+            return
+        held = dict(self._uncommitted())
+        if held != self._held_at_commit:
+            _commit(consumer, self._uncommitted)
+            self._held_at_commit = held
 
     def _handle_or_dead_letter(self, record: Record) -> None:
         """Handle ``record``; after ``max_attempts`` failures, dead-letter it instead.
@@ -176,9 +194,21 @@ class ConsumerLoop(threading.Thread):
             self.lag = sum(max(0, ends[tp] - consumer.position(tp)) for tp in partitions)
 
 
-def _commit(consumer: KafkaConsumer) -> None:
+def _commit(consumer: KafkaConsumer, uncommitted: Uncommitted | None) -> None:
+    """Commit what was read, short of the first record still held in each partition."""
     try:
-        consumer.commit()
+        if uncommitted is None:
+            consumer.commit()
+            return
+        held = uncommitted()
+        consumer.commit(
+            {
+                tp: OffsetAndMetadata(
+                    min(consumer.position(tp), held.get((tp.topic, tp.partition), 2**63)), "", -1
+                )
+                for tp in consumer.assignment()
+            }
+        )
     except (CommitFailedError, RebalanceInProgressError) as error:
         log.info("commit skipped during a rebalance (%r); records may be redelivered", error)
 

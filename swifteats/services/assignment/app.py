@@ -59,6 +59,7 @@ class AssignmentService:
             stop=self._stop,
             dead_letter=self._dead_letter,
             after_poll=self.core.on_poll if self.core.step is not None else None,
+            uncommitted=self.core.uncommitted,
         )
         self.api: FastAPI = build_api(
             self, HttpSecurity.from_settings(settings, service="driver-assignment")
