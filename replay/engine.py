@@ -39,7 +39,8 @@ class Applied:
     driver_id: str | None
     eta: int | None
     error: str | None
-    attempts: int
+    attempt: int
+    """The attempt it answered."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,5 +138,5 @@ class InProcessEngine:
 
 def _applied(answer: AppliedAnswer) -> Applied:
     return Applied(
-        answer.order_id, answer.outcome, answer.driver_id, answer.eta, answer.error, answer.attempts
+        answer.order_id, answer.outcome, answer.driver_id, answer.eta, answer.error, answer.attempt
     )

@@ -208,7 +208,7 @@ def _applied(answer: dict[str, Any]) -> Applied:
         answer["driverId"],
         answer["eta"],
         answer["error"],
-        answer["attempts"],
+        answer["attempt"],
     )
 
 

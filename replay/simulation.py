@@ -137,7 +137,7 @@ class Replay:
             self._latency.append(
                 {
                     "order_id": applied.order_id,
-                    "attempt": applied.attempts,
+                    "attempt": applied.attempt,
                     "time_min": now,
                     "assigned": applied.driver_id is not None,
                     "error": applied.error,

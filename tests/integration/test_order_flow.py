@@ -168,7 +168,7 @@ def test_a_simulated_clock_publishes_on_put_clock_and_reports_the_answers(
     assert published["requestsPublished"] == 1
     (applied,) = answered["applied"]
     assert applied["orderId"] == placed["orderId"]
-    assert (applied["outcome"], applied["driverId"], applied["attempts"]) == (
+    assert (applied["outcome"], applied["driverId"], applied["attempt"]) == (
         "assigned",
         "d-clock",
         1,

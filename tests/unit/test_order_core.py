@@ -105,8 +105,8 @@ def test_an_instant_publishes_what_is_due_and_reports_the_answers(engine: Engine
     assert report.next_due_at == T0 + timedelta(seconds=1)  # o-2's retry
     (first, second) = report.applied
     assert (first.order_id, first.outcome, first.driver_id) == ("o-1", "assigned", "d-1")
-    assert first.eta is not None and first.attempts == 1
-    assert second == AppliedAnswer("o-2", "retry", None, None, "All drivers busy", 2)
+    assert first.eta is not None and first.attempt == 1
+    assert second == AppliedAnswer("o-2", "retry", None, None, "All drivers busy", 1)
     assert engine.core.advance_clock(T0).applied == ()  # reported once
 
     later = engine.core.advance_clock(T0 + timedelta(seconds=5))

@@ -118,7 +118,7 @@ def clock_json(report: ClockReport) -> dict[str, Any]:
                 "driverId": answer.driver_id,
                 "eta": answer.eta,
                 "error": answer.error,
-                "attempts": answer.attempts,
+                "attempt": answer.attempt,
             }
             for answer in report.applied
         ],

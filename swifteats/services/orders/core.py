@@ -62,7 +62,8 @@ class AppliedAnswer:
     driver_id: str | None
     eta: int | None
     error: str | None
-    attempts: int
+    attempt: int
+    """The attempt the answer answered (a retry's order counts the next one already)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,7 @@ class OrderCore:
                 order.driver_id,
                 order.eta_minutes,
                 order.last_error,
-                order.attempts,
+                order.attempts - 1 if result.outcome == "retry" else order.attempts,
             )
             with self._applied_lock:
                 self._applied.append(applied)
