@@ -1,4 +1,5 @@
-"""The consumer loop rejoins once when a subscribed topic never reaches this member."""
+"""The consumer loop rejoins when a subscribed topic never reaches this member, ever more
+patiently, and gives a member that owns nothing (still joining) a minute."""
 
 from __future__ import annotations
 
@@ -63,3 +64,33 @@ def test_owned_topics_never_trigger_a_rejoin(monkeypatch: pytest.MonkeyPatch) ->
     for _ in range(10):
         now[0] += 30
         loop._watch_assignment(consumer)
+
+
+def test_several_unowned_topics_share_one_patience(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(consumer_loop.time, "monotonic", lambda: now[0])
+    loop = _loop()
+    consumer = StubConsumer({"a", "b", "c", "d"}, {TopicPartition("a", 0)})
+    rejoins = []
+    for _ in range(100):  # 100 s
+        now[0] += 1
+        try:
+            loop._watch_assignment(consumer)
+        except consumer_loop._StuckWithoutPartitionsError as stuck:
+            rejoins.append((now[0], str(stuck)))
+    assert rejoins == [(12.0, "b, c, d"), (34.0, "b, c, d"), (76.0, "b, c, d")]  # 10, 20, 40 s
+
+
+def test_a_member_that_owns_nothing_is_reopened_only_after_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [0.0]
+    monkeypatch.setattr(consumer_loop.time, "monotonic", lambda: now[0])
+    loop = _loop()
+    joining = StubConsumer({"a", "b"})
+    loop._watch_assignment(joining)
+    now[0] += 59
+    loop._watch_assignment(joining)
+    now[0] += 2
+    with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="a, b"):
+        loop._watch_assignment(joining)

@@ -59,7 +59,8 @@ def create_topics(settings: Settings, topics: Iterable[str]) -> None:
 def make_consumer(
     settings: Settings, *, group_id: str, topics: tuple[str, ...] = (), pattern: str | None = None
 ) -> KafkaConsumer:
-    """A consumer in ``group_id`` committing by hand, reading new topics from the start."""
+    """A consumer in ``group_id`` committing by hand, reading new topics from the start,
+    that never sends a LeaveGroup (:func:`leave_by_session_timeout`)."""
     consumer = KafkaConsumer(
         **_common(settings),
         group_id=group_id,
@@ -72,8 +73,32 @@ def make_consumer(
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_partition_fetch_bytes=settings.kafka_max_message_bytes,
     )
+    leave_by_session_timeout(consumer)
     if pattern is not None:
         consumer.subscribe(pattern=pattern)
     else:
         consumer.subscribe(topics=list(topics))
     return consumer
+
+
+def leave_by_session_timeout(consumer: KafkaConsumer) -> None:
+    """Make ``consumer`` drop out of its group without telling the coordinator.
+
+    Wherever kafka-python would send a LeaveGroup (on ``close``, or from its heartbeat
+    thread when polls come further apart than ``max_poll_interval_ms``) it only forgets
+    its membership; the coordinator removes the member when its heartbeats stop, after
+    the session timeout (6 s by default), as it does for a killed process. The cost is
+    that a stopped member's partitions move a session timeout later.
+
+    A LeaveGroup is a hazard: the Tansu broker keeps a leader that leaves while the
+    group is rebalancing as the group's leader for good, so no member can sync again
+    (every SyncGroup fails with REBALANCE_IN_PROGRESS) until the broker restarts. Static
+    membership (``group_instance_id``) sends no LeaveGroup either, but Tansu 0.6 never
+    expires a dead static member, so a replacement with another instance id waits forever.
+    """
+    coordinator = consumer._coordinator
+
+    async def forget_membership(reason: str | None = None, timeout_ms: int | None = None) -> None:
+        coordinator.reset_generation()
+
+    coordinator.maybe_leave_group_async = forget_membership

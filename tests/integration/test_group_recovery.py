@@ -1,0 +1,49 @@
+"""Consumer groups on the broker: a leader gone mid-rebalance wedges nothing."""
+
+from __future__ import annotations
+
+import pytest
+from kafka import KafkaConsumer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from swifteats.adapters.kafka.clients import make_consumer
+from swifteats.settings import Settings
+from tests.integration.helpers import Broker, wait_until
+
+pytestmark = [pytest.mark.kafka]
+
+
+def _create(host: str, topics: list[str], partitions: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=host)
+    admin.create_topics([NewTopic(topic, partitions, 1) for topic in topics])
+    admin.close()
+
+
+def _owns(consumer: KafkaConsumer, count: int) -> bool:
+    consumer.poll(timeout_ms=100)
+    return len(consumer.assignment()) == count
+
+
+@pytest.mark.parametrize("gone", ["closed", "too slow to poll"])
+def test_a_leader_gone_mid_rebalance_does_not_wedge_the_group(kafka: Broker, gone: str) -> None:
+    """On Tansu, a LeaveGroup from the leader of a rebalancing group left it with that
+    leader for good: every later SyncGroup failed with REBALANCE_IN_PROGRESS."""
+    _create(kafka.host, ["wedge"], 2)
+    settings = Settings(kafka_host=kafka.host)
+    leader = make_consumer(settings, group_id="wedge", topics=("wedge",))
+    follower = make_consumer(settings, group_id="wedge", topics=("wedge",))
+    try:
+        wait_until(lambda: _owns(leader, 2), timeout_s=60, what="the first member owns all")
+        wait_until(
+            lambda: _owns(follower, 0) and follower.group_metadata().member_id != "",
+            timeout_s=30,
+            what="the second member joined: the group is rebalancing",
+        )
+        if gone == "closed":
+            leader.close(autocommit=False)
+        # else the leader just stops polling: kafka-python gives up its membership after
+        # max_poll_interval_ms (5 s), from its heartbeat thread
+        wait_until(lambda: _owns(follower, 2), timeout_s=60, what="the second member owns all")
+    finally:
+        leader.close(autocommit=False)
+        follower.close(autocommit=False)
