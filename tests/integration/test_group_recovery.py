@@ -1,4 +1,5 @@
-"""Consumer groups on the broker: a leader gone mid-rebalance wedges nothing."""
+"""Consumer groups on the broker: a leader gone mid-rebalance wedges nothing, and a new
+topic is consumed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from swifteats.adapters.kafka.clients import make_consumer
+from swifteats.domain.topics import request_topic
 from swifteats.settings import Settings
 from tests.integration.helpers import Broker, wait_until
 
@@ -47,3 +49,24 @@ def test_a_leader_gone_mid_rebalance_does_not_wedge_the_group(kafka: Broker, gon
     finally:
         leader.close(autocommit=False)
         follower.close(autocommit=False)
+
+
+def test_a_topic_created_after_the_join_is_consumed(kafka: Broker) -> None:
+    """kafka-python 3.0 forgot the join a new topic matching the pattern starts (here while
+    the first join is under way): the member stayed without partitions, its heartbeats
+    off, until it was reopened."""
+    consumer = make_consumer(
+        Settings(kafka_host=kafka.host),
+        group_id="late",
+        pattern=r"^driver_assignment\.requests\..+",
+    )
+    try:
+        wait_until(
+            lambda: _owns(consumer, 0) and consumer.group_metadata().member_id != "",
+            timeout_s=30,
+            what="the consumer joining the group, with no topic yet",
+        )
+        _create(kafka.host, [request_topic("2_2")], 2)
+        wait_until(lambda: _owns(consumer, 2), timeout_s=30, what="the new topic owned")
+    finally:
+        consumer.close(autocommit=False)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from kafka import TopicPartition
+from kafka.structs import ConsumerGroupMetadata, MemberState
 
 from swifteats.adapters.kafka import consumer_loop
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
@@ -65,6 +66,9 @@ class FakeConsumer:
 
     def subscription(self) -> set[str]:
         return {TP.topic}
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        return ConsumerGroupMetadata(state=MemberState.STABLE)
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self.position_ = offset
@@ -254,11 +258,14 @@ def test_a_batch_is_handled_within_its_budget_and_the_rest_read_next_poll(
     assert log.committed == 6
 
 
-class IdleConsumer(FakeConsumer):
-    """Subscribed to a topic that exists, owning none of its partitions."""
+class JoiningConsumer(FakeConsumer):
+    """Subscribed to a topic that exists, owning none of its partitions: still joining."""
 
     def assignment(self) -> set[TopicPartition]:
         return set()
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        return ConsumerGroupMetadata(state=MemberState.REBALANCING)
 
 
 def test_problem_names_a_stale_poll_and_an_idle_member(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -278,7 +285,7 @@ def test_problem_names_a_stale_poll_and_an_idle_member(monkeypatch: pytest.Monke
         loop.problem() == "no successful poll for 16 s; last failure: KafkaConnectionError: refused"
     )
 
-    idle = IdleConsumer(Log())
+    idle = JoiningConsumer(Log())
     loop._poll_once(idle)
     now[0] += 20
     loop._poll_once(idle)

@@ -1,5 +1,5 @@
 """The consumer loop rejoins when a subscribed topic never reaches this member, ever more
-patiently, and gives a member that owns nothing (still joining) a minute."""
+patiently, and gives a join in progress a minute."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from kafka import TopicPartition
+from kafka.structs import ConsumerGroupMetadata, MemberState
 
 from swifteats.adapters.kafka import consumer_loop
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
@@ -15,10 +16,14 @@ from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
 
 @dataclass
 class StubConsumer:
-    """Just the two questions the watchdog asks of a consumer."""
+    """Just the questions the watchdog asks of a consumer."""
 
     topics: set[str]
     owned: set[TopicPartition] = field(default_factory=set)
+    state: str = MemberState.STABLE
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        return ConsumerGroupMetadata(state=self.state)
 
     def subscription(self) -> set[str]:
         return self.topics
@@ -45,14 +50,14 @@ def test_a_topic_left_unassigned_triggers_rejoins_ever_further_apart(
     now[0] += 5
     loop._watch_assignment(consumer)  # not yet
     now[0] += 6
-    with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="b"):
+    with pytest.raises(consumer_loop._StuckError, match="b"):
         loop._watch_assignment(consumer)
     now[0] += 1
     loop._watch_assignment(consumer)  # the reopened consumer still lacks "b"
     now[0] += 15
     loop._watch_assignment(consumer)  # the next rejoin waits 20 s, not 10
     now[0] += 6
-    with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="b"):
+    with pytest.raises(consumer_loop._StuckError, match="b"):
         loop._watch_assignment(consumer)
 
 
@@ -76,21 +81,37 @@ def test_several_unowned_topics_share_one_patience(monkeypatch: pytest.MonkeyPat
         now[0] += 1
         try:
             loop._watch_assignment(consumer)
-        except consumer_loop._StuckWithoutPartitionsError as stuck:
+        except consumer_loop._StuckError as stuck:
             rejoins.append((now[0], str(stuck)))
-    assert rejoins == [(12.0, "b, c, d"), (34.0, "b, c, d"), (76.0, "b, c, d")]  # 10, 20, 40 s
+    assert rejoins == [
+        (12.0, "no partition of b, c, d for 11 s"),
+        (34.0, "no partition of b, c, d for 21 s"),
+        (76.0, "no partition of b, c, d for 41 s"),
+    ]
 
 
-def test_a_member_that_owns_nothing_is_reopened_only_after_a_minute(
+def test_a_joined_member_that_owns_nothing_rejoins_after_ten_seconds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [0.0]
     monkeypatch.setattr(consumer_loop.time, "monotonic", lambda: now[0])
     loop = _loop()
-    joining = StubConsumer({"a", "b"})
+    left_out = StubConsumer({"a"})  # a topic created while the group was joining
+    loop._watch_assignment(left_out)
+    now[0] += 11
+    with pytest.raises(consumer_loop._StuckError, match="no partition of a for 11 s"):
+        loop._watch_assignment(left_out)
+
+
+def test_a_join_in_progress_is_left_alone_for_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(consumer_loop.time, "monotonic", lambda: now[0])
+    loop = _loop()
+    joining = StubConsumer({"a", "b"}, state=MemberState.REBALANCING)
     loop._watch_assignment(joining)
-    now[0] += 59
-    loop._watch_assignment(joining)
-    now[0] += 2
-    with pytest.raises(consumer_loop._StuckWithoutPartitionsError, match="a, b"):
+    for _ in range(60):
+        now[0] += 1
+        loop._watch_assignment(joining)
+    now[0] += 1
+    with pytest.raises(consumer_loop._StuckError, match="still joining the group after 60 s"):
         loop._watch_assignment(joining)

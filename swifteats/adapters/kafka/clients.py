@@ -60,7 +60,8 @@ def make_consumer(
     settings: Settings, *, group_id: str, topics: tuple[str, ...] = (), pattern: str | None = None
 ) -> KafkaConsumer:
     """A consumer in ``group_id`` committing by hand, reading new topics from the start,
-    that never sends a LeaveGroup (:func:`leave_by_session_timeout`)."""
+    that never sends a LeaveGroup (:func:`leave_by_session_timeout`) and finishes every
+    join it starts (:func:`await_every_join`)."""
     consumer = KafkaConsumer(
         **_common(settings),
         group_id=group_id,
@@ -74,6 +75,7 @@ def make_consumer(
         max_partition_fetch_bytes=settings.kafka_max_message_bytes,
     )
     leave_by_session_timeout(consumer)
+    await_every_join(consumer)
     if pattern is not None:
         consumer.subscribe(pattern=pattern)
     else:
@@ -102,3 +104,21 @@ def leave_by_session_timeout(consumer: KafkaConsumer) -> None:
         coordinator.reset_generation()
 
     coordinator.maybe_leave_group_async = forget_membership
+
+
+def await_every_join(consumer: KafkaConsumer) -> None:
+    """Make ``consumer`` count a join under way as one it still needs, so polls wait for it.
+
+    kafka-python 3.0 forgets a join it started because the subscription changed (a new
+    topic matching the pattern): sending the JoinGroup marks the new subscription as
+    joined, nothing awaits the answer any more, and the consumer stays without
+    partitions, its heartbeats off, until it is reopened. A JoinGroup takes 3 s on Tansu,
+    so every new geo topic and every broker restart left the assignment service so.
+    """
+    coordinator = consumer._coordinator
+    needs_join = coordinator.need_rejoin
+
+    def need_rejoin() -> bool:
+        return bool(needs_join() or coordinator.rebalance_in_progress())
+
+    coordinator.need_rejoin = need_rejoin

@@ -26,6 +26,7 @@ from typing import Any
 
 from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
+from kafka.structs import MemberState
 
 from swifteats.domain.retry import RetryPolicy
 
@@ -40,7 +41,7 @@ Batches = dict[Any, list[Record]]
 _LAG_EVERY_S = 5.0
 _LAG_TIMEOUT_MS = 2000
 _REJOIN_AFTER_S = 10.0
-_REJOIN_IDLE_AFTER_S = 60.0
+_JOIN_PATIENCE_S = 60.0
 _REJOIN_AFTER_MAX_S = 300.0
 _POLL_MS = 200
 _POLL_UNASSIGNED_MS = 1000
@@ -62,8 +63,9 @@ DeadLetter = Callable[[Record, str], None]
 """Sends a record that cannot be handled to the DLQ with the reason."""
 
 
-class _StuckWithoutPartitionsError(Exception):
-    """A subscribed topic has had no partition assigned to this member for too long."""
+class _StuckError(Exception):
+    """The consumer is to be made anew: a subscribed topic has had no partition assigned
+    to this member for too long, or joining the group takes too long."""
 
 
 class ConsumerLoop(threading.Thread):
@@ -113,6 +115,7 @@ class ConsumerLoop(threading.Thread):
         self.last_poll_ok = 0.0
         self._lag_checked = 0.0
         self._unowned_since: float | None = None
+        self._joining_since: float | None = None
         self._patience = _REJOIN_AFTER_S
         self._idle_since: float | None = None
         self._subscribed = 0
@@ -148,10 +151,8 @@ class ConsumerLoop(threading.Thread):
                 consumer = consumer or self._connect()
                 self._poll_once(consumer)
                 self._failed_in_a_row = 0
-            except _StuckWithoutPartitionsError as stuck:
-                log.warning(
-                    "%s: no partition of %s for a while; rejoining the group", self.name, stuck
-                )
+            except _StuckError as stuck:
+                log.warning("%s: %s; rejoining the group", self.name, stuck)
                 _close(consumer)
                 consumer = None
             except Exception as error:
@@ -235,7 +236,8 @@ class ConsumerLoop(threading.Thread):
         self._failures.pop(where, None)
 
     def _watch_assignment(self, consumer: KafkaConsumer) -> None:
-        """Rejoin when a subscribed topic has had no partition of ours for a while.
+        """Make the consumer anew when a subscribed topic has had no partition of ours for a
+        while after the join, or when joining the group takes more than a minute.
 
         A topic created while the group is (re)joining can be left out of every
         member's assignment with no later rebalance to repair it (seen with
@@ -243,31 +245,40 @@ class ConsumerLoop(threading.Thread):
         with the topic known. The wait doubles after each such rejoin (10 s, 20 s, …
         5 min) until every subscribed topic is ours again, so a member that
         legitimately owns none of a topic's partitions (more members than partitions)
-        costs the group few rebalances. A member that owns nothing at all is most
-        likely still joining (up to ~15 s on the Tansu broker after a member died), and
-        reopening would start its join over: it waits at least a minute. Also notes
-        since when this member owns nothing of the subscribed topics, for ``problem``.
+        costs the group few rebalances. A join in progress is left alone for a minute
+        (it takes up to ~15 s on the Tansu broker after a member died; reopening would
+        start it over). Also notes since when this member owns nothing of the subscribed
+        topics, for ``problem``.
         """
         owned = {tp.topic for tp in consumer.assignment()}
         subscribed = consumer.subscription() or set()
-        unowned = sorted(subscribed - owned)
         now = time.monotonic()
         self._subscribed = len(subscribed)
         if owned or not subscribed:
             self._idle_since = None
         elif self._idle_since is None:
             self._idle_since = now
+        if consumer.group_metadata().state != MemberState.STABLE:
+            self._unowned_since = None
+            if self._joining_since is None:
+                self._joining_since = now
+            elif now - self._joining_since > _JOIN_PATIENCE_S:
+                self._joining_since = None
+                raise _StuckError(f"still joining the group after {_JOIN_PATIENCE_S:.0f} s")
+            return
+        self._joining_since = None
+        unowned = sorted(subscribed - owned)
         if not unowned:
             self._unowned_since = None
             self._patience = _REJOIN_AFTER_S
             return
         if self._unowned_since is None:
             self._unowned_since = now
-        patience = self._patience if owned else max(self._patience, _REJOIN_IDLE_AFTER_S)
-        if now - self._unowned_since > patience:
-            self._patience = min(patience * 2, _REJOIN_AFTER_MAX_S)
+        elif now - self._unowned_since > self._patience:
+            waited = now - self._unowned_since
+            self._patience = min(self._patience * 2, _REJOIN_AFTER_MAX_S)
             self._unowned_since = None
-            raise _StuckWithoutPartitionsError(", ".join(unowned))
+            raise _StuckError(f"no partition of {', '.join(unowned)} for {waited:.0f} s")
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
         """Records behind the end of our partitions, every 5 s; a failed query is counted
