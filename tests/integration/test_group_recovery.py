@@ -1,16 +1,17 @@
-"""Consumer groups on the broker: a leader gone mid-rebalance wedges nothing, and a new
-topic is consumed."""
+"""Consumer groups on the broker: a leader gone mid-rebalance wedges nothing, a new topic
+is consumed, and an assignment service that consumes nothing says so on /health."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from swifteats.adapters.kafka.clients import make_consumer
+from swifteats.adapters.kafka.clients import leave_by_session_timeout, make_consumer
 from swifteats.domain.topics import request_topic
 from swifteats.settings import Settings
-from tests.integration.helpers import Broker, wait_until
+from tests.integration.helpers import Broker, Deployment, wait_until
 
 pytestmark = [pytest.mark.kafka]
 
@@ -70,3 +71,48 @@ def test_a_topic_created_after_the_join_is_consumed(kafka: Broker) -> None:
         wait_until(lambda: _owns(consumer, 2), timeout_s=30, what="the new topic owned")
     finally:
         consumer.close(autocommit=False)
+
+
+@pytest.mark.redis
+def test_health_is_degraded_while_the_assignment_service_owns_no_partition(
+    kafka: Broker, deployment: Deployment
+) -> None:
+    topics = [request_topic("1_1"), request_topic("2_2")]
+    _create(kafka.host, topics, 1)
+    # A member whose id sorts before the service's ("swifteats-…"): the range assignor
+    # gives it the only partition of each topic, and the service nothing.
+    occupant = KafkaConsumer(
+        *topics,
+        bootstrap_servers=kafka.host,
+        group_id="driver-assignment",
+        client_id="a-occupant",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        max_poll_interval_ms=5000,
+    )
+    leave_by_session_timeout(occupant)
+    try:
+        wait_until(lambda: _owns(occupant, 2), timeout_s=60, what="the occupant owns both")
+        assignment = deployment.start("assignment-service", wait_healthy=False)
+
+        def health() -> httpx.Response:
+            occupant.poll(timeout_ms=100)
+            return httpx.get(assignment.url + "/health", timeout=5)
+
+        def idle() -> bool:
+            reason = health().json().get("reasons", {}).get("kafka", "")
+            return str(reason).startswith("no partition of the 2 subscribed topic(s)")
+
+        wait_until(idle, timeout_s=90, what="/health says the service owns no partition")
+        response = health()
+        assert response.status_code == 503
+        assert response.json()["status"] == "degraded"
+        assert response.json()["checks"]["kafka"] == "down"
+    finally:
+        occupant.close(autocommit=False)
+    wait_until(
+        lambda: httpx.get(assignment.url + "/health", timeout=5).status_code == 200,
+        timeout_s=90,
+        what="/health 200 once the occupant is gone",
+    )
