@@ -35,10 +35,18 @@ def security_options(settings: Settings) -> dict[str, Any]:
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
-    """A producer that waits for the leader's ack and never blocks longer than 10 s."""
+    """A producer that waits for the leader's ack and never blocks longer than 10 s.
+
+    Not idempotent: every consumer here takes a duplicate in its stride, and the
+    idempotent producer's state does not survive a broker that forgets it. After a Tansu
+    restart (memory storage) kafka-python 3.0's idempotent producer retried a batch on
+    UNKNOWN_PRODUCER_ID ten times a second until its delivery timeout (2 min), and
+    ``close`` waited for that, so the outbox relay published nothing meanwhile.
+    """
     return KafkaProducer(
         **_common(settings),
         acks="all",
+        enable_idempotence=False,
         linger_ms=0,
         max_block_ms=10_000,
         max_request_size=settings.kafka_max_message_bytes,
