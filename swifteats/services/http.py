@@ -23,6 +23,24 @@ from swifteats.services.body_limit import BodySizeLimit
 from swifteats.settings import Settings
 
 Check = Callable[[], bool]
+"""True when a dependency answers; False or an exception when not (``Unhealthy`` says why)."""
+
+
+class Unhealthy(Exception):
+    """Raised by a check to say why its dependency is down; ``/health`` shows the text."""
+
+
+def problem_check(problem: Callable[[], str | None]) -> Check:
+    """A check that is down, with the reason, whenever ``problem`` returns one."""
+
+    def check() -> bool:
+        reason = problem()
+        if reason is not None:
+            raise Unhealthy(reason)
+        return True
+
+    return check
+
 
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "request body too large"}}
 
@@ -137,15 +155,18 @@ def observability_routes(service: str, runtime: Observable, security: HttpSecuri
 
 
 def health_response(service: str, checks: dict[str, Check]) -> JSONResponse:
-    """200 when every dependency answers, else 503; each check's result in the body."""
-    results = {name: _safe(check) for name, check in checks.items()}
-    healthy = all(results.values())
-    body = {
+    """200 when every dependency answers, else 503 "degraded"; each check's result in the
+    body, and ``reasons`` for those down."""
+    reasons = {name: _failure(check) for name, check in checks.items()}
+    down = {name: reason for name, reason in reasons.items() if reason is not None}
+    body: dict[str, Any] = {
         "service": service,
-        "status": "ok" if healthy else "degraded",
-        "checks": {name: "ok" if ok else "down" for name, ok in results.items()},
+        "status": "degraded" if down else "ok",
+        "checks": {name: "down" if name in down else "ok" for name in checks},
     }
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    if down:
+        body["reasons"] = down
+    return JSONResponse(body, status_code=503 if down else 200)
 
 
 def metrics_response(metrics: ServiceMetrics) -> Response:
@@ -153,8 +174,12 @@ def metrics_response(metrics: ServiceMetrics) -> Response:
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _safe(check: Check) -> bool:
+def _failure(check: Check) -> str | None:
+    """Why ``check`` failed, or None; an unexpected error shows only its type (no details
+    such as addresses on an open endpoint)."""
     try:
-        return check()
-    except Exception:
-        return False
+        return None if check() else "check failed"
+    except Unhealthy as unhealthy:
+        return str(unhealthy)
+    except Exception as error:
+        return type(error).__name__

@@ -1,17 +1,24 @@
-"""Helpers of the integration tests: brokers, service deployments, waiting, reading topics."""
+"""Helpers of the integration tests: brokers, service deployments, order load, waiting,
+reading topics."""
 
 from __future__ import annotations
 
+import random
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from swifteats.check_flow import sample_order
 from swifteats.launcher import ServiceProcess
 from swifteats.stack import free_port, start_tansu
 
@@ -37,6 +44,13 @@ class Broker:
         """Stop the broker (Tansu keeps nothing in memory storage)."""
         if self.process is not None:
             self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the broker; it forgets every topic, offset and group."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
             self.process = None
 
@@ -101,3 +115,73 @@ def read_records(host: str, topic: str, *, count: int, timeout_s: float = 30) ->
         return found
     finally:
         consumer.close()
+
+
+def order_near(
+    order_id: str,
+    place: tuple[float, float],
+    rng: random.Random,
+    *,
+    spread: float = 0.02,
+    radius_km: float = 20,
+) -> dict[str, Any]:
+    """An order of a restaurant up to ``spread`` degrees from ``place``, for a customer
+    of its own living there too."""
+    body = sample_order(f"customer-{order_id}")
+    body["orderId"] = order_id
+    for where in ("restaurantLocation", "customerLocation"):
+        body[where] = {
+            "latitude": place[0] + rng.uniform(-spread, spread),
+            "longitude": place[1] + rng.uniform(-spread, spread),
+        }
+    body["radius"] = radius_km
+    return body
+
+
+@dataclass
+class OrderLoad:
+    """Orders posted at ``rate_per_s`` from a thread until stopped; a refused or failed
+    post is tried again for 30 s (the Order Service answers 409 to an order it has)."""
+
+    orders_url: str
+    body: Callable[[int], dict[str, Any]]
+    rate_per_s: float
+    accepted: list[str] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start posting."""
+        self._thread = threading.Thread(target=self._run, name="order-load", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> list[str]:
+        """Stop posting and wait for the posts under way; the accepted order ids."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=120)
+        return list(self.accepted)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        with (
+            httpx.Client(base_url=self.orders_url, timeout=30) as http,
+            ThreadPoolExecutor(max_workers=4) as pool,
+        ):
+            for n in range(10**9):
+                due = started + n / self.rate_per_s
+                if self._stop.wait(max(0.0, due - time.monotonic())):
+                    break
+                pool.submit(self._post, http, self.body(n))
+
+    def _post(self, http: httpx.Client, body: dict[str, Any]) -> None:
+        for _ in range(60):
+            try:
+                if http.post("/orders", json=body).status_code in (201, 409):
+                    self.accepted.append(body["orderId"])
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.given_up.append(body["orderId"])

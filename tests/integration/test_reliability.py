@@ -21,23 +21,12 @@ from swifteats.stack import free_port
 from swifteats.stack.postgres_server import start_postgres, stop_postgres
 from swifteats.stack.redis_server import start_redis
 from tests.integration.conftest import MakeClient
-from tests.integration.helpers import Broker, Deployment, wait_until
+from tests.integration.helpers import Broker, Deployment, order_near, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres]
 
 CENTER = (40.7128, -74.0060)
 TOPIC = "driver_assignment.requests.4_-7"
-
-
-def _order(order_id: str, rng: random.Random) -> dict[str, Any]:
-    body = sample_order(f"customer-{order_id}")
-    body["orderId"] = order_id
-    body["restaurantLocation"] = {
-        "latitude": CENTER[0] + rng.uniform(-0.02, 0.02),
-        "longitude": CENTER[1] + rng.uniform(-0.02, 0.02),
-    }
-    body["radius"] = 20
-    return body
 
 
 def _place_all(orders_url: str, bodies: list[dict[str, Any]]) -> list[int]:
@@ -124,7 +113,7 @@ def test_no_driver_is_double_booked_when_an_assignment_service_is_killed(
             CENTER[0] + rng.uniform(-0.03, 0.03),
             CENTER[1] + rng.uniform(-0.03, 0.03),
         )
-    bodies = [_order(f"burst-{i:04d}", rng) for i in range(orders_n)]
+    bodies = [order_near(f"burst-{i:04d}", CENTER, rng) for i in range(orders_n)]
 
     with ThreadPoolExecutor(max_workers=1) as placing:
         codes = placing.submit(_place_all, orders.url, bodies)
@@ -228,7 +217,7 @@ def test_sigterm_hands_back_in_flight_work_and_strands_no_driver(
         client.register_driver(
             driver_id, CENTER[0] + rng.uniform(-0.03, 0.03), CENTER[1] + rng.uniform(-0.03, 0.03)
         )
-    bodies = [_order(f"term-{i:04d}", rng) for i in range(orders_n)]
+    bodies = [order_near(f"term-{i:04d}", CENTER, rng) for i in range(orders_n)]
 
     with ThreadPoolExecutor(max_workers=1) as placing:
         codes = placing.submit(_place_all, orders.url, bodies)
@@ -270,7 +259,7 @@ def test_after_a_postgres_restart_no_order_is_lost_or_duplicated(
         rng = random.Random(3)
         for d in range(40):
             client.register_driver(f"pg-driver-{d:02d}", *CENTER)
-        bodies = [_order(f"pg-{i:02d}", rng) for i in range(40)]
+        bodies = [order_near(f"pg-{i:02d}", CENTER, rng) for i in range(40)]
         assert _place_all(orders.url, bodies[:20]) == [201] * 20
 
         stop_postgres(server)

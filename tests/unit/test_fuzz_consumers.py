@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kafka import TopicPartition
+from kafka.structs import ConsumerGroupMetadata, MemberState
 
 from swifteats.adapters.kafka import consumer_loop
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop
@@ -192,7 +193,7 @@ class ReplayingConsumer:
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self.at = offset
 
-    def position(self, partition: TopicPartition) -> int:
+    def position(self, partition: TopicPartition, timeout_ms: int | None = None) -> int:
         return self.at
 
     def commit(self) -> None:
@@ -204,7 +205,12 @@ class ReplayingConsumer:
     def subscription(self) -> set[str]:
         return {"t"}
 
-    def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        return ConsumerGroupMetadata(state=MemberState.STABLE)
+
+    def end_offsets(
+        self, partitions: list[TopicPartition], timeout_ms: int | None = None
+    ) -> dict[TopicPartition, int]:
         return dict.fromkeys(partitions, len(self.records))
 
 

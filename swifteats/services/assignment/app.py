@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import redis
@@ -21,13 +20,12 @@ from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
 from swifteats.observability import ServiceMetrics
 from swifteats.services.assignment.api import build_api
 from swifteats.services.assignment.core import AssignmentCore
-from swifteats.services.http import Check, HttpSecurity
+from swifteats.services.http import Check, HttpSecurity, problem_check
 from swifteats.settings import Settings
 
 log = logging.getLogger("swifteats.assignment")
 
 GROUP_ID = "driver-assignment"
-_HEALTHY_POLL_AGE_S = 15.0
 
 
 class AssignmentService:
@@ -76,8 +74,11 @@ class AssignmentService:
         self._publisher.close()
 
     def health_checks(self) -> dict[str, Check]:
-        """Redis answers PING; Kafka was polled lately."""
-        return {"redis": lambda: bool(self._redis.ping()), "kafka": self._kafka_ok}
+        """Redis answers PING; the consumer polls and owns partitions (else the reason)."""
+        return {
+            "redis": lambda: bool(self._redis.ping()),
+            "kafka": problem_check(self._loop.problem),
+        }
 
     def stats(self) -> dict[str, Any]:
         """Requests, outcomes, latency per step, available drivers and consumer lag."""
@@ -101,12 +102,10 @@ class AssignmentService:
             "latencyMs": self.metrics.latency_ms(),
             "availableDrivers": self.drivers.count_available(),
             "consumerLag": self._loop.lag,
+            "consumerFailures": self._loop.failures,
             "assignedPartitions": self._loop.partitions,
             "assignedTopics": self._loop.topics,
         }
-
-    def _kafka_ok(self) -> bool:
-        return time.monotonic() - self._loop.last_poll_ok < _HEALTHY_POLL_AGE_S
 
     def _connect(self) -> KafkaConsumer:
         return make_consumer(self.settings, group_id=GROUP_ID, pattern=REQUEST_TOPIC_PATTERN)

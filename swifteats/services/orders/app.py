@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import redis
@@ -30,13 +29,12 @@ from swifteats.domain.payment import PaymentProvider, SimulatedPayments
 from swifteats.domain.ratelimit import RateLimiter, TokenBucket
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
-from swifteats.services.http import Check, HttpSecurity
+from swifteats.services.http import Check, HttpSecurity, problem_check
 from swifteats.services.orders.api import build_api
 from swifteats.services.orders.core import OrderCore
 from swifteats.settings import Settings
 
 GROUP_ID = "order-service"
-_HEALTHY_POLL_AGE_S = 15.0
 
 log = logging.getLogger("swifteats.orders")
 
@@ -105,11 +103,11 @@ class OrderService:
         self._pool.close()
 
     def health_checks(self) -> dict[str, Check]:
-        """PostgreSQL, Redis and Kafka (the response consumer polled lately)."""
+        """PostgreSQL, Redis and Kafka (the response consumer polls and owns its partitions)."""
         return {
             "postgres": self._postgres_ok,
             "redis": lambda: bool(self._redis.ping()),
-            "kafka": self._kafka_ok,
+            "kafka": problem_check(self._consumer.problem),
         }
 
     def stats(self) -> dict[str, Any]:
@@ -123,15 +121,13 @@ class OrderService:
             if k.startswith("responses:")
         }
         stats["consumerLag"] = self._consumer.lag
+        stats["consumerFailures"] = self._consumer.failures
         stats["published"] = self.core.relay.published
         return stats
 
     def _postgres_ok(self) -> bool:
         with self._pool.connection(timeout=2) as conn:
             return conn.execute("SELECT 1").fetchone() is not None
-
-    def _kafka_ok(self) -> bool:
-        return time.monotonic() - self._consumer.last_poll_ok < _HEALTHY_POLL_AGE_S
 
     def _connect(self) -> KafkaConsumer:
         return make_consumer(self.settings, group_id=GROUP_ID, topics=(RESPONSES_TOPIC,))
