@@ -25,7 +25,7 @@ from replay.decision_log import read_decision_log
 from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, Settled, order_body
 from replay.inputs import LoggedOrder, ReplayInput
 from replay.service_config import ServiceConfig
-from swifteats.adapters.kafka.clients import create_topics
+from swifteats.adapters.kafka.topics import create_topics
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.events import format_instant, parse_instant
 from swifteats.domain.geo import Point, geo_key

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     kafka_metadata_max_age_ms: int = 2000
     """How often consumers refresh metadata, so a new geo topic is subscribed within seconds."""
     kafka_max_message_bytes: int = 1_048_576
+    kafka_topic_partitions: int = Field(4, ge=1)
+    """Partitions of each topic the services create (more let a consumer group grow)."""
+    kafka_replication_factor: int = Field(1, ge=1)
+    """Replicas of each topic the services create (a real cluster wants 3)."""
     kafka_fetch_max_wait_ms: int = 10
     """How long the broker may hold a fetch open when no message waits (latency vs load)."""
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"

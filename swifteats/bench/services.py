@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from swifteats.adapters.kafka.clients import create_topics
+from swifteats.adapters.kafka.topics import create_topics
 from swifteats.adapters.redis_drivers import connect_redis
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings

@@ -234,7 +234,7 @@ def read_whole_topic(settings: Settings, topic: str, *, timeout_s: float) -> lis
     )
     try:
         partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
             return []

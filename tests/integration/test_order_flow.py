@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from swifteats.adapters.kafka.clients import create_topics
+from swifteats.adapters.kafka.topics import create_topics
 from swifteats.check_flow import RESTAURANT, run_check_flow, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.geo import Point, haversine_km

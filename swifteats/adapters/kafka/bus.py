@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kafka import KafkaProducer
@@ -12,10 +12,19 @@ from swifteats.domain.bus import Outgoing
 
 class KafkaEventBus:
     """:class:`~swifteats.domain.bus.EventBus` on Kafka; ``flush`` waits for the broker's
-    acknowledgements and raises if any message failed (the producer is then remade)."""
+    acknowledgements and raises if any message failed (the producer is then remade).
 
-    def __init__(self, connect: Callable[[], KafkaProducer]) -> None:
+    ``ensure_topics`` (``TopicCreator.ensure``) makes sure a topic exists before the first
+    message to it, so a cluster that creates no topic on first use works.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], KafkaProducer],
+        ensure_topics: Callable[[Iterable[str]], None] | None = None,
+    ) -> None:
         self._connect = connect
+        self._ensure_topics = ensure_topics
         self._producer: KafkaProducer | None = None
         self._pending: list[Any] = []
 
@@ -23,6 +32,8 @@ class KafkaEventBus:
         """Queue one message; if that fails, the producer and what it queued are dropped."""
         headers = [(k, v.encode()) for k, v in message.headers.items()]
         try:
+            if self._ensure_topics is not None:
+                self._ensure_topics((message.topic,))
             self._producer = self._producer or self._connect()
             future = self._producer.send(
                 message.topic, key=message.key.encode(), value=message.value(), headers=headers

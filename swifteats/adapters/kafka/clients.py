@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -15,6 +14,7 @@ def _common(settings: Settings) -> dict[str, Any]:
         "bootstrap_servers": settings.kafka_host.split(","),
         "client_id": "swifteats",
         "metadata_max_age_ms": settings.kafka_metadata_max_age_ms,
+        "allow_auto_create_topics": False,  # topics.TopicCreator makes them
         **security_options(settings),
     }
 
@@ -52,16 +52,6 @@ def make_producer(settings: Settings) -> KafkaProducer:
         max_request_size=settings.kafka_max_message_bytes,
         retries=5,
     )
-
-
-def create_topics(settings: Settings, topics: Iterable[str]) -> None:
-    """Make sure ``topics`` exist, by asking for their partitions (the broker auto-creates)."""
-    producer = make_producer(settings)
-    try:
-        for topic in topics:
-            producer.partitions_for(topic)
-    finally:
-        producer.close()
 
 
 def make_consumer(

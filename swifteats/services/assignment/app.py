@@ -13,6 +13,7 @@ from kafka import KafkaConsumer
 from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
+from swifteats.adapters.kafka.topics import TopicCreator
 from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex
@@ -43,7 +44,8 @@ class AssignmentService:
         self.drivers = drivers
         self.metrics = ServiceMetrics("driver-assignment")
         self._redis = redis_client
-        self._publisher = KafkaEventBus(lambda: make_producer(settings))
+        self._topics = TopicCreator(settings)
+        self._publisher = KafkaEventBus(lambda: make_producer(settings), self._topics.ensure)
         self.core = AssignmentCore(
             settings, drivers=drivers, bus=self._publisher, metrics=self.metrics, clock=clock
         )
@@ -72,6 +74,7 @@ class AssignmentService:
         self._stop.set()
         self._loop.join(timeout=10)
         self._publisher.close()
+        self._topics.close()
 
     def health_checks(self) -> dict[str, Check]:
         """Redis answers PING; the consumer polls and owns partitions (else the reason)."""

@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
+from swifteats.adapters.kafka.topics import TopicCreator
 from swifteats.adapters.postgres.migrations import migrate
 from swifteats.adapters.postgres.orders import PostgresOrderStore
 from swifteats.adapters.postgres.outbox import PostgresOutbox
@@ -59,7 +60,8 @@ class OrderService:
         self.metrics = ServiceMetrics("order-service")
         self._pool = pool
         self._redis = redis_client
-        self._bus = KafkaEventBus(lambda: make_producer(settings))
+        self._topics = TopicCreator(settings)
+        self._bus = KafkaEventBus(lambda: make_producer(settings), self._topics.ensure)
         self.core = OrderCore(
             PostgresOrderStore(pool),
             PostgresOutbox(pool),
@@ -100,6 +102,7 @@ class OrderService:
         if self._relay is not None:
             self._relay.join(timeout=10)
         self._bus.close()
+        self._topics.close()
         self._pool.close()
 
     def health_checks(self) -> dict[str, Check]:
@@ -130,6 +133,7 @@ class OrderService:
             return conn.execute("SELECT 1").fetchone() is not None
 
     def _connect(self) -> KafkaConsumer:
+        self._topics.ensure((RESPONSES_TOPIC,))
         return make_consumer(self.settings, group_id=GROUP_ID, topics=(RESPONSES_TOPIC,))
 
     def _handle(self, record: Record) -> None:
