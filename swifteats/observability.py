@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import threading
 from collections import Counter, deque
-from typing import Any
+from datetime import UTC, datetime
+from typing import IO, Any, Literal
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client import Counter as PromCounter
+
+from swifteats.domain.events import format_instant
 
 _WINDOW = 10_000
 """Samples kept per stage for /stats percentiles (the most recent ones)."""
@@ -78,13 +82,22 @@ class ServiceMetrics:
         }
 
 
+LogFormat = Literal["auto", "json", "text"]
+"""``auto``: readable text when the stream is a terminal, JSON lines otherwise."""
+
+
+def _log_time(record: logging.LogRecord) -> str:
+    """The record's instant, ISO-8601 UTC with milliseconds (``2024-01-15T10:30:00.000Z``)."""
+    return format_instant(datetime.fromtimestamp(record.created, UTC))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; ``extra={"fields": {...}}`` adds structured fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Render a record as JSON."""
         entry: dict[str, Any] = {
-            "time": self.formatTime(record),
+            "time": _log_time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -95,9 +108,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str) -> None:
-    """JSON logs on stderr at ``level``; kafka-python's chatter only from warnings up."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+class TextFormatter(logging.Formatter):
+    """``time level logger: message key=value …`` for a person at a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render a record as one readable line (plus a traceback, if any)."""
+        fields = " ".join(f"{k}={v}" for k, v in getattr(record, "fields", {}).items())
+        line = f"{_log_time(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        line = f"{line}  {fields}" if fields else line
+        if record.exc_info:
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
+
+
+def configure_logging(
+    level: str, log_format: LogFormat = "auto", stream: IO[str] | None = None
+) -> None:
+    """Every logger (uvicorn's and warnings too) writes to ``stream`` (stderr) at ``level``,
+    as JSON lines or, with ``auto`` at a terminal, as text; kafka-python only from
+    warnings up."""
+    out = stream if stream is not None else sys.stderr
+    text = log_format == "text" or (log_format == "auto" and out.isatty())
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.captureWarnings(True)
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)  # lines of uvicorn reach the root handler
+        logger.handlers.clear()
+        logger.propagate = True

@@ -12,6 +12,10 @@ from fastapi import FastAPI
 
 log = logging.getLogger("swifteats.service")
 
+UVICORN_LOGGING: dict[str, Any] = {"log_config": None, "log_level": None, "access_log": False}
+"""uvicorn installs no handler of its own: its lines go through the root logger, in the
+service's format and at its level (``configure_logging``); no line per request."""
+
 
 class RunnableService(Protocol):
     """A service with background threads and an HTTP API."""
@@ -36,7 +40,7 @@ def serve(service: RunnableService, *, host: str, port: int) -> None:
     """
     _stop_on_shutdown(service)
     service.start()
-    uvicorn.run(service.api, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(service.api, host=host, port=port, **UVICORN_LOGGING)
 
 
 def _stop_on_shutdown(service: RunnableService) -> None:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
+import re
+from collections.abc import Iterator
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 
-from swifteats.observability import JsonFormatter, ServiceMetrics, percentile
+from swifteats.observability import (
+    JsonFormatter,
+    LogFormat,
+    ServiceMetrics,
+    configure_logging,
+    percentile,
+)
+from swifteats.services.runner import UVICORN_LOGGING
 
 WIKI_A = [15.0, 20.0, 35.0, 40.0, 50.0]
 WIKI_B = [3.0, 6.0, 7.0, 8.0, 8.0, 10.0, 13.0, 15.0, 16.0, 20.0]
@@ -163,3 +175,64 @@ def test_json_log_lines_carry_structured_fields() -> None:
     assert entry["logger"] == "swifteats.test"
     assert entry["orderId"] == "order_123"
     assert entry["driversInArea"] == 3
+
+
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Put the root logger's handlers and level back after a test reconfigures them."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+    logging.captureWarnings(False)
+
+
+def test_json_log_time_is_iso_8601_utc() -> None:
+    record = logging.LogRecord("swifteats.test", logging.INFO, __file__, 1, "hi", (), None)
+    record.created = 1705314600.5  # 2024-01-15T10:30:00.5Z
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["time"] == "2024-01-15T10:30:00.500Z"
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_uvicorn_lines_come_out_as_json_lines_on_a_pipe() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    uvicorn.Config(FastAPI(), **UVICORN_LOGGING)  # configures uvicorn's loggers, as run does
+    logging.getLogger("uvicorn.error").info("Uvicorn running on %s", "http://127.0.0.1:1")
+
+    (line,) = stream.getvalue().splitlines()
+    entry = json.loads(line)
+    assert entry["logger"] == "uvicorn.error"
+    assert entry["message"] == "Uvicorn running on http://127.0.0.1:1"
+    assert ISO_UTC.match(entry["time"])
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_terminal_gets_readable_text_with_the_fields() -> None:
+    stream = _Terminal()
+    configure_logging("INFO", stream=stream)
+    logging.getLogger("swifteats.test").warning("slow", extra={"fields": {"orderId": "o1"}})
+
+    (line,) = stream.getvalue().splitlines()
+    moment, level, rest = line.split(maxsplit=2)
+    assert ISO_UTC.match(moment)
+    assert (level, rest) == ("WARNING", "swifteats.test: slow  orderId=o1")
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize(("stream", "log_format"), [(_Terminal(), "json"), (io.StringIO(), "auto")])
+def test_json_when_asked_or_when_not_a_terminal(stream: io.StringIO, log_format: LogFormat) -> None:
+    configure_logging("INFO", log_format, stream=stream)
+    logging.getLogger("swifteats.test").info("hello")
+    assert json.loads(stream.getvalue())["message"] == "hello"
