@@ -8,13 +8,18 @@ import math
 import sys
 import threading
 from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client import Counter as PromCounter
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from swifteats.domain.events import format_instant
+
+log = logging.getLogger("swifteats.metrics")
 
 _WINDOW = 10_000
 """Samples kept per stage for /stats percentiles (the most recent ones)."""
@@ -28,6 +33,44 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return 0.0
     rank = max(1, math.ceil(q * len(sorted_values) / 100))
     return sorted_values[rank - 1]
+
+
+Reading = Callable[[], float | Mapping[str, float]]
+"""A gauge's value now: one number, or one number per label value."""
+
+
+class _ReadAtScrape(Collector):
+    """A gauge read when /metrics is scraped; a reading that fails leaves it out (unknown)."""
+
+    def __init__(self, name: str, help_text: str, service: str, label: str | None, read: Reading):
+        self._family = (name, help_text)
+        self._labels = ["service", label] if label else ["service"]
+        self._service = service
+        self._read = read
+
+    def describe(self) -> list[Metric]:
+        """The gauge without samples (for the registry's name checks)."""
+        return [GaugeMetricFamily(*self._family, labels=self._labels)]
+
+    def collect(self) -> list[Metric]:
+        """The gauge with its value(s) now."""
+        try:
+            value = self._read()
+        except Exception as error:
+            log.debug("gauge %s unknown: %s", self._family[0], error)
+            return []
+        family = GaugeMetricFamily(*self._family, labels=self._labels)
+        if isinstance(value, Mapping):
+            for label, number in value.items():
+                family.add_metric([self._service, label], number)
+        else:
+            family.add_metric([self._service], value)
+        return [family]
+
+
+def consumer_lag_gauge(metrics: ServiceMetrics, lag: Callable[[], Mapping[str, int]]) -> None:
+    """``swifteats_consumer_lag{topic}``: records the service's consumer is behind."""
+    metrics.gauge("consumer_lag", "Records behind the end of the partitions read", lag, "topic")
 
 
 class ServiceMetrics:
@@ -55,6 +98,12 @@ class ServiceMetrics:
         with self._lock:
             self._samples.setdefault(stage, deque(maxlen=_WINDOW)).append(seconds)
         self._latency.labels(self._service, stage).observe(seconds)
+
+    def gauge(self, name: str, documentation: str, read: Reading, label: str | None = None) -> None:
+        """Expose ``swifteats_<name>``, read by ``read`` at each scrape; with ``label``, the
+        reading maps each value of that label to a number."""
+        gauge = _ReadAtScrape(f"swifteats_{name}", documentation, self._service, label, read)
+        self.registry.register(gauge)
 
     def count(self, kind: str, n: int = 1) -> None:
         """Add ``n`` to the counter ``kind``."""

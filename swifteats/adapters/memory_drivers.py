@@ -11,6 +11,7 @@ the radius cut and the order are exactly those of the scalar formula.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from swifteats.domain.drivers import (
     UnknownDriverError,
     checked_shift_end,
 )
-from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point
+from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point, geo_key
 
 _GEO_STEP = 1 << 26
 
@@ -334,6 +335,16 @@ class InMemoryDriverIndex:
     def count_available(self) -> int:
         """How many drivers are available now."""
         return sum(1 for d in self._drivers.values() if d.status is DriverStatus.AVAILABLE)
+
+    def available_by_geo_key(self) -> dict[str, int]:
+        """Available drivers per geo key of where they are."""
+        return dict(
+            Counter(
+                geo_key(d.location.latitude, d.location.longitude)
+                for d in self._drivers.values()
+                if d.status is DriverStatus.AVAILABLE
+            )
+        )
 
     def _store(self, record: DriverRecord, *, moved: bool) -> None:
         """Keep ``record`` and its search row; position terms are recomputed when it moved."""

@@ -11,6 +11,7 @@ queued route as JSON); ``drivers:route`` (driver → the orders it holds with th
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import cast
@@ -30,7 +31,7 @@ from swifteats.domain.drivers import (
     UnknownDriverError,
     checked_shift_end,
 )
-from swifteats.domain.geo import Point
+from swifteats.domain.geo import Point, geo_key
 from swifteats.settings import Settings
 
 
@@ -290,6 +291,17 @@ class RedisDriverIndex:
         """How many drivers are available now."""
         statuses = self._redis.hvals(self._status)
         return sum(1 for status in statuses if status == DriverStatus.AVAILABLE.value)
+
+    def available_by_geo_key(self, *, chunk: int = 5_000) -> dict[str, int]:
+        """Available drivers per geo key of where they are (``chunk`` positions a call)."""
+        statuses = self._redis.hgetall(self._status)
+        available = [d for d, status in statuses.items() if status == DriverStatus.AVAILABLE.value]
+        keys: Counter[str] = Counter()
+        for start in range(0, len(available), chunk):
+            for found in self._redis.geopos(self._geo, *available[start : start + chunk]):
+                if found is not None:
+                    keys[geo_key(found[1], found[0])] += 1
+        return dict(keys)
 
     def _require(self, driver_id: str) -> None:
         if not self._redis.hexists(self._status, driver_id):

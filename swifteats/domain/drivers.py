@@ -211,3 +211,7 @@ class DriverIndex(Protocol):
     def count_available(self) -> int:
         """How many drivers are available now."""
         ...
+
+    def available_by_geo_key(self) -> dict[str, int]:
+        """Available drivers per geo key of where they are (keys with none are left out)."""
+        ...

@@ -439,6 +439,17 @@ class TestDriverIndexContract:
         index.set_status("d", AVAILABLE)
         assert index.count_available() == 3
 
+    def test_available_drivers_by_geo_key(self, index: DriverIndex) -> None:
+        assert index.available_by_geo_key() == {}
+        index.register("a", CENTER, AVAILABLE)
+        index.register("b", north(1), AVAILABLE)
+        index.register("c", north(2), BUSY)
+        index.register("d", north(3), OFFLINE)
+        index.register("london", Point(51.5074, -0.1278), AVAILABLE)
+        index.register("sydney", Point(-33.8688, 151.2093), AVAILABLE)
+        index.claim("order_1", [("b", 5)])
+        assert index.available_by_geo_key() == {"4_-7": 1, "5_0": 1, "-3_15": 1}
+
     def test_register_many_is_register_for_each(self, index: DriverIndex) -> None:
         from datetime import UTC, datetime
 

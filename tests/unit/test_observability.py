@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import generate_latest
 
 from swifteats.observability import (
     JsonFormatter,
@@ -236,3 +237,33 @@ def test_json_when_asked_or_when_not_a_terminal(stream: io.StringIO, log_format:
     configure_logging("INFO", log_format, stream=stream)
     logging.getLogger("swifteats.test").info("hello")
     assert json.loads(stream.getvalue())["message"] == "hello"
+
+
+def _exposed(metrics: ServiceMetrics) -> str:
+    return generate_latest(metrics.registry).decode()
+
+
+def test_gauges_are_read_at_each_scrape_with_their_labels() -> None:
+    metrics = ServiceMetrics("svc")
+    held = [3]
+    metrics.gauge("held_requests", "held", lambda: held[0])
+    metrics.gauge("available_drivers", "free", lambda: {"4_-7": 2, "5_0": 1}, "geo_key")
+    assert 'swifteats_held_requests{service="svc"} 3.0' in _exposed(metrics)
+    held[0] = 0
+    text = _exposed(metrics)
+    assert 'swifteats_held_requests{service="svc"} 0.0' in text
+    assert 'swifteats_available_drivers{geo_key="4_-7",service="svc"} 2.0' in text
+    assert 'swifteats_available_drivers{geo_key="5_0",service="svc"} 1.0' in text
+
+
+def test_a_gauge_that_cannot_be_read_is_left_out_and_the_rest_still_shows() -> None:
+    metrics = ServiceMetrics("svc")
+
+    def down() -> float:
+        raise ConnectionError("database down")
+
+    metrics.gauge("outbox_backlog", "backlog", down)
+    metrics.gauge("held_requests", "held", lambda: 1)
+    text = _exposed(metrics)
+    assert "swifteats_outbox_backlog{" not in text
+    assert 'swifteats_held_requests{service="svc"} 1.0' in text

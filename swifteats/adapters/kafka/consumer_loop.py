@@ -26,7 +26,7 @@ from typing import Any
 
 from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
-from kafka.structs import MemberState, OffsetAndMetadata
+from kafka.structs import MemberState, OffsetAndMetadata, TopicPartition
 
 from swifteats.domain.retry import RetryPolicy
 
@@ -115,7 +115,8 @@ class ConsumerLoop(threading.Thread):
         """Failed connects, polls, commits and lag queries since the start."""
         self.last_failure: str | None = None
         self._failed_in_a_row = 0
-        self.lag = 0
+        self.lag_by_topic: dict[str, int] = {}
+        """Records behind the end of our partitions, per topic, as of the last query."""
         self.partitions = 0
         self.topics: list[str] = []
         """The topics this member owns partitions of, as of the last poll."""
@@ -134,6 +135,11 @@ class ConsumerLoop(threading.Thread):
         finally:
             if not self._halt.is_set():
                 log.critical("%s: the consumer thread ended without being stopped", self.name)
+
+    @property
+    def lag(self) -> int:
+        """Records behind the end of our partitions, all topics together."""
+        return sum(self.lag_by_topic.values())
 
     def problem(self) -> str | None:
         """Why this loop is not consuming now, or None when it is (for ``/health``)."""
@@ -307,11 +313,21 @@ class ConsumerLoop(threading.Thread):
         if not partitions:
             return
         try:
-            ends = consumer.end_offsets(partitions, timeout_ms=_LAG_TIMEOUT_MS)
-            positions = {tp: consumer.position(tp, timeout_ms=_LAG_TIMEOUT_MS) for tp in partitions}
-            self.lag = sum(max(0, ends[tp] - at) for tp, at in positions.items() if at is not None)
+            self.lag_by_topic = lag_by_topic(consumer, partitions)
         except Exception as error:
             self._count_failure("consumer lag unknown", error)
+
+
+def lag_by_topic(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> dict[str, int]:
+    """Records between the consumer's position and the end of each of ``partitions``,
+    summed per topic."""
+    ends = consumer.end_offsets(partitions, timeout_ms=_LAG_TIMEOUT_MS)
+    lag = dict.fromkeys((tp.topic for tp in partitions), 0)
+    for tp in partitions:
+        at = consumer.position(tp, timeout_ms=_LAG_TIMEOUT_MS)
+        if at is not None:
+            lag[tp.topic] += max(0, ends[tp] - at)
+    return lag
 
 
 def _commit(consumer: KafkaConsumer, uncommitted: Uncommitted | None) -> None:

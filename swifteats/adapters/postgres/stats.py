@@ -72,3 +72,19 @@ def _percentiles(conn: Connection[Row], start: str, end: str) -> dict[str, float
     values = row["p"] or [None, None, None]
     rounded = [None if v is None else round(float(v), 3) for v in values]
     return {"p50": rounded[0], "p95": rounded[1], "p99": rounded[2], "count": row["n"]}
+
+
+_QUEUE_DEPTHS = """
+SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS backlog,
+       (SELECT count(*) FROM orders o WHERE o.status = 'new_order' AND NOT EXISTS (
+            SELECT 1 FROM outbox b WHERE b.order_id = o.id AND b.sent_at IS NULL)) AS in_flight
+"""
+
+
+def queue_depths(pool: Pool, *, timeout_s: float = 2.0) -> dict[str, int]:
+    """``backlog``: outbox rows not yet published; ``in_flight``: orders whose assignment
+    request was published and is not answered yet (none of their rows waits)."""
+    with pool.connection(timeout=timeout_s) as conn:
+        row = conn.execute(_QUEUE_DEPTHS).fetchone()
+    assert row is not None  # noqa: S101 - scalar subqueries always return a row
+    return {"backlog": int(row["backlog"]), "in_flight": int(row["in_flight"])}

@@ -18,7 +18,7 @@ from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
-from swifteats.observability import ServiceMetrics
+from swifteats.observability import ServiceMetrics, consumer_lag_gauge
 from swifteats.services.assignment.api import build_api
 from swifteats.services.assignment.core import AssignmentCore
 from swifteats.services.http import Check, HttpSecurity, problem_check
@@ -61,8 +61,24 @@ class AssignmentService:
             after_poll=self.core.on_poll if self.core.step is not None else None,
             uncommitted=self.core.uncommitted,
         )
+        self._expose_gauges()
         self.api: FastAPI = build_api(
             self, HttpSecurity.from_settings(settings, service="driver-assignment")
+        )
+
+    def _expose_gauges(self) -> None:
+        """In /metrics: consumer lag per topic, held requests, available drivers per geo key."""
+        consumer_lag_gauge(self.metrics, lambda: self._loop.lag_by_topic)
+        self.metrics.gauge(
+            "held_requests",
+            "Assignment requests held for a decision (a window or an external clock)",
+            lambda: self.core.held,
+        )
+        self.metrics.gauge(
+            "available_drivers",
+            "Available drivers per geo key of where they are",
+            self.drivers.available_by_geo_key,
+            "geo_key",
         )
 
     def start(self) -> None:

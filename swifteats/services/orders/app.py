@@ -21,7 +21,7 @@ from swifteats.adapters.postgres.migrations import migrate
 from swifteats.adapters.postgres.orders import PostgresOrderStore
 from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Row, open_pool
-from swifteats.adapters.postgres.stats import order_stats
+from swifteats.adapters.postgres.stats import order_stats, queue_depths
 from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.adapters.redis_ratelimit import RedisRateLimiter
 from swifteats.domain.clock import Clock, ManualClock, system_clock
@@ -29,7 +29,7 @@ from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.payment import PaymentProvider, SimulatedPayments
 from swifteats.domain.ratelimit import RateLimiter, TokenBucket
 from swifteats.domain.topics import RESPONSES_TOPIC
-from swifteats.observability import ServiceMetrics
+from swifteats.observability import ServiceMetrics, consumer_lag_gauge
 from swifteats.services.http import Check, HttpSecurity, problem_check
 from swifteats.services.orders.api import build_api
 from swifteats.services.orders.core import OrderCore
@@ -85,8 +85,23 @@ class OrderService:
             stop=self._stop,
             dead_letter=self._dead_letter,
         )
+        self._expose_gauges()
         self.api: FastAPI = build_api(
             self, HttpSecurity.from_settings(settings, service="order-service")
+        )
+
+    def _expose_gauges(self) -> None:
+        """Queues in /metrics: consumer lag per topic, outbox backlog, requests in flight."""
+        consumer_lag_gauge(self.metrics, lambda: self._consumer.lag_by_topic)
+        self.metrics.gauge(
+            "outbox_backlog",
+            "Outbox rows not published yet (due later or waiting for the broker)",
+            lambda: queue_depths(self._pool)["backlog"],
+        )
+        self.metrics.gauge(
+            "requests_in_flight",
+            "Assignment requests published and not answered yet",
+            lambda: queue_depths(self._pool)["in_flight"],
         )
 
     def start(self) -> None:
