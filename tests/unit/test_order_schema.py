@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -146,7 +147,7 @@ def test_total_is_rounded_to_cents() -> None:
         ),
         ({"items": [{"name": "x", "quantity": "1", "unitPrice": 34.97}]}, ("items", 0, "quantity")),
         (
-            {"items": [{"name": "x", "quantity": 1, "unitPrice": "34.97"}]},
+            {"items": [{"name": "x", "quantity": 1, "unitPrice": True}]},
             ("items", 0, "unitPrice"),
         ),
         (
@@ -157,16 +158,30 @@ def test_total_is_rounded_to_cents() -> None:
             {"customerLocation": {"latitude": 40.7, "longitude": "-73.9"}},
             ("customerLocation", "longitude"),
         ),
-        ({"totalAmount": "34.97"}, ("totalAmount",)),
+        ({"totalAmount": True}, ("totalAmount",)),
         ({"preparationTime": True}, ("preparationTime",)),
         ({"radius": "5"}, ("radius",)),
     ],
     ids=repr,
 )
-def test_booleans_and_numbers_in_strings_are_not_coerced(
+def test_booleans_and_numbers_in_strings_are_not_coerced_but_money(
     changes: dict[str, Any], loc: tuple[int | str, ...]
 ) -> None:
     assert loc in error_locs(body(**changes))
+
+
+@pytest.mark.parametrize(
+    "written", [34.97, "34.97", " 34.97 ", "34.970", 34.965, "34.9650000001", 34.97000000000001]
+)
+def test_money_is_a_decimal_number_or_string_rounded_to_the_cent(written: Any) -> None:
+    order = OrderIn.model_validate(body(totalAmount=written))
+    assert order.total_amount == Decimal("34.97")
+    assert order.to_new_order().total_amount == 34.97
+
+
+@pytest.mark.parametrize("written", ["34,97", "", "0x22", "NaN", "Infinity", "-0.01", [34.97]])
+def test_money_that_is_no_decimal_or_negative_is_refused(written: Any) -> None:
+    assert ("totalAmount",) in error_locs(body(totalAmount=written))
 
 
 def test_integers_are_numbers_where_a_float_is_expected() -> None:

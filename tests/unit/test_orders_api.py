@@ -26,6 +26,8 @@ from swifteats.observability import ServiceMetrics
 from swifteats.services.http import Check, HttpSecurity
 from swifteats.services.orders import api
 from swifteats.services.orders.core import OrderCore
+from swifteats.services.orders.models import EXAMPLE_ANSWER, OrderOut
+from swifteats.services.orders.schemas import OrderIn
 from swifteats.settings import Settings
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -125,3 +127,46 @@ def test_an_unreachable_store_is_503_with_retry_after() -> None:
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert "send the order again" in response.json()["detail"]
+
+
+def _responses(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    responses: dict[str, Any] = schema["paths"][path][method]["responses"]
+    return responses
+
+
+def test_openapi_documents_the_order_and_every_refusal() -> None:
+    schema = app_over(InMemoryOrderStore(), lambda: T0).openapi()
+
+    placing = _responses(schema, "post", "/orders")
+    order_ref = "#/components/schemas/OrderOut"
+    assert placing["201"]["content"]["application/json"]["schema"]["$ref"] == order_ref
+    for code in ("402", "409", "413", "429", "503"):
+        problem = placing[code]["content"]["application/json"]["schema"]["$ref"]
+        assert problem == "#/components/schemas/Problem", code
+    assert {"404", "503"} <= set(_responses(schema, "get", "/orders/{order_id}"))
+    for move in ("picked-up", "delivered"):
+        assert {"404", "409", "503"} <= set(
+            _responses(schema, "post", f"/orders/{{order_id}}/{move}")
+        )
+    assert set(_responses(schema, "put", "/clock")) >= {"200", "404"}
+
+
+def test_the_example_order_is_valid_and_money_is_a_number_or_a_string() -> None:
+    schemas = app_over(InMemoryOrderStore(), lambda: T0).openapi()["components"]["schemas"]
+    (example,) = schemas["OrderIn"]["examples"]
+    assert OrderIn.model_validate(example).to_new_order().total_amount == 34.97
+    written = {
+        option["type"] for option in schemas["OrderIn"]["properties"]["totalAmount"]["anyOf"]
+    }
+    assert written == {"number", "string"}
+    assert schemas["OrderOut"]["properties"]["totalAmount"]["type"] == "number"
+    assert schemas["OrderOut"]["examples"][0]["driverId"] == EXAMPLE_ANSWER["driverId"]
+    checked = OrderOut.model_validate(EXAMPLE_ANSWER).model_dump(mode="json", by_alias=True)
+    assert checked == EXAMPLE_ANSWER
+
+
+def test_the_placed_order_is_what_the_documented_model_says() -> None:
+    app = app_over(InMemoryOrderStore(), lambda: T0)
+    placed = call(app, "POST", "/orders", json=sample_order() | {"totalAmount": "34.95"}).json()
+    assert OrderOut.model_validate(placed).model_dump(mode="json", by_alias=True) == placed
+    assert placed["totalAmount"] == 34.95

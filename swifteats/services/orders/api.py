@@ -31,6 +31,7 @@ from swifteats.services.http import (
     observability_routes,
 )
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
+from swifteats.services.orders.models import ClockOut, OrderOut, refusals
 from swifteats.services.orders.schemas import OrderIn
 
 log = logging.getLogger("swifteats.orders")
@@ -49,10 +50,8 @@ _TIMESTAMPS = {
     "nextAttemptAt": "next_attempt_at",
 }
 
-_TOO_MANY: dict[int | str, dict[str, Any]] = {
-    429: {"description": "the customer placed too many orders lately (see Retry-After)"}
-}
-
+_MOVES = refusals(404, 409, 503)
+"""A move along the order's lifecycle: unknown order, forbidden move, database down."""
 
 CLOCK_WAIT_S = 30.0
 """How long ``PUT /clock`` waits for ``afterResponses`` before answering 504."""
@@ -141,8 +140,13 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             headers={"Retry-After": "1"},
         )
 
-    @api.post("/orders", status_code=201, responses=_TOO_MANY)
-    def create_order(body: OrderIn) -> Response:
+    @api.post(
+        "/orders",
+        status_code=201,
+        response_model=OrderOut,
+        responses=refusals(402, 409, 413, 429, 503),
+    )
+    def create_order(body: OrderIn) -> Response:  # the body is order_json, unchecked: fast
         started = runtime.wall()
         _within_rate_limit(runtime, body.customer_id)
         new = body.to_new_order()
@@ -155,7 +159,7 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
         runtime.metrics.observe("http_accept", (runtime.wall() - started).total_seconds())
         return JSONResponse(order_json(order), status_code=201)
 
-    @api.put("/clock")
+    @api.put("/clock", response_model=ClockOut, responses=refusals(404))
     def set_clock(body: ClockIn) -> dict[str, Any]:
         if not core.simulated:
             raise HTTPException(404, "this service runs on the wall clock")
@@ -166,15 +170,15 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             )
         return clock_json(core.advance_clock(body.now))
 
-    @api.get("/orders/{order_id}")
+    @api.get("/orders/{order_id}", response_model=OrderOut, responses=refusals(404, 503))
     def get_order(order_id: StorableId) -> dict[str, Any]:
         return order_json(_found(core.get, order_id))
 
-    @api.post("/orders/{order_id}/picked-up")
+    @api.post("/orders/{order_id}/picked-up", response_model=OrderOut, responses=_MOVES)
     def picked_up(order_id: StorableId) -> dict[str, Any]:
         return order_json(_found(core.picked_up, order_id))
 
-    @api.post("/orders/{order_id}/delivered")
+    @api.post("/orders/{order_id}/delivered", response_model=OrderOut, responses=_MOVES)
     def delivered(order_id: StorableId) -> dict[str, Any]:
         return order_json(_found(core.delivered, order_id))
 
