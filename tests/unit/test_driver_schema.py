@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 
-from swifteats.services.assignment.api import DriverIn, Location
+from swifteats.adapters.memory_bus import InProcessBus
+from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.observability import ServiceMetrics
+from swifteats.services.assignment.api import DriverIn, DriverOut, Location, build_api
+from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.http import Check, HttpSecurity
+from swifteats.settings import Settings
 from tests.unit.test_order_schema import BAD_IDS, GOOD_IDS
+from tests.unit.test_orders_api import call
 
 
 def driver(**changes: Any) -> dict[str, Any]:
@@ -93,3 +102,45 @@ def test_latitudes_redis_cannot_index_are_refused_saying_why(latitude: float) ->
     (error,) = caught.value.errors()
     assert "85.05112878" in error["msg"]
     assert "Redis" in error["msg"]
+
+
+@dataclass
+class _Runtime:
+    drivers: InMemoryDriverIndex = field(default_factory=InMemoryDriverIndex)
+    metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics("driver-assignment"))
+
+    def __post_init__(self) -> None:
+        self.core = AssignmentCore(
+            Settings(), drivers=self.drivers, bus=InProcessBus(), metrics=self.metrics
+        )
+        self.clock = self.core.clock
+
+    def health_checks(self) -> dict[str, Check]:
+        return {}
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+
+def _assignment_app() -> FastAPI:
+    security = HttpSecurity.from_settings(Settings(), service="driver-assignment")
+    return build_api(_Runtime(), security)
+
+
+def test_drivers_are_answered_and_documented_as_driver_models() -> None:
+    app = _assignment_app()
+    body = driver(driverId="d1", shiftEndsAt="2026-01-15T20:00:00+01:00")
+    registered = call(app, "POST", "/drivers", json=body).json()
+    near = {"latitude": body["latitude"], "longitude": body["longitude"]}
+    nearby = call(app, "GET", "/drivers", params=near).json()
+    unknown = call(app, "GET", "/drivers/ghost")
+
+    assert registered["shiftEndsAt"] == "2026-01-15T19:00:00.000Z"
+    assert DriverOut.model_validate(registered).model_dump(by_alias=True, mode="json") == registered
+    assert nearby == [registered]
+    assert unknown.status_code == 404
+    paths = app.openapi()["paths"]
+    one = paths["/drivers/{driver_id}"]["get"]["responses"]
+    assert one["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/DriverOut")
+    assert "404" in one
+    assert {"404", "409"} <= set(paths["/drivers/{driver_id}/status"]["put"]["responses"])

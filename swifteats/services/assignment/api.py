@@ -75,6 +75,25 @@ class StatusIn(BaseModel):
     status: DriverStatus
 
 
+class RouteStop(BaseModel):
+    """An order the driver carries, and its ETA in minutes."""
+
+    order_id: str = Field(alias="orderId")
+    eta: int
+
+
+class DriverOut(BaseModel):
+    """A driver as the service holds it."""
+
+    driver_id: str = Field(alias="driverId")
+    latitude: float
+    longitude: float
+    status: DriverStatus
+    order_id: str | None = Field(alias="orderId")
+    shift_ends_at: str | None = Field(alias="shiftEndsAt", description="ISO-8601 UTC")
+    route: list[RouteStop]
+
+
 class AssignmentRuntime(Observable, Protocol):
     """What the routes need of the running service."""
 
@@ -111,9 +130,13 @@ def _unreadable(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=409)
 
 
+_UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "no such driver"}}
 _HOLDS_ORDER: dict[int | str, dict[str, Any]] = {
     409: {"description": "the driver holds an order (``detail.orderId``)"}
 }
+
+
+_CHANGES = _UNKNOWN | _HOLDS_ORDER
 
 
 def _holds_order(driver_id: str, order_id: str | None, error: str) -> HTTPException:
@@ -146,7 +169,7 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
             raise HTTPException(404, f"driver {driver_id!r} is not registered")
         return driver
 
-    @router.post("", status_code=201, responses=_HOLDS_ORDER)
+    @router.post("", status_code=201, response_model=DriverOut, responses=_HOLDS_ORDER)
     def register(body: DriverIn) -> dict[str, Any]:
         location = Point(body.latitude, body.longitude)
         try:
@@ -155,7 +178,7 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
             raise _refused(held) from None
         return driver_json(known(body.driver_id))
 
-    @router.put("/{driver_id}/location")
+    @router.put("/{driver_id}/location", response_model=DriverOut, responses=_UNKNOWN)
     def move(driver_id: StorableId, body: Location) -> dict[str, Any]:
         try:
             drivers.move(driver_id, Point(body.latitude, body.longitude))
@@ -163,7 +186,7 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
             raise HTTPException(404, f"driver {driver_id!r} is not registered") from None
         return driver_json(known(driver_id))
 
-    @router.put("/{driver_id}/status", responses=_HOLDS_ORDER)
+    @router.put("/{driver_id}/status", response_model=DriverOut, responses=_CHANGES)
     def set_status(driver_id: StorableId, body: StatusIn) -> dict[str, Any]:
         try:
             drivers.set_status(driver_id, body.status)
@@ -173,7 +196,7 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
             raise _refused(held) from None
         return driver_json(known(driver_id))
 
-    @router.post("/{driver_id}/release", responses=_HOLDS_ORDER)
+    @router.post("/{driver_id}/release", response_model=DriverOut, responses=_CHANGES)
     def release(
         driver_id: StorableId,
         order_id: Annotated[
@@ -195,11 +218,11 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
         log.warning("driver released by an operator", extra={"fields": fields})
         return driver_json(known(driver_id))
 
-    @router.get("/{driver_id}")
+    @router.get("/{driver_id}", response_model=DriverOut, responses=_UNKNOWN)
     def get_one(driver_id: StorableId) -> dict[str, Any]:
         return driver_json(known(driver_id))
 
-    @router.get("")
+    @router.get("", response_model=list[DriverOut])
     def nearby(
         latitude: Annotated[float, Query(ge=-SEARCHABLE_LATITUDE, le=SEARCHABLE_LATITUDE)],
         longitude: Annotated[float, Query(ge=-180, le=180)],
