@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as Dependency
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from swifteats.domain.events import ID_PATTERN, text_problem
 from swifteats.domain.geo import SEARCHABLE_LATITUDE, searchable_latitude
@@ -119,6 +119,21 @@ Longitude = Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=F
 """A longitude, as a JSON number."""
 
 
+class Health(BaseModel):
+    """How a service and each of its dependencies are."""
+
+    service: str
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Literal["ok", "down"]]
+    reasons: dict[str, str] | None = Field(None, description="why each check that is down is")
+
+
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Health, "description": "every dependency answers"},
+    503: {"model": Health, "description": "degraded: a dependency is down (see reasons)"},
+}
+
+
 class Observable(Protocol):
     """A running service that can say how it is."""
 
@@ -138,7 +153,7 @@ def observability_routes(service: str, runtime: Observable, security: HttpSecuri
     router = APIRouter(tags=["observability"])
     guarded = security.router() if security.protect_observability else APIRouter()
 
-    @router.get("/health")
+    @router.get("/health", responses=HEALTH_RESPONSES)
     def health() -> Response:
         return health_response(service, runtime.health_checks())
 

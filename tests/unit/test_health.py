@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from swifteats.services.http import health_response, problem_check
+from swifteats.services.http import HEALTH_RESPONSES, Health, health_response, problem_check
 
 
 def _body(response: object) -> dict[str, object]:
@@ -42,3 +42,12 @@ def test_a_check_down_is_503_degraded_with_its_reason() -> None:
         "redis": "ConnectionError",  # no address on an open endpoint
         "kafka": "no partition of the 6 subscribed topic(s) for 40 s",
     }
+
+
+def test_the_health_answers_are_what_the_documented_model_says() -> None:
+    down = health_response("svc", {"redis": lambda: False})
+    up = health_response("svc", {"redis": lambda: True})
+    for response in (down, up):
+        body = _body(response)
+        assert Health.model_validate(body).model_dump(exclude_none=True) == body
+    assert set(HEALTH_RESPONSES) == {200, 503}
