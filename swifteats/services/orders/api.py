@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -30,6 +30,7 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
+from swifteats.services.orders.admission import Admission
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.schemas import OrderIn
 
@@ -50,9 +51,15 @@ _TIMESTAMPS = {
 }
 
 _TOO_MANY: dict[int | str, dict[str, Any]] = {
-    429: {"description": "the customer placed too many orders lately (see Retry-After)"}
+    429: {"description": "the customer placed too many orders lately (see Retry-After)"},
+    503: {"description": "overloaded or database unavailable: send again after Retry-After"},
 }
 
+
+_SHED_REASONS = {
+    "outbox_backlog": "too many requests wait to be published",
+    "unanswered": "too many orders wait for a driver",
+}
 
 CLOCK_WAIT_S = 30.0
 """How long ``PUT /clock`` waits for ``afterResponses`` before answering 504."""
@@ -66,6 +73,11 @@ class OrderRuntime(Observable, Protocol):
     """The wall clock, for latency metrics and rate limits."""
     order_limiter: RateLimiter | None
     """Orders per customer; None: unlimited."""
+
+    @property
+    def admission(self) -> Admission | None:
+        """Sheds new orders while the pipeline is behind; None: every order is let in."""
+        ...
 
 
 class ClockIn(BaseModel):
@@ -141,7 +153,19 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             headers={"Retry-After": "1"},
         )
 
-    @api.post("/orders", status_code=201, responses=_TOO_MANY)
+    async def admit() -> None:
+        """Shed the order (503, Retry-After) before its body is validated, when behind."""
+        admission = runtime.admission
+        if admission is None or (reason := admission.refusal()) is None:
+            return
+        wait = admission.bounds.retry_after_s
+        raise HTTPException(
+            503,
+            f"overloaded ({_SHED_REASONS[reason]}); send the order again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+    @api.post("/orders", status_code=201, responses=_TOO_MANY, dependencies=[Depends(admit)])
     def create_order(body: OrderIn) -> Response:
         started = runtime.wall()
         _within_rate_limit(runtime, body.customer_id)
@@ -152,6 +176,8 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             raise HTTPException(402, str(declined)) from None
         except DuplicateOrderError:
             raise HTTPException(409, f"order {new.order_id!r} exists already") from None
+        if runtime.admission is not None:
+            runtime.admission.accepted()
         runtime.metrics.observe("http_accept", (runtime.wall() - started).total_seconds())
         return JSONResponse(order_json(order), status_code=201)
 
