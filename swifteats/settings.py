@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     admission_max_outbox_backlog: int = Field(200, ge=0)
     """Order Service only: new orders get 503 while this many outbox rows are due and
     unsent (0: no bound)."""
-    admission_max_unanswered: int = Field(400, ge=0)
+    admission_max_unanswered: int = Field(200, ge=0)
     """Order Service only: new orders get 503 while this many accepted orders wait for
     their answer (0: no bound)."""
     admission_retry_after_s: int = Field(1, ge=1)

@@ -28,7 +28,7 @@ class AdmissionBounds:
     """Most of each that may wait before new orders are shed; 0 turns a bound off."""
 
     max_outbox_backlog: int = 200
-    max_unanswered: int = 400
+    max_unanswered: int = 200
     retry_after_s: int = 1
 
 

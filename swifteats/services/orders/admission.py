@@ -9,8 +9,11 @@ Sheds are counted in ``/metrics`` as ``orders_shed`` and ``orders_shed:<reason>`
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from swifteats.domain.admission import AdmissionBounds, PipelineLoad, shed_reason
 from swifteats.domain.clock import Clock
@@ -61,6 +64,13 @@ class Admission:
             sampled, extra = self._sampled, self._accepted_since
         return PipelineLoad(sampled.outbox_backlog + extra, sampled.unanswered + extra)
 
+    def refusal_text(self, reason: str) -> str:
+        """The ``detail`` of a shed order's 503."""
+        return (
+            f"overloaded ({_SHED_REASONS[reason]}); "
+            f"send the order again in {self.bounds.retry_after_s} s"
+        )
+
     def refusal(self) -> str | None:
         """Why a new order is shed now, counted; None when it may come in."""
         reason = shed_reason(self.load, self.bounds)
@@ -80,3 +90,39 @@ class Admission:
                 self.sample()
             except Exception as error:
                 log.warning("admission: counting the backlog failed: %r", error)
+
+
+_SHED_REASONS = {
+    "outbox_backlog": "too many requests wait to be published",
+    "unanswered": "too many orders wait for a driver",
+}
+
+
+class ShedOrders:
+    """ASGI middleware: ``POST /orders`` gets 503 with ``Retry-After`` while
+    :meth:`Admission.refusal` says so, before routing, authentication or parsing, so an
+    order shed costs the service as little as possible."""
+
+    def __init__(self, app: ASGIApp, *, admission: Admission) -> None:
+        self.app = app
+        self.admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 503 at once when shedding; otherwise pass the request on."""
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/orders":
+            await self.app(scope, receive, send)
+            return
+        reason = self.admission.refusal()
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        while (await receive()).get("more_body", False):
+            pass  # read the body so the connection stays usable
+        body = json.dumps({"detail": self.admission.refusal_text(reason)}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(self.admission.bounds.retry_after_s).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -30,7 +30,7 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
-from swifteats.services.orders.admission import Admission
+from swifteats.services.orders.admission import Admission, ShedOrders
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.schemas import OrderIn
 
@@ -55,11 +55,6 @@ _TOO_MANY: dict[int | str, dict[str, Any]] = {
     503: {"description": "overloaded or database unavailable: send again after Retry-After"},
 }
 
-
-_SHED_REASONS = {
-    "outbox_backlog": "too many requests wait to be published",
-    "unanswered": "too many orders wait for a driver",
-}
 
 CLOCK_WAIT_S = 30.0
 """How long ``PUT /clock`` waits for ``afterResponses`` before answering 504."""
@@ -153,19 +148,10 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             headers={"Retry-After": "1"},
         )
 
-    async def admit() -> None:
-        """Shed the order (503, Retry-After) before its body is validated, when behind."""
-        admission = runtime.admission
-        if admission is None or (reason := admission.refusal()) is None:
-            return
-        wait = admission.bounds.retry_after_s
-        raise HTTPException(
-            503,
-            f"overloaded ({_SHED_REASONS[reason]}); send the order again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    if runtime.admission is not None:
+        app.add_middleware(ShedOrders, admission=runtime.admission)
 
-    @api.post("/orders", status_code=201, responses=_TOO_MANY, dependencies=[Depends(admit)])
+    @api.post("/orders", status_code=201, responses=_TOO_MANY)
     def create_order(body: OrderIn) -> Response:
         started = runtime.wall()
         _within_rate_limit(runtime, body.customer_id)
