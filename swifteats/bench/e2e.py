@@ -57,7 +57,8 @@ class E2eOptions:
     """Drivers (any status) a search of ``radius_km`` finds around a restaurant."""
     radius_km: float = 5.0
     drain_timeout_s: float = 60.0
-    connections: int = 64
+    connections: int = 256
+    """Open connections of wrk (the Python generator's threads: at most 64)."""
     stop_when_saturated: bool = True
     """Skip the rates above the headline rates once a step did not keep up."""
     seed: int = 7
@@ -106,7 +107,12 @@ def run_e2e(settings: Settings, options: E2eOptions, *, echo: Echo) -> dict[str,
                     results["overload"] = run_overload(runner, capacity, options.overload, echo)
                 if options.plot is not None:
                     results["plot"] = goodput_curve(
-                        runner, capacity, options.plot, step_s=options.step_s, echo=echo
+                        runner,
+                        capacity,
+                        options.plot,
+                        step_s=options.step_s,
+                        echo=echo,
+                        top=4 * max(capacity, results["max_completed_orders_per_s"] or 0.0),
                     )
                 released = releaser.released
         finally:

@@ -28,6 +28,8 @@ from swifteats.settings import Settings
 from swifteats.stack.records import load_state
 
 _WARM_UP_ORDERS = 40
+PYTHON_CONNECTIONS = 64
+"""Most worker threads of the Python generator (each holds one connection)."""
 
 
 class StepRunner:
@@ -105,7 +107,7 @@ class StepRunner:
             bodies,
             rate_per_s=rate,
             headers=headers,
-            connections=self._connections,
+            connections=min(self._connections, PYTHON_CONNECTIONS),
             on_dispatched=at_end,
         )
         return offer.offered()

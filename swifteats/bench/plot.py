@@ -22,21 +22,27 @@ MAX_POINTS = 16
 DEFAULT_PLOT = Path("docs/bench/goodput.png")
 
 
-def curve_rates(capacity: float, *, factor: float = 4.0) -> list[float]:
-    """Offered rates from 25/s to ``factor`` × capacity: every 25/s, or ``MAX_POINTS``
+def curve_rates(top: float) -> list[float]:
+    """Offered rates from 25/s to ``top`` (4 × capacity): every 25/s, or ``MAX_POINTS``
     evenly spaced ones (rounded to 5/s) when that would be more."""
-    top = max(LOWEST_RATE * 2, factor * capacity)
+    top = max(LOWEST_RATE * 2, top)
     count = min(MAX_POINTS, math.ceil(top / LOWEST_RATE))
     step = (top - LOWEST_RATE) / max(1, count - 1)
     return sorted({round((LOWEST_RATE + i * step) / 5) * 5.0 for i in range(count)})
 
 
 def goodput_curve(
-    runner: StepRunner, capacity: float, path: Path, *, step_s: float, echo: Echo
+    runner: StepRunner,
+    capacity: float,
+    path: Path,
+    *,
+    step_s: float,
+    echo: Echo,
+    top: float | None = None,
 ) -> dict[str, Any]:
-    """Run the curve's steps and write the PNG at ``path``."""
+    """Run the curve's steps up to ``top`` (default 4 × ``capacity``); write the PNG."""
     points = []
-    for rate in curve_rates(capacity):
+    for rate in curve_rates(4 * capacity if top is None else top):
         step = runner.run_step(rate, step_s, label="curve")
         points.append(
             {

@@ -258,12 +258,12 @@ def test_the_cli_runs_everything_by_default_or_as_all(monkeypatch: pytest.Monkey
 
 
 def test_the_goodput_curve_runs_from_25_per_s_to_four_times_capacity(tmp_path: Path) -> None:
-    assert curve_rates(100) == [25.0 * k for k in range(1, 17)]
-    many = curve_rates(1000)
+    assert curve_rates(400) == [25.0 * k for k in range(1, 17)]
+    many = curve_rates(4000)
     assert many[0] == 25 and many[-1] == 4000 and len(many) == 16
     points = [
         {"offered_per_s": r, "accepted_per_s": min(r, 100.0), "assigned_per_s": min(r, 95.0)}
-        for r in curve_rates(100)
+        for r in curve_rates(400)
     ]
     write_png(points, 100.0, tmp_path / "docs" / "goodput.png", generator="wrk")
     assert (tmp_path / "docs" / "goodput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
