@@ -119,6 +119,7 @@ class InMemoryOrderStore:
         """Queue copies of the overdue requests of orders still waiting (oldest first)."""
         published_before = wall - timedelta(seconds=policy.timeout_s)
         unproven_before = wall - timedelta(seconds=policy.unproven_after_s)
+        answered_before = wall - timedelta(seconds=policy.timeout_s / 2)
         with self._lock:
             overdue = sorted(
                 (
@@ -129,7 +130,7 @@ class InMemoryOrderStore:
                     and order.status == OrderStatus.NEW_ORDER
                     and (published := order.request_published_at) is not None
                     and published < published_before
-                    and (published < unproven_before or self._passed(row))
+                    and (published < unproven_before or self._passed(row, answered_before))
                 ),
                 key=lambda pair: pair[0],
             )[: max(0, limit)]
@@ -143,15 +144,17 @@ class InMemoryOrderStore:
             waiting = sum(1 for o in self._orders.values() if o.status == OrderStatus.NEW_ORDER)
         return PipelineLoad(backlog, waiting)
 
-    def _passed(self, row: _Row) -> bool:
-        """Whether a request sent after ``row`` on its topic was answered since (lock held)."""
+    def _passed(self, row: _Row, answered_before: datetime) -> bool:
+        """Whether a request sent after ``row`` on its topic was answered since, before
+        ``answered_before`` (lock held)."""
         for later in self._last_request.values():
             if later.id <= row.id or later.id in self._unsent:
                 continue
             if later.message.topic != row.message.topic:
                 continue
             order = self._orders.get(later.message.key)
-            if order is not None and _answered_since_published(order):
+            answered = None if order is None else _answered_since_published(order)
+            if answered is not None and answered < answered_before:
                 return True
         return False
 
@@ -193,6 +196,9 @@ class InMemoryOrderStore:
             self._orders[order_id] = replace(order, request_published_at=handed_over)
 
 
-def _answered_since_published(order: OrderRecord) -> bool:
+def _answered_since_published(order: OrderRecord) -> datetime | None:
+    """When the order's last published request was answered; None if it was not."""
     answered, published = order.response_consumed_at, order.request_published_at
-    return answered is not None and published is not None and answered > published
+    if answered is None or published is None or answered <= published:
+        return None
+    return answered

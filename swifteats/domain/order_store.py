@@ -88,10 +88,12 @@ class Outbox(Protocol):
         answer ``policy.timeout_s`` (wall) after it was published; return how many.
 
         Only a request shown to be passed by its consumer is re-sent so soon: a request
-        published after it on the same topic was answered since. One merely queued is
-        re-sent only after ``policy.unproven_after_s``. At most ``limit``, oldest first.
-        The copy keeps the request's event id, so if the first answer turns up after all,
-        the second is stale. A request whose copy is not sent yet is not queued again.
+        published after it on the same topic was answered since, ``timeout_s / 2`` ago at
+        least (its own answer may be on its way in another partition). One that may merely
+        be queued is re-sent only after ``policy.unproven_after_s``. At most ``limit``,
+        oldest first. The copy keeps the request's event id, so if the first answer turns
+        up after all, the second is stale. A request whose copy is not sent yet is not
+        queued again.
         """
         ...
 

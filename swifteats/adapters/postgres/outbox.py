@@ -68,6 +68,7 @@ class PostgresOutbox:
             "now": now,
             "published_before": wall - timedelta(seconds=policy.timeout_s),
             "unproven_before": wall - timedelta(seconds=policy.unproven_after_s),
+            "answered_before": wall - timedelta(seconds=policy.timeout_s / 2),
             "limit": limit,
             **_REQUESTS,
         }
@@ -121,6 +122,7 @@ FROM (
             SELECT 1 FROM outbox later JOIN orders p ON p.id = later.order_id
             WHERE later.id > last.id AND later.topic = last.topic
               AND later.sent_at IS NOT NULL AND p.response_consumed_at > p.request_published_at
+              AND p.response_consumed_at < %(answered_before)s
         )
       )
     ORDER BY o.request_published_at LIMIT %(limit)s
@@ -129,7 +131,9 @@ ORDER BY due.published
 RETURNING id
 """
 """Copies of the last request of the orders whose answer is overdue and which their
-consumer passed (a later request of the topic answered), or unproven for long."""
+consumer passed (a later request of the topic answered, half the timeout ago at least, so
+answers still on their way in other partitions are not taken for lost), or unproven for
+long."""
 
 _LOAD = """
 SELECT
