@@ -102,7 +102,7 @@ def run_e2e(settings: Settings, options: E2eOptions, *, echo: Echo) -> dict[str,
                 runner.warm_up()
                 steps = _load_steps(runner, options, echo)
                 results = _summary(steps, options, area)
-                capacity = results["max_sustained_orders_per_s"]
+                capacity = _capacity(results)
                 if options.overload is not None:
                     results["overload"] = run_overload(runner, capacity, options.overload, echo)
                 if options.plot is not None:
@@ -156,6 +156,14 @@ def _load_steps(runner: StepRunner, options: E2eOptions, echo: Echo) -> list[dic
         steps.append(runner.run_step(rate, options.step_s))
         echo(step_line(steps[-1]))
     return steps
+
+
+def _capacity(results: dict[str, Any]) -> float:
+    """What the overload steps multiply: the sustained rate, or, when no step was sustained
+    (a machine busy with other work), the most assignments per second of any step."""
+    return float(
+        results["max_sustained_orders_per_s"] or results["max_completed_orders_per_s"] or 0
+    )
 
 
 def _summary(steps: list[dict[str, Any]], options: E2eOptions, area: Area) -> dict[str, Any]:

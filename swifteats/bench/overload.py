@@ -1,7 +1,8 @@
 """Overload: offer several times the measured capacity and see what the pipeline delivers.
 
 Capacity is ``e2e.max_sustained_orders_per_s`` of the same run (assignments per second
-achieved over a step the pipeline sustained). Each overload step offers ``factor`` times
+achieved over a step the pipeline sustained), or, when no step was sustained, the most
+assignments per second of any step. Each overload step offers ``factor`` times
 that for ``step_s`` seconds; the Order Service should shed the excess at the door (503 +
 Retry-After) and keep assigning near capacity. ``goodput_ratio_<factor>x`` is the step's
 assignments per second over the capacity. Every accepted order must end assigned or
@@ -33,7 +34,7 @@ def run_overload(
 ) -> dict[str, Any]:
     """Each factor's step and its goodput ratio; skipped (with the reason) at no capacity."""
     if capacity <= 0:
-        return {"skipped": "no load step was sustained, so there is no capacity to multiply"}
+        return {"skipped": "no load step assigned anything, so there is no capacity"}
     results: dict[str, Any] = {"capacity_orders_per_s": capacity, "step_s": options.step_s}
     for factor in options.factors:
         step = runner.run_step(capacity * factor, options.step_s, label=f"x{factor:g}")
