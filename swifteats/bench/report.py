@@ -67,8 +67,9 @@ DEFINITIONS = {
     " offered rate: retried ones included, a failed one at its failed_at, one still"
     " undecided at the drain timeout counted at that timeout",
     "overload.goodput_ratio_<n>x": "assignments per second over a step offering n times"
-    " e2e.max_sustained_orders_per_s (60 s; --quick 20 s), divided by that capacity; the"
-    " excess is shed with 503 + Retry-After",
+    " e2e.max_sustained_orders_per_s (60 s; --quick 20 s), divided by that capacity (the"
+    " best step's assignments/s when no step was sustained); the excess is shed with 503"
+    " + Retry-After",
     "assign_step.p99_ms_<size>": "Assigner.assign timings (search + scoring + claim) against"
     " Redis, fleet spread so a 5 km search finds ~found_target drivers",
     "replay.inprocess_orders_per_s": "the slowest input's orders per wall second of"
