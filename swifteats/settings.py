@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from swifteats.domain.admission import AdmissionBounds, ResendPolicy
 from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
 from swifteats.domain.retry import RetryPolicy
 
@@ -133,6 +134,22 @@ class Settings(BaseSettings):
     answer_timeout_s: float = 30.0
     """Order Service only: wall seconds after which an unanswered request is sent again
     (a broker restart or a consumer crash can lose it); the copy keeps its event id."""
+    resend_unproven_after_s: float = Field(120.0, gt=0)
+    """Order Service only: an unanswered request with no proof that its consumer passed it
+    (a request published after it on its topic answered since) may merely be queued; it is
+    sent again only after this long."""
+    resend_max_per_s: float = Field(20.0, gt=0, allow_inf_nan=False)
+    """Order Service only: most unanswered requests sent again per second."""
+    admission_max_outbox_backlog: int = Field(200, ge=0)
+    """Order Service only: new orders get 503 while this many outbox rows are due and
+    unsent (0: no bound)."""
+    admission_max_unanswered: int = Field(200, ge=0)
+    """Order Service only: new orders get 503 while this many accepted orders wait for
+    their answer (0: no bound)."""
+    admission_retry_after_s: int = Field(1, ge=1)
+    """Order Service only: the ``Retry-After`` of a shed order."""
+    admission_sample_s: float = Field(0.1, gt=0, allow_inf_nan=False)
+    """Order Service only: how often the backlog and the unanswered orders are counted."""
     log_level: str = "INFO"
 
     @field_validator("policy")
@@ -182,6 +199,24 @@ class Settings(BaseSettings):
             factor=self.retry_factor,
             cap_s=self.retry_cap_s,
             max_attempts=self.retry_max_attempts,
+        )
+
+    @property
+    def resend_policy(self) -> ResendPolicy:
+        """When the Order Service sends an unanswered request again (``SWIFTEATS_RESEND_*``)."""
+        return ResendPolicy(
+            timeout_s=self.answer_timeout_s,
+            unproven_after_s=self.resend_unproven_after_s,
+            max_per_s=self.resend_max_per_s,
+        )
+
+    @property
+    def admission_bounds(self) -> AdmissionBounds:
+        """When the Order Service sheds new orders (``SWIFTEATS_ADMISSION_*``)."""
+        return AdmissionBounds(
+            max_outbox_backlog=self.admission_max_outbox_backlog,
+            max_unanswered=self.admission_max_unanswered,
+            retry_after_s=self.admission_retry_after_s,
         )
 
     @property

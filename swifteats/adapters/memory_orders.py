@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from swifteats.domain.admission import PipelineLoad, ResendPolicy
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.order_rules import Enqueued, OrderChange
@@ -112,21 +113,50 @@ class InMemoryOrderStore:
         with self._lock:
             return self._waiting[0][0] if self._waiting else None
 
-    def resend_unanswered(self, *, now: datetime, wall: datetime, timeout_s: float) -> int:
-        """Queue copies of the overdue requests of orders still waiting."""
-        published_before = wall - timedelta(seconds=timeout_s)
+    def resend_unanswered(
+        self, *, now: datetime, wall: datetime, policy: ResendPolicy, limit: int
+    ) -> int:
+        """Queue copies of the overdue requests of orders still waiting (oldest first)."""
+        published_before = wall - timedelta(seconds=policy.timeout_s)
+        unproven_before = wall - timedelta(seconds=policy.unproven_after_s)
+        answered_before = wall - timedelta(seconds=policy.timeout_s / 2)
         with self._lock:
-            overdue = [
-                row
-                for order_id, row in self._last_request.items()
-                if row.id not in self._unsent
-                and (order := self._orders.get(order_id)) is not None
-                and order.status == OrderStatus.NEW_ORDER
-                and order.request_published_at is not None
-                and order.request_published_at < published_before
-            ]
-            self._enqueue_all(Enqueued(row.message, now) for row in overdue)
+            overdue = sorted(
+                (
+                    (published, row)
+                    for order_id, row in self._last_request.items()
+                    if row.id not in self._unsent
+                    and (order := self._orders.get(order_id)) is not None
+                    and order.status == OrderStatus.NEW_ORDER
+                    and (published := order.request_published_at) is not None
+                    and published < published_before
+                    and (published < unproven_before or self._passed(row, answered_before))
+                ),
+                key=lambda pair: pair[0],
+            )[: max(0, limit)]
+            self._enqueue_all(Enqueued(row.message, now) for _, row in overdue)
         return len(overdue)
+
+    def pipeline_load(self, *, now: datetime) -> PipelineLoad:
+        """Unsent due rows and orders in ``new_order``."""
+        with self._lock:
+            backlog = sum(1 for row in self._unsent.values() if row.due <= now)
+            waiting = sum(1 for o in self._orders.values() if o.status == OrderStatus.NEW_ORDER)
+        return PipelineLoad(backlog, waiting)
+
+    def _passed(self, row: _Row, answered_before: datetime) -> bool:
+        """Whether a request sent after ``row`` on its topic was answered since, before
+        ``answered_before`` (lock held)."""
+        for later in self._last_request.values():
+            if later.id <= row.id or later.id in self._unsent:
+                continue
+            if later.message.topic != row.message.topic:
+                continue
+            order = self._orders.get(later.message.key)
+            answered = None if order is None else _answered_since_published(order)
+            if answered is not None and answered < answered_before:
+                return True
+        return False
 
     def requests_published(self) -> int:
         """Request messages sent so far."""
@@ -164,3 +194,11 @@ class InMemoryOrderStore:
         order = self._orders.get(order_id)
         if order is not None:
             self._orders[order_id] = replace(order, request_published_at=handed_over)
+
+
+def _answered_since_published(order: OrderRecord) -> datetime | None:
+    """When the order's last published request was answered; None if it was not."""
+    answered, published = order.response_consumed_at, order.request_published_at
+    if answered is None or published is None or answered <= published:
+        return None
+    return answered

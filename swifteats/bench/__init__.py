@@ -1,7 +1,11 @@
 """``swifteats bench``: how fast the system is on this machine, against its targets.
 
 - :mod:`~swifteats.bench.e2e` — live services under open-loop load, step by step
-  (:mod:`~swifteats.bench.loadgen`, :mod:`~swifteats.bench.releaser`);
+  (:mod:`~swifteats.bench.e2e_steps`, :mod:`~swifteats.bench.e2e_figures`,
+  :mod:`~swifteats.bench.e2e_orders`, :mod:`~swifteats.bench.releaser`); the load from
+  ``wrk`` (:mod:`~swifteats.bench.wrk_load`) or Python (:mod:`~swifteats.bench.loadgen`);
+- :mod:`~swifteats.bench.overload` — 2× and 4× capacity, goodput over capacity;
+- :mod:`~swifteats.bench.plot` — the goodput curve as a PNG (``--plot``);
 - :mod:`~swifteats.bench.assign_step` — search, scoring and claim against Redis;
 - :mod:`~swifteats.bench.replay_speed` — in-process replay speed, live lockstep wall time;
 - :mod:`~swifteats.bench.stats` — percentiles and the "sustained" rule (pure);
@@ -11,7 +15,7 @@
 
 The results are nested dicts (and JSON): ``e2e.max_sustained_orders_per_s`` is
 ``results["e2e"]["max_sustained_orders_per_s"]``; ``results["headline"]`` repeats the
-six headline figures flat, by dotted key, and ``results["targets"]`` says which are met.
+headline figures flat, by dotted key, and ``results["targets"]`` says which are met.
 """
 
 from __future__ import annotations

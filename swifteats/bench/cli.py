@@ -21,26 +21,39 @@ Quick = Annotated[
     typer.Option("--quick", help="load steps up to 200/s, fewer samples, no live 7o100 replay"),
 ]
 JsonFile = Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")]
+Plot = Annotated[
+    bool,
+    typer.Option("--plot", help="also run the goodput curve and write docs/bench/goodput.png"),
+]
 
 
 @bench_app.callback()
-def bench(ctx: typer.Context, quick: Quick = False, json_file: JsonFile = None) -> None:
+def bench(
+    ctx: typer.Context, quick: Quick = False, json_file: JsonFile = None, plot: Plot = False
+) -> None:
     """With no command: every benchmark, as ``swifteats bench all``."""
     if ctx.invoked_subcommand is None:
-        _run_all(quick=quick, json_file=json_file)
+        _run_all(quick=quick, json_file=json_file, plot=plot)
 
 
 @bench_app.command("all")
-def all_benchmarks(quick: Quick = False, json_file: JsonFile = None) -> None:
-    """End to end, the assignment step alone and replay speed; a table, and JSON on request."""
-    _run_all(quick=quick, json_file=json_file)
+def all_benchmarks(quick: Quick = False, json_file: JsonFile = None, plot: Plot = False) -> None:
+    """End to end, overload, the assignment step alone and replay speed; a table, and JSON
+    on request."""
+    _run_all(quick=quick, json_file=json_file, plot=plot)
 
 
-def _run_all(*, quick: bool, json_file: Path | None) -> None:
+def _run_all(*, quick: bool, json_file: Path | None, plot: bool) -> None:
+    from swifteats.bench.plot import DEFAULT_PLOT
     from swifteats.bench.report import render
     from swifteats.bench.runner import BenchOptions, run_bench
 
-    results = run_bench(BenchOptions.preset(quick=quick, json_path=json_file), echo=typer.echo)
+    options = BenchOptions.preset(
+        quick=quick, json_path=json_file, plot=DEFAULT_PLOT if plot else None
+    )
+    results = run_bench(options, echo=typer.echo)
     typer.echo(render(results))
+    if plot:
+        typer.echo(f"\ngoodput curve written to {DEFAULT_PLOT}")
     if json_file is not None:
         typer.echo(f"\nresults written to {json_file}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from swifteats.bench.offered import Offered
 from swifteats.bench.stats import Summary, summarise
 
 
@@ -74,6 +75,21 @@ class Offer:
     def post_ms(self) -> Summary:
         """POST round trips of accepted orders, as the client saw them."""
         return summarise((s.finished - s.started) * 1000 for s in self.sent if s.status == 201)
+
+    def offered(self) -> Offered:
+        """The generator-neutral summary of this offer."""
+        late = max(((s.started - s.due) * 1000 for s in self.sent), default=0.0)
+        return Offered(
+            generator="python",
+            rate_per_s=self.rate_per_s,
+            duration_s=self.duration_s,
+            start=self.start,
+            sent=len(self.sent),
+            statuses=dict(Counter(str(s.status) for s in self.sent)),
+            cpu_s=self.cpu_s,
+            max_late_ms=late,
+            post_ms=self.post_ms(),
+        )
 
 
 def offer_orders(

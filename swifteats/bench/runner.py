@@ -24,6 +24,7 @@ import redis.utils
 
 from swifteats.bench.assign_step import AssignStepOptions, run_assign_step
 from swifteats.bench.e2e import E2eOptions, run_e2e
+from swifteats.bench.overload import OverloadOptions
 from swifteats.bench.replay_speed import ReplaySpeedOptions, run_in_process, run_live_lockstep
 from swifteats.bench.report import finish, write_json
 from swifteats.bench.services import bench_redis, private_stack
@@ -45,16 +46,23 @@ class BenchOptions:
     quick: bool = False
 
     @classmethod
-    def preset(cls, *, quick: bool = False, json_path: Path | None = None) -> BenchOptions:
-        """The full benchmark, or the quick one: load steps up to 200/s, fewer samples and
-        repeats, no live lockstep replay."""
-        full = cls(json_path=json_path)
+    def preset(
+        cls, *, quick: bool = False, json_path: Path | None = None, plot: Path | None = None
+    ) -> BenchOptions:
+        """The full benchmark, or the quick one: load steps up to 200/s, 20 s overload
+        steps, fewer samples and repeats, no live lockstep replay. ``plot``: where the
+        goodput curve goes (None: no curve)."""
+        full = cls(json_path=json_path, e2e=E2eOptions(plot=plot))
         if not quick:
             return full
         return replace(
             full,
             quick=True,
-            e2e=replace(full.e2e, rates=(50.0, 100.0, 200.0)),
+            e2e=replace(
+                full.e2e,
+                rates=(50.0, 100.0, 200.0),
+                overload=OverloadOptions(step_s=20.0),
+            ),
             assign=replace(full.assign, samples=500),
             replay=replace(full.replay, repeats=2, lockstep=None),
         )
@@ -85,6 +93,7 @@ def run_bench(
             if "e2e" in options.sections:
                 echo("end to end, live services …")
                 results["e2e"] = run_e2e(live, options.e2e, echo=echo)
+                results["overload"] = results["e2e"].pop("overload", None)
     if "lockstep" in options.sections and options.replay.lockstep:
         echo(f"replay {options.replay.lockstep}, live lockstep (minutes) …")
         with _servers(settings) as live:
@@ -124,6 +133,9 @@ def _describe(options: BenchOptions) -> dict[str, Any]:
         "sections": list(options.sections),
         "rates": list(options.e2e.rates),
         "step_s": options.e2e.step_s,
+        "generator": options.e2e.generator,
+        "overload": None if options.e2e.overload is None else list(options.e2e.overload.factors),
+        "overload_step_s": None if options.e2e.overload is None else options.e2e.overload.step_s,
         "e2e_drivers": options.e2e.drivers,
         "assign_sizes": list(options.assign.sizes),
         "assign_samples": options.assign.samples,

@@ -95,11 +95,19 @@ def limited_by(step: StepLoad, tolerance: float = TOLERANCE) -> str | None:
     return None
 
 
-def max_sustained(steps: Iterable[StepLoad], tolerance: float = TOLERANCE) -> float:
-    """The highest offered rate the system kept up with; 0 when it kept up with none.
+def sustained(steps: Iterable[StepLoad], tolerance: float = TOLERANCE) -> float:
+    """The most assignments per second achieved over a whole step that the pipeline
+    sustained: the generator offered its rate and the backlog of accepted orders did not
+    grow (by more than ``tolerance`` of the offered rate per second). Orders shed at the
+    door do not count against a step; only what was assigned counts for it. 0: none.
 
     A step that fell behind below a higher one that kept up is read as disturbance from
-    elsewhere on the machine: keeping up for a whole step at the higher rate is the proof.
+    elsewhere on the machine: sustaining a whole step at the higher rate is the proof.
     """
-    kept = [s.offered_per_s for s in steps if limited_by(s, tolerance) is None]
+    kept = [
+        s.completed_per_s
+        for s in steps
+        if s.achieved_per_s >= (1 - tolerance) * s.offered_per_s
+        and s.backlog_growth_per_s <= tolerance * s.offered_per_s
+    ]
     return max(kept, default=0.0)

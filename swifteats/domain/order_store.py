@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from swifteats.domain.admission import PipelineLoad, ResendPolicy
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.order_rules import Enqueued, OrderChange
@@ -80,13 +81,24 @@ class Outbox(Protocol):
         """When the earliest unsent message is due; None when none waits."""
         ...
 
-    def resend_unanswered(self, *, now: datetime, wall: datetime, timeout_s: float) -> int:
-        """Queue again, due at ``now``, the last request of every order still waiting for
-        its answer ``timeout_s`` (wall) after that request was published; return how many.
+    def resend_unanswered(
+        self, *, now: datetime, wall: datetime, policy: ResendPolicy, limit: int
+    ) -> int:
+        """Queue again, due at ``now``, the last request of orders still waiting for their
+        answer ``policy.timeout_s`` (wall) after it was published; return how many.
 
-        The copy keeps the request's event id, so if the first answer turns up after all,
-        the second is stale. A request whose copy is not sent yet is not queued again.
+        Only a request shown to be passed by its consumer is re-sent so soon: a request
+        published after it on the same topic was answered since, ``timeout_s / 2`` ago at
+        least (its own answer may be on its way in another partition). One that may merely
+        be queued is re-sent only after ``policy.unproven_after_s``. At most ``limit``,
+        oldest first. The copy keeps the request's event id, so if the first answer turns
+        up after all, the second is stale. A request whose copy is not sent yet is not
+        queued again.
         """
+        ...
+
+    def pipeline_load(self, *, now: datetime) -> PipelineLoad:
+        """Rows due at ``now`` and unsent, and orders waiting for an answer."""
         ...
 
     def requests_published(self) -> int:

@@ -12,6 +12,7 @@ import pytest
 from swifteats.bench import BenchOptions, run_bench
 from swifteats.bench.assign_step import AssignStepOptions
 from swifteats.bench.e2e import E2eOptions
+from swifteats.bench.overload import OverloadOptions
 from swifteats.bench.replay_speed import ReplaySpeedOptions
 from swifteats.bench.report import HEADLINE_KEYS, lookup
 from swifteats.settings import Settings
@@ -28,7 +29,13 @@ def test_a_tiny_bench_measures_every_section_and_writes_the_json(
     )
     options = BenchOptions(
         sections=("replay", "assign_step", "e2e"),
-        e2e=E2eOptions(rates=(20.0, 40.0), step_s=2.0, drivers=200, found=40.0),
+        e2e=E2eOptions(
+            rates=(20.0, 40.0),
+            step_s=2.0,
+            drivers=200,
+            found=40.0,
+            overload=OverloadOptions(factors=(2.0,), step_s=2.0),
+        ),
         assign=AssignStepOptions(sizes=(500,), samples=30, found=40.0),
         replay=ReplaySpeedOptions(in_process=("sample",), repeats=1, lockstep=None),
         json_path=tmp_path / "bench.json",
@@ -44,11 +51,14 @@ def test_a_tiny_bench_measures_every_section_and_writes_the_json(
     steps = results["e2e"]["steps"]
     assert [s["offered_per_s"] for s in steps][:1] == [20.0]
     first = steps[0]
-    assert first["accepted"] == 40
+    assert first["accepted"] == 40 and first["undecided"] == 0
     assert first["assigned"] > 0
-    assert first["latency_ms"]["post_to_assigned"]["p50"] > 0
+    assert first["latency_ms"]["placed_to_assigned_all"]["p50"] > 0
+    assert first["generator"] == results["e2e"]["generator"] in ("wrk", "python")
+    overload = results["overload"]
+    assert "goodput_ratio_2x" in overload or "skipped" in overload
     assert first["latency_ms"]["search"]["count"] > 0
     assert results["e2e"]["drivers_released"] > 0
     assert results["e2e"]["postgres_commit_ms"]["p50"] > 0
-    assert all(cpu > 0 for cpu in first["cpu_ms_per_order"].values())
+    assert all(cpu > 0 for k, cpu in first["cpu_ms_per_order"].items() if "generator" not in k)
     assert [t["key"] for t in written["targets"]] == list(HEADLINE_KEYS)

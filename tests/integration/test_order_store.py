@@ -19,6 +19,7 @@ from swifteats.adapters.postgres.migrations import MIGRATIONS, migrate
 from swifteats.adapters.postgres.orders import PostgresOrderStore
 from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Pool, open_pool
+from swifteats.domain.admission import PipelineLoad, ResendPolicy
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.events import AssignmentFailed, AssignmentResponse, DriverAssigned, OrderItem
@@ -41,6 +42,7 @@ from swifteats.domain.retry import RetryPolicy
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 RETRY = RetryPolicy(base_s=1, factor=2, cap_s=30, max_attempts=3)
+RESEND = ResendPolicy(timeout_s=30, unproven_after_s=120, max_per_s=10)
 REQUESTS_4_7 = "driver_assignment.requests.4_-7"
 
 
@@ -278,17 +280,42 @@ class TestOrderStoreContract:
 
         def overdue(after_s: float) -> int:
             return orders.outbox.resend_unanswered(
-                now=T0, wall=wall + timedelta(seconds=after_s), timeout_s=30
+                now=T0, wall=wall + timedelta(seconds=after_s), policy=RESEND, limit=10
             )
 
-        assert overdue(29) == 0
-        assert overdue(31) == 1
+        assert overdue(119) == 0  # nothing shows that its consumer passed it: maybe queued
+        assert overdue(121) == 1
         assert overdue(31) == 0  # the copy waits to be sent
         (copy,) = orders.sent(T0)
         assert copy.payload["eventId"] == placed.current_request_id
         assert orders.outbox.requests_published() == 2
         orders.answer(DriverAssigned("o-1", "d-1", 9, T0), orders.current("o-1", T0))
         assert overdue(3600) == 0  # answered
+
+    def test_a_request_is_sent_again_early_only_once_a_later_one_of_its_topic_was_answered(
+        self, orders: Orders
+    ) -> None:
+        wall = T0 + timedelta(days=300)
+        for n, order_id in enumerate(("o-1", "o-2", "o-3")):
+            orders.place(order_id)
+            orders.sent(T0, wall=lambda n=n: wall + timedelta(seconds=n))
+
+        def overdue(after_s: float, limit: int = 10) -> int:
+            return orders.outbox.resend_unanswered(
+                now=T0, wall=wall + timedelta(seconds=after_s), policy=RESEND, limit=limit
+            )
+
+        assert overdue(60) == 0  # all three may merely be queued
+        assert orders.outbox.pipeline_load(now=T0) == PipelineLoad(0, 3)
+        answered_at = wall + timedelta(seconds=40)
+        orders.answer(
+            DriverAssigned("o-3", "d-1", 9, T0),
+            ResponseContext(orders.store.get("o-3").current_request_id, None, answered_at),
+        )
+        assert overdue(50) == 0  # answered 10 s ago: o-1's answer may still be on its way
+        assert overdue(60, limit=1) == 1  # o-1 and o-2 were passed; one copy allowed
+        assert [m.key for m in orders.sent(T0)] == ["o-1"]
+        assert orders.outbox.pipeline_load(now=T0) == PipelineLoad(0, 2)
 
 
 @pytest.mark.postgres

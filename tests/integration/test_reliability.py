@@ -63,6 +63,9 @@ def test_a_request_lost_with_the_brokers_topics_is_sent_again(
     kafka: Broker, deployment: Deployment, make_client: MakeClient
 ) -> None:
     deployment.env["SWIFTEATS_ANSWER_TIMEOUT_S"] = "3"
+    # No request is published after the lost one: nothing shows that it is not merely
+    # queued, so it goes again after the longer wait.
+    deployment.env["SWIFTEATS_RESEND_UNPROVEN_AFTER_S"] = "6"
     orders = deployment.start("order-service")
     assignment = deployment.start("assignment-service")
     client = make_client(orders.url, assignment.url)

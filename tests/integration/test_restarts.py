@@ -56,6 +56,7 @@ def _start(
         "order-service",
         SWIFTEATS_ORDER_BURST="0",
         SWIFTEATS_ANSWER_TIMEOUT_S=str(answer_timeout_s),
+        SWIFTEATS_RESEND_UNPROVEN_AFTER_S=str(answer_timeout_s),
     )
     assignment = deployment.start("assignment-service")
     rng = random.Random(7)

@@ -12,9 +12,11 @@ import pytest
 
 from swifteats.bench.assign_step import size_label
 from swifteats.bench.cli import bench_app
-from swifteats.bench.e2e import step_figures
+from swifteats.bench.e2e_figures import step_figures
 from swifteats.bench.fleet import Area
 from swifteats.bench.loadgen import Offer, Sent
+from swifteats.bench.overload import overload_figures
+from swifteats.bench.plot import curve_rates, write_png
 from swifteats.bench.report import HEADLINE_KEYS, TARGETS, finish, lookup, render, write_json
 from swifteats.bench.runner import BenchOptions
 from swifteats.bench.stats import (
@@ -22,9 +24,9 @@ from swifteats.bench.stats import (
     backlog_series,
     growth_per_s,
     limited_by,
-    max_sustained,
     slope,
     summarise,
+    sustained,
 )
 
 
@@ -68,16 +70,18 @@ def test_limited_by(step: StepLoad, verdict: str | None) -> None:
     assert limited_by(step) == verdict
 
 
-def test_max_sustained_is_the_highest_rate_kept_up_with() -> None:
+def test_sustained_is_the_most_assignments_per_second_achieved_over_a_sustained_step() -> None:
     steps = [
-        _step(400, 400, 300, 40.0),  # falls behind
+        _step(800, 800, 300, 60.0),  # the backlog of accepted orders grows
         _step(50, 50, 30, 8.0),  # disturbed by something else on the machine …
-        _step(200, 200, 199, 0.5),  # … for 200/s was kept up with for a whole step
+        _step(200, 200, 191, 0.5),  # … for 191/s were assigned over a whole step at 200/s
         _step(100, 100, 99, 0.0),
+        _step(400, 300, 290, 0.0),  # the generator fell short: the offer was not made
     ]
-    assert max_sustained(steps) == 200
-    assert max_sustained([_step(50, 50, 10, 10.0)]) == 0
-    assert max_sustained([]) == 0
+    assert sustained(steps) == 191  # achieved, not offered
+    assert sustained([_step(400, 400, 180, 0.0)]) == 180  # the rest was shed at the door
+    assert sustained([_step(50, 50, 10, 10.0)]) == 0
+    assert sustained([]) == 0
 
 
 def _stamp(epoch: float) -> datetime:
@@ -89,11 +93,14 @@ def test_step_figures_from_what_was_sent_stored_and_logged() -> None:
     sent = tuple(
         Sent(i, start + i * 0.1, start + i * 0.1, start + i * 0.1 + 0.02, 201) for i in range(10)
     )
+    sent += (Sent(10, start + 1, start + 1, start + 1.001, 503),)
     rows: list[dict[str, Any]] = [
         {
             "id": f"r10-{i}",
             "status": "assigned_driver",
             "attempts": 1,
+            "last_error": None,
+            "failed_at": None,
             "accepted_at": _stamp(start + i * 0.1 + 0.005),
             "request_published_at": _stamp(start + i * 0.1 + 0.010),
             "request_consumed_at": _stamp(start + i * 0.1 + 0.015),
@@ -102,24 +109,27 @@ def test_step_figures_from_what_was_sent_stored_and_logged() -> None:
         }
         for i in range(9)
     ]
+    rows[8] = {**rows[8], "attempts": 2}  # retried: out of the stages, in the p99 of all
     rows.append({**rows[0], "id": "r10-9", "status": "new_order", "response_consumed_at": None})
     decisions = [
         {"orderId": f"r10-{i}", "driversInArea": 12, "timingsMs": {"search": 1.5, "total": 3.0}}
         for i in range(9)
     ]
 
-    figures = step_figures(Offer(10.0, 1.0, start, sent), rows, decisions)
+    offer = Offer(10.0, 1.0, start, sent).offered()
+    figures = step_figures(offer, rows, decisions, deadline=start + 61)
 
-    assert figures["accepted"] == 10 and figures["errors"] == {}
-    assert figures["assigned"] == 9 and figures["not_assigned"] == 1
-    assert figures["achieved_per_s"] == 10.0
+    assert figures["accepted"] == 10 and figures["shed"] == 1 and figures["errors"] == {"503": 1}
+    assert figures["assigned"] == 9 and figures["undecided"] == 1 and figures["retried"] == 1
+    assert figures["achieved_per_s"] == pytest.approx(11.0, abs=0.1)
     assert figures["completed_per_s"] == 9.0
     assert figures["backlog_end"] == 1
     assert figures["drivers_found"]["p50"] == 12.0
     latency = figures["latency_ms"]
-    assert latency["post_to_assigned"]["p50"] == pytest.approx(50.0, abs=0.01)
     assert latency["placed_to_assigned"]["p99"] == pytest.approx(45.0, abs=0.01)
-    assert latency["outbox_to_kafka"]["count"] == 9
+    assert latency["outbox_to_kafka"]["count"] == 8  # first attempts only
+    every = latency["placed_to_assigned_all"]  # the undecided one counts at the deadline
+    assert every["count"] == 10 and every["max"] == pytest.approx(60_995.0, abs=0.01)
     assert latency["http_post"]["p50"] == pytest.approx(20.0, abs=0.01)
     assert latency["search"]["p50"] == 1.5 and latency["claim"]["count"] == 0
 
@@ -148,13 +158,27 @@ def _results() -> dict[str, Any]:
         "backlog_end": 3,
         "backlog_growth_per_s": 0.1,
         "limited_by": None,
-        "latency_ms": {"http_post": latency, "post_to_assigned": latency},
+        "latency_ms": {"http_post": latency, "placed_to_assigned_all": latency},
     }
     return {
         "e2e": {
             "max_sustained_orders_per_s": 200.0,
             "p99_placed_to_assigned_ms_at_200": 30.0,
             "steps": [step],
+        },
+        "overload": {
+            "capacity_orders_per_s": 200.0,
+            "goodput_ratio_2x": 0.95,
+            "steps_2x": {
+                "offered_per_s": 400.0,
+                "goodput_per_s": 190.0,
+                "goodput_ratio": 0.95,
+                "accepted": 4000,
+                "shed": 4000,
+                "failed": 0,
+                "undecided": 0,
+                "p99_placed_to_assigned_ms": 900.0,
+            },
         },
         "assign_step": {
             "p99_ms_10k": 2.5,
@@ -177,7 +201,10 @@ def test_the_json_layout_nests_every_headline_key_and_repeats_it_flat(tmp_path: 
     verdicts = {row["key"]: row["met"] for row in finished["targets"]}
     assert verdicts == {
         "e2e.max_sustained_orders_per_s": False,
+        "e2e.p99_placed_to_assigned_ms_at_100": None,
         "e2e.p99_placed_to_assigned_ms_at_200": True,
+        "overload.goodput_ratio_2x": True,
+        "overload.goodput_ratio_4x": None,
         "assign_step.p99_ms_10k": False,
         "assign_step.p99_ms_100k": None,
         "replay.inprocess_orders_per_s": False,
@@ -194,13 +221,17 @@ def test_the_json_layout_nests_every_headline_key_and_repeats_it_flat(tmp_path: 
 
 def test_the_table_shows_every_target_and_verdict() -> None:
     table = render(finish(_results()))
-    assert table.count("NOT met") == 3 and table.count("not measured") == 3
+    assert table.count("NOT met") == 3 and table.count("not measured") == 5
     assert "kept up" in table and "10k" in table
+    assert "overload (capacity 200/s)" in table and "0.95" in table
 
 
 def test_quick_runs_fewer_rates_and_no_lockstep() -> None:
     quick, full = BenchOptions.preset(quick=True), BenchOptions.preset()
     assert max(quick.e2e.rates) == 200 and quick.replay.lockstep is None
+    assert quick.e2e.overload is not None and quick.e2e.overload.step_s == 20
+    assert full.e2e.overload is not None and full.e2e.overload.factors == (2.0, 4.0)
+    assert full.e2e.overload.step_s == 60 and full.e2e.plot is None
     assert max(full.e2e.rates) == 1200 and full.replay.lockstep == "7o100t100s1p100"
     assert quick.assign.sizes == full.assign.sizes == (1_000, 10_000, 100_000)
 
@@ -217,10 +248,40 @@ def test_the_cli_runs_everything_by_default_or_as_all(monkeypatch: pytest.Monkey
     app.add_typer(bench_app, name="bench")  # as swifteats/cli.py mounts it
     runner = CliRunner()
     assert runner.invoke(app, ["bench", "--quick", "--json", "out.json"]).exit_code == 0
-    assert runner.invoke(app, ["bench", "all"]).exit_code == 0
+    assert runner.invoke(app, ["bench", "all", "--plot"]).exit_code == 0
     assert calls == [
-        {"quick": True, "json_file": Path("out.json")},
-        {"quick": False, "json_file": None},
+        {"quick": True, "json_file": Path("out.json"), "plot": False},
+        {"quick": False, "json_file": None, "plot": True},
     ]
     help_text = runner.invoke(app, ["bench", "--help"]).output
     assert "--quick" in help_text and "--json" in help_text and "all" in help_text
+
+
+def test_the_goodput_curve_runs_from_25_per_s_to_four_times_capacity(tmp_path: Path) -> None:
+    assert curve_rates(400) == [25.0 * k for k in range(1, 17)]
+    many = curve_rates(4000)
+    assert many[0] == 25 and many[-1] == 4000 and len(many) == 16
+    points = [
+        {"offered_per_s": r, "accepted_per_s": min(r, 100.0), "assigned_per_s": min(r, 95.0)}
+        for r in curve_rates(400)
+    ]
+    write_png(points, 100.0, tmp_path / "docs" / "goodput.png", generator="wrk")
+    assert (tmp_path / "docs" / "goodput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_overload_figures_divide_goodput_by_capacity() -> None:
+    step = {
+        "offered_per_s": 400.0,
+        "completed_per_s": 92.0,
+        "sent": 4000,
+        "accepted": 1000,
+        "shed": 3000,
+        "assigned": 1000,
+        "failed": 0,
+        "failed_reasons": {},
+        "undecided": 0,
+        "latency_ms": {"placed_to_assigned_all": {"p99": 850.0}},
+    }
+    figures = overload_figures(step, capacity=100.0)
+    assert figures["goodput_ratio"] == 0.92 and figures["shed_share"] == 0.75
+    assert figures["p99_placed_to_assigned_ms"] == 850.0

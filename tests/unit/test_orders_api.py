@@ -25,6 +25,7 @@ from swifteats.domain.retry import RetryPolicy
 from swifteats.observability import ServiceMetrics
 from swifteats.services.http import Check, HttpSecurity
 from swifteats.services.orders import api
+from swifteats.services.orders.admission import Admission
 from swifteats.services.orders.core import OrderCore
 from swifteats.services.orders.models import EXAMPLE_ANSWER, OrderOut
 from swifteats.services.orders.schemas import OrderIn
@@ -44,6 +45,7 @@ class Runtime:
     wall: Clock = lambda: T0  # noqa: E731
     order_limiter: RateLimiter | None = None
     metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics("orders"))
+    admission: Admission | None = None
 
     def health_checks(self) -> dict[str, Check]:
         return {}
@@ -52,7 +54,9 @@ class Runtime:
         return {}
 
 
-def app_over(store: InMemoryOrderStore, clock: Clock) -> FastAPI:
+def app_over(
+    store: InMemoryOrderStore, clock: Clock, *, admission: Admission | None = None
+) -> FastAPI:
     core = OrderCore(
         store,
         store,
@@ -64,7 +68,7 @@ def app_over(store: InMemoryOrderStore, clock: Clock) -> FastAPI:
         payments=SimulatedPayments(frozenset({"broke"})),
     )
     security = HttpSecurity.from_settings(Settings(), service="order-service")
-    return api.build_api(Runtime(core), security)
+    return api.build_api(Runtime(core, admission=admission), security)
 
 
 def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from swifteats.adapters.postgres.pool import Pool, Row, connection
+from swifteats.domain.admission import PipelineLoad, ResendPolicy
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
 from swifteats.domain.topics import REQUEST_TOPIC_PREFIX
@@ -57,15 +58,31 @@ class PostgresOutbox:
             ).fetchone()
         return None if row is None else row["due"]
 
-    def resend_unanswered(self, *, now: datetime, wall: datetime, timeout_s: float) -> int:
-        """Copy the last request of every order whose answer is overdue."""
-        published_before = wall - timedelta(seconds=timeout_s)
+    def resend_unanswered(
+        self, *, now: datetime, wall: datetime, policy: ResendPolicy, limit: int
+    ) -> int:
+        """Copy the last request of the orders whose answer is overdue (oldest first)."""
+        if limit < 1:
+            return 0
+        params = {
+            "now": now,
+            "published_before": wall - timedelta(seconds=policy.timeout_s),
+            "unproven_before": wall - timedelta(seconds=policy.unproven_after_s),
+            "answered_before": wall - timedelta(seconds=policy.timeout_s / 2),
+            "limit": limit,
+            **_REQUESTS,
+        }
         with connection(self._pool, transaction=True) as conn:
-            rows = conn.execute(
-                _RESEND_UNANSWERED,
-                {"now": now, "published_before": published_before, **_REQUESTS},
-            ).fetchall()
+            rows = conn.execute(_RESEND_UNANSWERED, params).fetchall()
         return len(rows)
+
+    def pipeline_load(self, *, now: datetime) -> PipelineLoad:
+        """Unsent due rows and orders in ``new_order``, in one round trip."""
+        with connection(self._pool) as conn:
+            row = conn.execute(_LOAD, {"now": now}).fetchone()
+        if row is None:
+            return PipelineLoad(0, 0)
+        return PipelineLoad(int(row["backlog"]), int(row["unanswered"]))
 
     def requests_published(self) -> int:
         """Rows on request topics marked sent."""
@@ -89,17 +106,40 @@ ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
 
 _RESEND_UNANSWERED = """
 INSERT INTO outbox (topic, message_key, payload, headers, order_id, created_at, available_at)
-SELECT last.topic, last.message_key, last.payload, last.headers, last.order_id, now(), %(now)s
-FROM orders o
-CROSS JOIN LATERAL (
-    SELECT * FROM outbox b WHERE b.order_id = o.id AND b.topic LIKE %(requests)s
-    ORDER BY b.id DESC LIMIT 1
-) AS last
-WHERE o.status = 'new_order' AND o.request_published_at < %(published_before)s
-  AND last.sent_at IS NOT NULL
+SELECT due.topic, due.message_key, due.payload, due.headers, due.order_id, now(), %(now)s
+FROM (
+    SELECT last.*, o.request_published_at AS published
+    FROM orders o
+    CROSS JOIN LATERAL (
+        SELECT * FROM outbox b WHERE b.order_id = o.id AND b.topic LIKE %(requests)s
+        ORDER BY b.id DESC LIMIT 1
+    ) AS last
+    WHERE o.status = 'new_order' AND o.request_published_at < %(published_before)s
+      AND last.sent_at IS NOT NULL
+      AND (
+        o.request_published_at < %(unproven_before)s
+        OR EXISTS (
+            SELECT 1 FROM outbox later JOIN orders p ON p.id = later.order_id
+            WHERE later.id > last.id AND later.topic = last.topic
+              AND later.sent_at IS NOT NULL AND p.response_consumed_at > p.request_published_at
+              AND p.response_consumed_at < %(answered_before)s
+        )
+      )
+    ORDER BY o.request_published_at LIMIT %(limit)s
+) AS due
+ORDER BY due.published
 RETURNING id
 """
-"""Copies of the last request of every order whose answer is overdue (none is unsent)."""
+"""Copies of the last request of the orders whose answer is overdue and which their
+consumer passed (a later request of the topic answered, half the timeout ago at least, so
+answers still on their way in other partitions are not taken for lost), or unproven for
+long."""
+
+_LOAD = """
+SELECT
+    (SELECT count(*) FROM outbox WHERE sent_at IS NULL AND available_at <= %(now)s) AS backlog,
+    (SELECT count(*) FROM orders WHERE status = 'new_order') AS unanswered
+"""
 
 
 def _message(row: Row) -> Outgoing:

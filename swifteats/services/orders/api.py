@@ -30,6 +30,7 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
+from swifteats.services.orders.admission import Admission, ShedOrders
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.models import ClockOut, OrderOut, refusals
 from swifteats.services.orders.schemas import OrderIn
@@ -65,6 +66,11 @@ class OrderRuntime(Observable, Protocol):
     """The wall clock, for latency metrics and rate limits."""
     order_limiter: RateLimiter | None
     """Orders per customer; None: unlimited."""
+
+    @property
+    def admission(self) -> Admission | None:
+        """Sheds new orders while the pipeline is behind; None: every order is let in."""
+        ...
 
 
 class ClockIn(BaseModel):
@@ -140,6 +146,9 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             headers={"Retry-After": "1"},
         )
 
+    if runtime.admission is not None:
+        app.add_middleware(ShedOrders, admission=runtime.admission)
+
     @api.post(
         "/orders",
         status_code=201,
@@ -156,6 +165,8 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             raise HTTPException(402, str(declined)) from None
         except DuplicateOrderError:
             raise HTTPException(409, f"order {new.order_id!r} exists already") from None
+        if runtime.admission is not None:
+            runtime.admission.accepted()
         runtime.metrics.observe("http_accept", (runtime.wall() - started).total_seconds())
         return JSONResponse(order_json(order), status_code=201)
 

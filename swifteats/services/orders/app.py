@@ -31,6 +31,7 @@ from swifteats.domain.ratelimit import RateLimiter, TokenBucket
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics, consumer_lag_gauge
 from swifteats.services.http import Check, HttpSecurity, problem_check
+from swifteats.services.orders.admission import Admission
 from swifteats.services.orders.api import build_api
 from swifteats.services.orders.core import OrderCore
 from swifteats.settings import Settings
@@ -73,7 +74,14 @@ class OrderService:
             metrics=self.metrics,
             payments=payments,
             max_message_bytes=settings.kafka_max_message_bytes,
-            answer_timeout_s=settings.answer_timeout_s,
+            resend=settings.resend_policy,
+        )
+        self.admission = Admission(
+            self.core.outbox,
+            settings.admission_bounds,
+            clock=clock,
+            metrics=self.metrics,
+            every_s=settings.admission_sample_s,
         )
         self._stop = threading.Event()
         self._relay: threading.Thread | None = None
@@ -107,6 +115,7 @@ class OrderService:
     def start(self) -> None:
         """Start the relay and the response consumer."""
         self._relay = self.core.relay.start(self._stop)
+        self.admission.start(self._stop)
         self._consumer.start()
 
     def stop(self) -> None:
@@ -141,6 +150,15 @@ class OrderService:
         stats["consumerLag"] = self._consumer.lag
         stats["consumerFailures"] = self._consumer.failures
         stats["published"] = self.core.relay.published
+        stats["resent"] = self.core.relay.resent
+        load = self.admission.load
+        stats["admission"] = {
+            "outboxBacklog": load.outbox_backlog,
+            "unanswered": load.unanswered,
+            "maxOutboxBacklog": self.admission.bounds.max_outbox_backlog,
+            "maxUnanswered": self.admission.bounds.max_unanswered,
+            "shed": self.metrics.counts().get("orders_shed", 0),
+        }
         return stats
 
     def _postgres_ok(self) -> bool:

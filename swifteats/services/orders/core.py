@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from swifteats.domain.admission import ResendPolicy
 from swifteats.domain.bus import EventBus
 from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
@@ -102,7 +103,7 @@ class OrderCore:
         wall: Clock = system_clock,
         payments: PaymentProvider | None = None,
         max_message_bytes: int | None = None,
-        answer_timeout_s: float = 30.0,
+        resend: ResendPolicy | None = None,
         new_event_id: Callable[[], str] = new_event_id,
     ) -> None:
         self.store = store
@@ -110,9 +111,9 @@ class OrderCore:
         self.wall = wall
         self.metrics = metrics
         self.relay = OutboxRelay(
-            outbox, bus, clock=clock, wall=wall, answer_timeout_s=answer_timeout_s
+            outbox, bus, clock=clock, wall=wall, resend=resend, metrics=metrics
         )
-        self._outbox = outbox
+        self.outbox = outbox
         self._drivers = drivers
         self._retry = retry
         self._payments = payments or SimulatedPayments(frozenset())
@@ -246,8 +247,8 @@ class OrderCore:
             applied, self._applied = tuple(self._applied), []
         return ClockReport(
             now=self.clock(),
-            requests_published=self._outbox.requests_published(),
-            next_due_at=self._outbox.next_due_at(),
+            requests_published=self.outbox.requests_published(),
+            next_due_at=self.outbox.next_due_at(),
             applied=applied,
         )
 

@@ -133,5 +133,8 @@ REFUSALS: dict[int, str] = {
     409: "the order exists already, or the lifecycle forbids the move",
     413: "the request body is too large",
     429: "the customer placed too many orders lately (see Retry-After)",
-    503: "the service cannot take the order now (see Retry-After); 409 on a re-send: it was stored",
+    503: (
+        "overloaded or the database is unavailable: send again after Retry-After"
+        " (a re-send of a stored order answers 409)"
+    ),
 }

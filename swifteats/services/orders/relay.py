@@ -7,9 +7,11 @@ import threading
 import time
 from datetime import datetime
 
+from swifteats.domain.admission import ResendBudget, ResendPolicy
 from swifteats.domain.bus import EventBus, Outgoing
 from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.order_store import Outbox
+from swifteats.observability import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +33,15 @@ class OutboxRelay:
         *,
         clock: Clock,
         wall: Clock = system_clock,
-        answer_timeout_s: float = 30.0,
+        resend: ResendPolicy | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self._outbox = outbox
         self._bus = bus
         self._clock = clock
         self._wall = wall
-        self._answer_timeout_s = answer_timeout_s
+        self._resend = ResendBudget(resend or ResendPolicy())
+        self._metrics = metrics
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._checked_answers = 0.0
@@ -87,16 +91,21 @@ class OutboxRelay:
             self._wake.wait(wait)
 
     def _resend_overdue(self) -> None:
-        """Once a second: queue again the requests whose answer is overdue."""
+        """Once a second: queue again the requests whose answer is overdue, within the
+        re-send budget (``SWIFTEATS_RESEND_MAX_PER_S``); counted as ``requests_resent``."""
         if time.monotonic() - self._checked_answers < _IDLE_WAIT_S:
             return
         self._checked_answers = time.monotonic()
+        budget = self._resend.available(self._checked_answers)
         resent = self._outbox.resend_unanswered(
-            now=self._clock(), wall=self._wall(), timeout_s=self._answer_timeout_s
+            now=self._clock(), wall=self._wall(), policy=self._resend.policy, limit=budget
         )
         if resent:
+            self._resend.spend(resent)
             log.warning("outbox relay: %d request(s) unanswered for too long; sent again", resent)
             self.resent += resent
+            if self._metrics is not None:
+                self._metrics.count("requests_resent", resent)
 
     def _send_all(self, messages: list[Outgoing]) -> None:
         for message in messages:
