@@ -46,6 +46,8 @@ class ServiceConfig:
             "SWIFTEATS_SIMULATED_CLOCK": "true",
             "SWIFTEATS_DECISION_CLOCK": "external",
             "SWIFTEATS_ORDER_BURST": "0",
+            "SWIFTEATS_ADMISSION_MAX_OUTBOX_BACKLOG": "0",  # a replay's log is never shed
+            "SWIFTEATS_ADMISSION_MAX_UNANSWERED": "0",
             **_eta_env(self.eta),
         }
 

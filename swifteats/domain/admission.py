@@ -31,6 +31,11 @@ class AdmissionBounds:
     max_unanswered: int = 200
     retry_after_s: int = 1
 
+    @property
+    def enforced(self) -> bool:
+        """Whether any bound is on (both 0: the door is never shut)."""
+        return self.max_outbox_backlog > 0 or self.max_unanswered > 0
+
 
 def shed_reason(load: PipelineLoad, bounds: AdmissionBounds) -> str | None:
     """Why a new order is shed now (``outbox_backlog`` or ``unanswered``); None: let in."""

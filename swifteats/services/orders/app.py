@@ -76,12 +76,16 @@ class OrderService:
             max_message_bytes=settings.kafka_max_message_bytes,
             resend=settings.resend_policy,
         )
-        self.admission = Admission(
-            self.core.outbox,
-            settings.admission_bounds,
-            clock=clock,
-            metrics=self.metrics,
-            every_s=settings.admission_sample_s,
+        self.admission = (
+            Admission(
+                self.core.outbox,
+                settings.admission_bounds,
+                clock=clock,
+                metrics=self.metrics,
+                every_s=settings.admission_sample_s,
+            )
+            if settings.admission_bounds.enforced
+            else None
         )
         self._stop = threading.Event()
         self._relay: threading.Thread | None = None
@@ -115,7 +119,8 @@ class OrderService:
     def start(self) -> None:
         """Start the relay and the response consumer."""
         self._relay = self.core.relay.start(self._stop)
-        self.admission.start(self._stop)
+        if self.admission is not None:
+            self.admission.start(self._stop)
         self._consumer.start()
 
     def stop(self) -> None:
@@ -151,15 +156,19 @@ class OrderService:
         stats["consumerFailures"] = self._consumer.failures
         stats["published"] = self.core.relay.published
         stats["resent"] = self.core.relay.resent
-        load = self.admission.load
-        stats["admission"] = {
+        if self.admission is not None:
+            stats["admission"] = self._admission_stats(self.admission)
+        return stats
+
+    def _admission_stats(self, admission: Admission) -> dict[str, int]:
+        load = admission.load
+        return {
             "outboxBacklog": load.outbox_backlog,
             "unanswered": load.unanswered,
-            "maxOutboxBacklog": self.admission.bounds.max_outbox_backlog,
-            "maxUnanswered": self.admission.bounds.max_unanswered,
+            "maxOutboxBacklog": admission.bounds.max_outbox_backlog,
+            "maxUnanswered": admission.bounds.max_unanswered,
             "shed": self.metrics.counts().get("orders_shed", 0),
         }
-        return stats
 
     def _postgres_ok(self) -> bool:
         with self._pool.connection(timeout=2) as conn:
