@@ -20,12 +20,15 @@ Quick = Annotated[
     bool,
     typer.Option("--quick", help="load steps up to 200/s, fewer samples, no live 7o100 replay"),
 ]
-JsonFile = Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")]
+JsonFile = Annotated[
+    Path | None,
+    typer.Option("--json", help="write the results as JSON here", show_default="none"),
+]
 
 
 @bench_app.callback()
 def bench(ctx: typer.Context, quick: Quick = False, json_file: JsonFile = None) -> None:
-    """With no command: every benchmark, as ``swifteats bench all``."""
+    """With no command: every benchmark, as `swifteats bench all`."""
     if ctx.invoked_subcommand is None:
         _run_all(quick=quick, json_file=json_file)
 
@@ -39,8 +42,11 @@ def all_benchmarks(quick: Quick = False, json_file: JsonFile = None) -> None:
 def _run_all(*, quick: bool, json_file: Path | None) -> None:
     from swifteats.bench.report import render
     from swifteats.bench.runner import BenchOptions, run_bench
+    from swifteats.cli.progress import progress_reporter
 
-    results = run_bench(BenchOptions.preset(quick=quick, json_path=json_file), echo=typer.echo)
+    options = BenchOptions.preset(quick=quick, json_path=json_file)
+    with progress_reporter("bench") as progress:
+        results = run_bench(options, echo=typer.echo, progress=progress)
     typer.echo(render(results))
     if json_file is not None:
         typer.echo(f"\nresults written to {json_file}")
