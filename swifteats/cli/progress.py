@@ -48,10 +48,15 @@ class PlainLines:
     ) -> None:
         self._label, self._stream, self._interval_s, self._clock = label, stream, interval_s, clock
         self._started = self._printed = clock()
+        self._first: tuple[float, int] | None = None
+        """When the first tick came and its count: the ETA's rate runs from there, so the
+        time a command spends starting servers does not count as slow work."""
         self._unprinted: Tick | None = None
 
     def __call__(self, tick: Tick) -> None:
         now = self._clock()
+        if self._first is None:
+            self._first = (now, tick.done)
         if now - self._printed >= self._interval_s:
             self._print(tick, now)
         else:
@@ -63,12 +68,16 @@ class PlainLines:
             self._print(self._unprinted, self._clock())
 
     def _print(self, tick: Tick, now: float) -> None:
-        self._stream.write(describe(self._label, tick, now - self._started) + "\n")
+        eta = None
+        if self._first is not None and tick.total and tick.done > self._first[1]:
+            rate = (tick.done - self._first[1]) / (now - self._first[0])
+            eta = (tick.total - tick.done) / rate
+        self._stream.write(describe(self._label, tick, now - self._started, eta) + "\n")
         self._stream.flush()
         self._printed, self._unprinted = now, None
 
 
-def describe(label: str, tick: Tick, elapsed_s: float) -> str:
+def describe(label: str, tick: Tick, elapsed_s: float, eta_s: float | None = None) -> str:
     """One line: ``replay: 120/500 orders (24 %), 3 in flight, …, elapsed 0:00:12, ETA …``."""
     count = f"{tick.done:,}" if tick.total is None else f"{tick.done:,}/{tick.total:,}"
     parts = [f"{label}: {count} {tick.unit}".rstrip()]
@@ -76,8 +85,8 @@ def describe(label: str, tick: Tick, elapsed_s: float) -> str:
         parts[0] += f" ({100 * tick.done / tick.total:.0f} %)"
     parts += _details(tick)
     parts.append(f"elapsed {_duration(elapsed_s)}")
-    if tick.total and tick.done:
-        parts.append(f"ETA {_duration(elapsed_s * (tick.total - tick.done) / tick.done)}")
+    if eta_s is not None:
+        parts.append(f"ETA {_duration(eta_s)}")
     return ", ".join(parts)
 
 
