@@ -48,13 +48,13 @@ which is then parsed as a float; a mistyped option still fails, as an extra argu
 
 OrdersUrl = Annotated[
     str | None,
-    typer.Option(help="Order Service URL", show_default="http://127.0.0.1:$PORT (3000)"),
+    typer.Option(help="Order Service URL (PORT: 3000)", show_default="http://127.0.0.1:$PORT"),
 ]
 AssignmentUrl = Annotated[
     str | None,
     typer.Option(
-        help="Driver Assignment Service URL",
-        show_default="http://127.0.0.1:$DRIVER_ASSIGNMENT_SERVICE_PORT (3004)",
+        help="Driver Assignment Service URL (DRIVER_ASSIGNMENT_SERVICE_PORT: 3004)",
+        show_default="http://127.0.0.1:$DRIVER_ASSIGNMENT_SERVICE_PORT",
     ),
 ]
 
