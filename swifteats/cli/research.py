@@ -135,7 +135,9 @@ def dashboard(
         Path,
         typer.Option(envvar="SWIFTEATS_RUNS_DIR", help="folder of run directories and sweeps"),
     ] = Path("runs"),
-    port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+    port: Annotated[
+        int, typer.Option(envvar="SWIFTEATS_DASHBOARD_PORT", help="port to serve on")
+    ] = 8501,
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
 ) -> None:
     """Serve the Streamlit dashboard over the runs under RUNS (needs the dashboard extra)."""
