@@ -218,9 +218,12 @@ def test_the_cli_runs_everything_by_default_or_as_all(monkeypatch: pytest.Monkey
     runner = CliRunner()
     assert runner.invoke(app, ["bench", "--quick", "--json", "out.json"]).exit_code == 0
     assert runner.invoke(app, ["bench", "all"]).exit_code == 0
+    assert runner.invoke(app, ["bench", "--only", "replay", "--only", "e2e"]).exit_code == 0
     assert calls == [
-        {"quick": True, "json_file": Path("out.json")},
-        {"quick": False, "json_file": None},
+        {"quick": True, "json_file": Path("out.json"), "only": None},
+        {"quick": False, "json_file": None, "only": None},
+        {"quick": False, "json_file": None, "only": ["replay", "e2e"]},
     ]
-    help_text = runner.invoke(app, ["bench", "--help"]).output
+    help_text = runner.invoke(app, ["bench", "--help"], env={"COLUMNS": "2000"}).output
     assert "--quick" in help_text and "--json" in help_text and "all" in help_text
+    assert "replay|assign_step|e2e|lockstep" in help_text
