@@ -10,10 +10,13 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import errno
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from swifteats.launcher import ServiceStartError
 
 
 class CliError(Exception):
@@ -68,10 +71,7 @@ def explain(error: Exception) -> CliError | None:
     return _unreachable(error)
 
 
-def _service_start(error: Exception) -> CliError:
-    from swifteats.launcher import ServiceStartError
-
-    assert isinstance(error, ServiceStartError)  # noqa: S101 - narrowing for mypy
+def _service_start(error: ServiceStartError) -> CliError:
     if "address already in use" in error.tail.lower():
         return CliError(
             f"{error.summary}: its port is in use",

@@ -15,6 +15,7 @@ from replay.runner import BACKENDS, CLOCKS
 from swifteats.analysis.report import FORMATS
 from swifteats.cli import app, version
 from swifteats.cli import drivers as drivers_cli
+from swifteats.cli.errors import explain
 from swifteats.cli.options import Backend, Clock, TableFormat
 from swifteats.cli.replay import left_running
 from swifteats.launcher import ServiceStartError
@@ -299,3 +300,39 @@ def test_a_replay_on_servers_already_running_says_it_started_none() -> None:
     assert left_running(None, _state(None, None, None)) == [
         "servers: every one was already running; swifteats started none"
     ]
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "fix"),
+    [
+        (
+            ServiceStartError(
+                "order-service exited with 1", Path("o.log"), "[Errno 98] address already in use"
+            ),
+            "order-service exited with 1: its port is in use",
+            "PORT=3100",
+        ),
+        (OSError(98, "Address already in use"), "port in use", "another port"),
+        (FileNotFoundError(2, "No such file", "x.csv"), "no such file or folder: x.csv", None),
+    ],
+)
+def test_explain_says_what_went_wrong_and_the_fix(
+    error: Exception, message: str, fix: str | None
+) -> None:
+    explained = explain(error)
+    assert explained is not None and message in explained.message
+    assert (explained.fix is None) if fix is None else (fix in (explained.fix or ""))
+
+
+def test_explain_names_the_server_that_does_not_answer() -> None:
+    import psycopg
+    import redis
+
+    for error, server in [
+        (psycopg.OperationalError("connection refused\nIs the server running?"), "PostgreSQL"),
+        (redis.ConnectionError("Error 111 connecting to 127.0.0.1:1"), "Redis"),
+    ]:
+        explained = explain(error)
+        assert explained is not None and f"cannot reach {server}" in explained.message
+        assert explained.fix == "swifteats stack up"
+    assert explain(KeyError("a bug")) is None
