@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, free_port, wait_for_port
@@ -131,6 +132,9 @@ def workspace(servers: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
         process.wait(timeout=30)
     space.run(["swifteats", "stack", "down"])
     drop_database(database_url)
+    with redis.Redis(servers.redis_host, servers.redis_port) as client:
+        for key in client.scan_iter(f"readme:{tag}:*"):
+            client.delete(key)
 
 
 @pytest.mark.parametrize(
