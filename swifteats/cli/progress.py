@@ -123,7 +123,10 @@ def _rich_bar(label: str, stream: TextIO) -> Iterator[ProgressSink]:
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(file=stream)) as bar:
+    # Lines printed meanwhile go above the bar when stdout shares the terminal; stdout
+    # redirected to a file keeps them (rich would send them to the bar's stream).
+    together = sys.stdout.isatty()
+    with Progress(*columns, console=Console(file=stream), redirect_stdout=together) as bar:
         job = bar.add_task(label, total=None, detail="")
 
         def sink(tick: Tick) -> None:

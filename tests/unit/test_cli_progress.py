@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from replay.orderlog import write_drivers_csv, write_orders_csv
@@ -134,3 +136,18 @@ def test_the_benchmark_reports_each_phase(tmp_path: Path) -> None:
         Tick(0, 1, "phases", note="replay, in process"),
         Tick(1, 1, "phases", note="done"),
     ]
+
+
+def test_stdout_to_a_file_keeps_what_is_printed_beside_the_bar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    bar, stdout = Terminal(), io.StringIO()  # a terminal for progress, a file for stdout
+    monkeypatch.setattr(sys, "stdout", stdout)
+    with progress_reporter("sweep", stream=bar) as sink:
+        sink(Tick(1, 2, "runs"))
+        print("the report")
+    assert stdout.getvalue() == "the report\n" and "the report" not in bar.getvalue()
