@@ -38,6 +38,7 @@ from replay.mdrp.instance import mdrp_root
 from replay.mdrp.metrics import CheckReport
 from replay.runner import LoadedInput, RunRequest, load_input, run_replay
 from swifteats.domain.policies.registry import POLICY_NAMES, policy_spec
+from swifteats.progress import ProgressSink, counted
 
 ROW_FILE = "bench.json"
 REYES_2018 = {
@@ -259,8 +260,14 @@ class BenchOptions:
     radius_km: float = 50.0
 
 
-def bench_command(options: BenchOptions, echo: Callable[[str], None] = print) -> BenchOutcome:
-    """Run (or continue) the bench; print the table, the wall time and any failures.
+def bench_command(
+    options: BenchOptions,
+    echo: Callable[[str], None] = print,
+    *,
+    progress: ProgressSink | None = None,
+) -> BenchOutcome:
+    """Run (or continue) the bench, telling ``progress`` the runs done; print the table,
+    the wall time and any failures.
 
     Raises:
         ValueError: no instance folder, no instance matching, or an unknown policy.
@@ -276,17 +283,13 @@ def bench_command(options: BenchOptions, echo: Callable[[str], None] = print) ->
     total = len(instances) * len(options.policies)
     echo(f"{len(options.policies)} policies × {len(instances)} instances = {total} runs")
 
-    def progress(done: int, of: int) -> None:
-        if done == of or done % max(1, of // 20) == 0:
-            echo(f"  {done}/{of} runs")
-
     outcome = bench_policies(
         instances,
         options.out,
         policies=options.policies,
         workers=options.workers,
         radius_km=options.radius_km,
-        progress=progress,
+        progress=counted(progress, "runs"),
     )
     echo(format_table(outcome.summary))
     echo(f"wall time: {outcome.wall_seconds:.0f} s on {options.workers} worker(s); {options.out}")

@@ -23,6 +23,7 @@ from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
 from swifteats.domain.scoring import ScoringWeights
+from swifteats.progress import ProgressSink
 from swifteats.settings import Settings, load_settings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -113,12 +114,18 @@ class RunRequest:
 
 
 def run_replay(
-    loaded: LoadedInput, request: RunRequest, run_dir: Path, settings: Settings | None = None
+    loaded: LoadedInput,
+    request: RunRequest,
+    run_dir: Path,
+    settings: Settings | None = None,
+    *,
+    progress: ProgressSink | None = None,
 ) -> RunSummary:
     """Replay ``loaded`` in lockstep on the chosen backend; write ``run_dir``.
 
     ``settings`` (the live backend only) say where the stack is; by default they are
-    loaded from the environment and the running stack.
+    loaded from the environment and the running stack. ``progress`` is told how the
+    replay advances (see :class:`replay.simulation.Replay`).
     """
     started = datetime.now(UTC)
     config = ReplayConfig(
@@ -128,9 +135,9 @@ def run_replay(
         speed=request.paced_speed,
     )
     if request.backend == "live":
-        result = _run_live(loaded, request, config, settings or load_settings())
+        result = _run_live(loaded, request, config, settings or load_settings(), progress)
     else:
-        result = _run_in_process(loaded, request, config)
+        result = _run_in_process(loaded, request, config, progress)
     feasibility = None
     if loaded.mdrp is not None:
         orders = {o.order_id: o for o in loaded.data.orders}
@@ -157,19 +164,27 @@ def run_replay(
     return write_run(run_dir, result, day_start=loaded.day_start, manifest=manifest)
 
 
-def _run_in_process(loaded: LoadedInput, request: RunRequest, config: ReplayConfig) -> RunResult:
+def _run_in_process(
+    loaded: LoadedInput, request: RunRequest, config: ReplayConfig, progress: ProgressSink | None
+) -> RunResult:
     engine = InProcessEngine(_service_config(loaded, request).settings(), loaded.day_start)
-    return Replay(loaded.data, engine, Scheduler(loaded.day_start), config).run()
+    scheduler = Scheduler(loaded.day_start)
+    return Replay(loaded.data, engine, scheduler, config, progress=progress).run()
 
 
 def _run_live(
-    loaded: LoadedInput, request: RunRequest, config: ReplayConfig, settings: Settings
+    loaded: LoadedInput,
+    request: RunRequest,
+    config: ReplayConfig,
+    settings: Settings,
+    progress: ProgressSink | None,
 ) -> RunResult:
     service = _service_config(loaded, request)
     with live_services(settings, service, request_topics(loaded.data)) as services:
         engine = LiveEngine(services, api_key=settings.client_api_key)
+        scheduler = Scheduler(loaded.day_start)
         try:
-            return Replay(loaded.data, engine, Scheduler(loaded.day_start), config).run()
+            return Replay(loaded.data, engine, scheduler, config, progress=progress).run()
         finally:
             engine.close()
 

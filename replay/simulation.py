@@ -21,6 +21,7 @@ from replay.fleet import Fleet
 from replay.inputs import LoggedOrder, ReplayInput
 from replay.scheduler import Priority, Scheduler
 from swifteats.domain.fleet import Route, Trip
+from swifteats.progress import ProgressSink, Tick
 
 
 @dataclass
@@ -64,12 +65,21 @@ class ReplayConfig:
 
 
 class Replay:
-    """Runs one input through an engine (see the module)."""
+    """Runs one input through an engine (see the module); tells ``progress`` after each
+    barrier how many orders have their final answer, how many wait for one, and the
+    simulated time."""
 
     def __init__(
-        self, data: ReplayInput, engine: Engine, scheduler: Scheduler, config: ReplayConfig
+        self,
+        data: ReplayInput,
+        engine: Engine,
+        scheduler: Scheduler,
+        config: ReplayConfig,
+        *,
+        progress: ProgressSink | None = None,
     ) -> None:
         self._data = data
+        self._progress = progress
         self._engine = engine
         self._scheduler = scheduler
         self._config = config
@@ -85,6 +95,7 @@ class Replay:
         self._due = False
         self._wakes: set[float] = set()
         self._open = 0
+        self._answered = 0
 
     def run(self) -> RunResult:
         """Play every event to the end of the day."""
@@ -94,6 +105,7 @@ class Replay:
         pace = None if self._config.speed is None else _pacer(self._config.speed)
         self._engine.settle(self._scheduler.now())  # both services' clocks start together
         self._scheduler.run_until(before_instant=self._begin, after_instant=self._settle, pace=pace)
+        self._report()
         for order_id, final in self._engine.final_orders(list(self._outcomes)).items():
             outcome = self._outcomes[order_id]
             outcome.attempts, outcome.last_error = final.attempts, final.last_error
@@ -134,6 +146,7 @@ class Replay:
         for applied in settled.applied:
             if applied.outcome != "retry":
                 self._open -= 1
+                self._answered += 1
             self._latency.append(
                 {
                     "order_id": applied.order_id,
@@ -153,6 +166,13 @@ class Replay:
             if minute > now and minute not in self._wakes:
                 self._wakes.add(minute)
                 self._scheduler.at(minute, Priority.WAKE, self._wake, minute)
+        self._report()
+
+    def _report(self) -> None:
+        if self._progress is not None:
+            simulated = self._scheduler.now().strftime("%Y-%m-%d %H:%M")
+            total = len(self._outcomes)
+            self._progress(Tick(self._answered, total, "orders", self._open, simulated))
 
 
 def _add_step_timings(latency: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:

@@ -1,21 +1,20 @@
 """``swifteats sweep``: the command's logic (the typer wrapper in ``swifteats.cli`` is thin).
 
-It opens or resumes a sweep directory, runs the sweep with a progress bar and prints what
-it found: which inputs are deterministic, the best cells and the Pareto front per input.
+It opens or resumes a sweep directory, runs the sweep (telling a progress sink) and prints
+what it found: which inputs are deterministic, the best cells and the Pareto front per input.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from replay.sweep import Progress, SweepOutcome, open_sweep, run_sweep
+from replay.sweep import SweepOutcome, open_sweep, run_sweep
 from replay.sweep_results import KPIS
 from replay.sweep_spec import (
     InputSpec,
@@ -25,6 +24,7 @@ from replay.sweep_spec import (
     spec_from_options,
 )
 from swifteats.analysis.pareto import pareto_front
+from swifteats.progress import ProgressSink, counted
 
 RANKING = ("undelivered_share", "click_to_door_mean")
 """How the best cells are ordered: fewest undelivered orders, then click-to-door."""
@@ -60,7 +60,6 @@ class SweepOptions:
     workers: int | None = None
     pareto: str = "click_to_door_mean,pickup_km_mean"
     top: int = 5
-    progress: bool = True
 
     @property
     def spec_options(self) -> bool:
@@ -69,8 +68,14 @@ class SweepOptions:
         return any(lists) or self.random is not None
 
 
-def sweep_command(options: SweepOptions, echo: Callable[[str], None] = print) -> SweepOutcome:
-    """Run (or continue) the sweep the options describe; print the report.
+def sweep_command(
+    options: SweepOptions,
+    echo: Callable[[str], None] = print,
+    *,
+    progress: ProgressSink | None = None,
+) -> SweepOutcome:
+    """Run (or continue) the sweep the options describe, telling ``progress`` the runs
+    done; print the report.
 
     Raises:
         SweepSpecError: the options do not make a sweep (a message for the user).
@@ -78,10 +83,8 @@ def sweep_command(options: SweepOptions, echo: Callable[[str], None] = print) ->
     pareto_axes = parse_pareto(options.pareto)
     sweep_dir, spec = _sweep_of(options)
     spec = open_sweep(sweep_dir, spec)
-    with _progress_bar(options.progress) as progress:
-        outcome = run_sweep(
-            spec, sweep_dir, workers=options.workers or os.cpu_count() or 1, progress=progress
-        )
+    workers = options.workers or os.cpu_count() or 1
+    outcome = run_sweep(spec, sweep_dir, workers=workers, progress=counted(progress, "runs"))
     echo(report(outcome, spec, sweep_dir, pareto_axes=pareto_axes, top=options.top))
     return outcome
 
@@ -123,21 +126,6 @@ def _spec_of(options: SweepOptions) -> SweepSpec:
     if options.spec_options:
         raise SweepSpecError("--spec FILE holds the whole spec; give no other spec options")
     return load_spec_file(options.spec_file)
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Progress | None]:
-    """A rich progress bar told ``(done, total)``; nothing when disabled."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import MofNCompleteColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bar
-
-    columns = (*Bar.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Bar(*columns) as bar:
-        job = bar.add_task("sweep", total=None)
-        yield lambda done, total: bar.update(job, completed=done, total=total)
 
 
 def report(

@@ -37,6 +37,11 @@ def dashboard_argv(*, runs: Path, port: int, host: str = "127.0.0.1") -> list[st
     ]
 
 
+DASHBOARD_MODULES = ("streamlit", "altair", "duckdb", "pyarrow")
+"""What the dashboard imports beyond the core: Streamlit, its charts, the analyses' engine."""
+DASHBOARD_INSTALL_HINT = 'from the checkout: pip install -e ".[dashboard,research]"'
+
+
 class DashboardUnavailable(RuntimeError):
     """The dashboard cannot start here; the message says what is missing."""
 
@@ -46,9 +51,10 @@ def _check_can_start() -> None:
         raise DashboardUnavailable(
             f"{DASHBOARD_APP} not found: the dashboard runs from a repository checkout"
         )
-    if importlib.util.find_spec("streamlit") is None:
+    missing = [name for name in DASHBOARD_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
         raise DashboardUnavailable(
-            "the dashboard needs Streamlit: pip install 'swifteats[dashboard]'"
+            f"the dashboard needs {', '.join(missing)}, not installed; {DASHBOARD_INSTALL_HINT}"
         )
 
 

@@ -26,7 +26,17 @@ def stack_env(settings: Settings) -> dict[str, str]:
 
 
 class ServiceStartError(RuntimeError):
-    """A service exited or never became healthy; the message carries its log."""
+    """A service exited or never became healthy; the message carries the end of its log.
+
+    Attributes:
+        summary: What happened, on one line (``order-service exited with 1``).
+        log: The service's log file.
+        tail: The end of that log.
+    """
+
+    def __init__(self, summary: str, log: Path, tail: str) -> None:
+        super().__init__(f"{summary}; last log lines:\n{tail}")
+        self.summary, self.log, self.tail = summary, log, tail
 
 
 @dataclass
@@ -62,9 +72,9 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout_s
         while not self._answers(healthy):
             if self.process.poll() is not None:
-                raise ServiceStartError(self._failure(f"exited with {self.process.returncode}"))
+                raise self._failure(f"exited with {self.process.returncode}")
             if time.monotonic() > deadline:
-                raise ServiceStartError(self._failure(f"not up after {timeout_s:.0f}s"))
+                raise self._failure(f"not up after {timeout_s:.0f}s")
             time.sleep(0.05)
 
     def stop(self, timeout_s: float = 15.0) -> None:
@@ -84,6 +94,6 @@ class ServiceProcess:
             return False
         return status == 200 or not healthy
 
-    def _failure(self, what: str) -> str:
+    def _failure(self, what: str) -> ServiceStartError:
         tail = self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
-        return f"{self.command} {what}; last log lines:\n{tail}"
+        return ServiceStartError(f"{self.command} {what}", self.log, tail)

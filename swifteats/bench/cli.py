@@ -6,6 +6,8 @@ More benchmarks join as commands of :data:`bench_app` (``swifteats bench policie
 
 from __future__ import annotations
 
+from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,38 +22,68 @@ Quick = Annotated[
     bool,
     typer.Option("--quick", help="load steps up to 200/s, fewer samples, no live 7o100 replay"),
 ]
-JsonFile = Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")]
+JsonFile = Annotated[
+    Path | None,
+    typer.Option("--json", help="write the results as JSON here", show_default="none"),
+]
 Plot = Annotated[
     bool,
     typer.Option("--plot", help="also run the goodput curve and write docs/bench/goodput.png"),
 ]
 
 
+class Section(StrEnum):
+    """The parts of the benchmark (``swifteats.bench.runner.SECTIONS``)."""
+
+    replay = "replay"
+    assign_step = "assign_step"
+    e2e = "e2e"
+    lockstep = "lockstep"
+
+
+Only = Annotated[
+    list[Section] | None,
+    typer.Option("--only", help="run only this part; repeat", show_default="every part"),
+]
+
+
 @bench_app.callback()
 def bench(
-    ctx: typer.Context, quick: Quick = False, json_file: JsonFile = None, plot: Plot = False
+    ctx: typer.Context,
+    quick: Quick = False,
+    json_file: JsonFile = None,
+    plot: Plot = False,
+    only: Only = None,
 ) -> None:
-    """With no command: every benchmark, as ``swifteats bench all``."""
+    """With no command: every benchmark, as `swifteats bench all`."""
     if ctx.invoked_subcommand is None:
-        _run_all(quick=quick, json_file=json_file, plot=plot)
+        _run_all(quick=quick, json_file=json_file, plot=plot, only=only)
 
 
 @bench_app.command("all")
-def all_benchmarks(quick: Quick = False, json_file: JsonFile = None, plot: Plot = False) -> None:
+def all_benchmarks(
+    quick: Quick = False, json_file: JsonFile = None, plot: Plot = False, only: Only = None
+) -> None:
     """End to end, overload, the assignment step alone and replay speed; a table, and JSON
     on request."""
-    _run_all(quick=quick, json_file=json_file, plot=plot)
+    _run_all(quick=quick, json_file=json_file, plot=plot, only=only)
 
 
-def _run_all(*, quick: bool, json_file: Path | None, plot: bool) -> None:
+def _run_all(
+    *, quick: bool, json_file: Path | None, plot: bool, only: list[Section] | None = None
+) -> None:
     from swifteats.bench.plot import DEFAULT_PLOT
     from swifteats.bench.report import render
     from swifteats.bench.runner import BenchOptions, run_bench
+    from swifteats.cli.progress import progress_reporter
 
     options = BenchOptions.preset(
         quick=quick, json_path=json_file, plot=DEFAULT_PLOT if plot else None
     )
-    results = run_bench(options, echo=typer.echo)
+    if only:
+        options = replace(options, sections=tuple(s for s in options.sections if s in only))
+    with progress_reporter("bench") as progress:
+        results = run_bench(options, echo=typer.echo, progress=progress)
     typer.echo(render(results))
     if plot:
         typer.echo(f"\ngoodput curve written to {DEFAULT_PLOT}")

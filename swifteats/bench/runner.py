@@ -28,6 +28,7 @@ from swifteats.bench.overload import OverloadOptions
 from swifteats.bench.replay_speed import ReplaySpeedOptions, run_in_process, run_live_lockstep
 from swifteats.bench.report import finish, write_json
 from swifteats.bench.services import bench_redis, private_stack
+from swifteats.progress import ProgressSink, Tick
 from swifteats.settings import Settings, load_settings
 
 Echo = Callable[[str], None]
@@ -69,21 +70,29 @@ class BenchOptions:
 
 
 def run_bench(
-    options: BenchOptions, *, settings: Settings | None = None, echo: Echo = print
+    options: BenchOptions,
+    *,
+    settings: Settings | None = None,
+    echo: Echo = print,
+    progress: ProgressSink | None = None,
 ) -> dict[str, Any]:
-    """Run the chosen benchmarks; return the results (see ``swifteats.bench.report``)."""
+    """Run the chosen benchmarks, telling ``progress`` each phase as it starts; return the
+    results (see ``swifteats.bench.report``)."""
     started, load_before = time.monotonic(), os.getloadavg()
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": _describe(options),
         "replay": {},
     }
+    phases = _Phases(_planned(options), progress)
     if "replay" in options.sections:
+        phases.start("replay, in process")
         echo("replay, in process …")
         results["replay"].update(run_in_process(options.replay, echo=echo))
     if {"assign_step", "e2e"} & set(options.sections):
         with _servers(settings) as live:
             if "assign_step" in options.sections:
+                phases.start("assignment step")
                 echo("assignment step against Redis …")
                 client = bench_redis(live)
                 try:
@@ -91,19 +100,40 @@ def run_bench(
                 finally:
                     client.close()
             if "e2e" in options.sections:
+                phases.start("end to end")
                 echo("end to end, live services …")
                 results["e2e"] = run_e2e(live, options.e2e, echo=echo)
                 results["overload"] = results["e2e"].pop("overload", None)
     if "lockstep" in options.sections and options.replay.lockstep:
+        phases.start("live lockstep replay")
         echo(f"replay {options.replay.lockstep}, live lockstep (minutes) …")
         with _servers(settings) as live:
             results["replay"].update(run_live_lockstep(live, options.replay.lockstep, echo=echo))
+    phases.start("done")
     results["machine"] = _machine(load_before)
     results["wall_s"] = round(time.monotonic() - started, 1)
     finished = finish(results)
     if options.json_path is not None:
         write_json(finished, options.json_path)
     return finished
+
+
+def _planned(options: BenchOptions) -> int:
+    """How many phases ``options`` run."""
+    lockstep = "lockstep" in options.sections and options.replay.lockstep is not None
+    return sum(s in options.sections for s in SECTIONS[:3]) + lockstep
+
+
+class _Phases:
+    """Tells a progress sink which phase runs, and how many are done."""
+
+    def __init__(self, total: int, sink: ProgressSink | None) -> None:
+        self._total, self._sink, self._done = total, sink, -1
+
+    def start(self, name: str) -> None:
+        self._done += 1
+        if self._sink is not None:
+            self._sink(Tick(self._done, self._total, "phases", note=name))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""``swifteats stack up|down|status|env``."""
+"""``swifteats stack up|down|status|env`` (command docstrings are help text: no RST)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def up() -> None:
 
 @stack_app.command()
 def down() -> None:
-    """Stop what ``stack up`` started; servers it reused keep running."""
+    """Stop what `stack up` started; servers it reused keep running."""
     settings = load_settings()
     _or_exit(lambda: stack_down(settings))
     typer.echo("stopped what the stack started; reused servers left running")
@@ -67,6 +67,6 @@ def status() -> None:
 
 @stack_app.command()
 def env() -> None:
-    """``export`` lines of the resolved addresses: ``eval "$(swifteats stack env)"``."""
+    """`export` lines of the resolved addresses, for: eval "$(swifteats stack env)"."""
     for line in env_lines(load_settings()):
         typer.echo(line)

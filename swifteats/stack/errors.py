@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-INSTALL_HINT = 'pip install "swifteats[stack]"'
+INSTALL_HINT = 'from the checkout: pip install -e ".[stack]"'
 """How to get the server binaries the stack starts when nothing answers."""
 
 

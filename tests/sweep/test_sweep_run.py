@@ -33,7 +33,7 @@ class Swept:
 def _sweep(sweep_dir: Path, **options: object) -> Swept:
     lines: list[str] = []
     outcome = sweep_command(
-        SweepOptions(out=sweep_dir, workers=2, progress=False, **options),  # type: ignore[arg-type]
+        SweepOptions(out=sweep_dir, workers=2, **options),  # type: ignore[arg-type]
         echo=lines.append,
     )
     return Swept(sweep_dir, outcome, "\n".join(lines))
@@ -122,7 +122,7 @@ def test_a_generated_day_replays_the_same_for_its_seed_and_differs_across_seeds(
 def test_resuming_a_finished_sweep_runs_nothing(swept: Swept) -> None:
     before = _manifest_times(swept.sweep_dir)
     lines: list[str] = []
-    options = SweepOptions(resume=swept.sweep_dir, progress=False)
+    options = SweepOptions(resume=swept.sweep_dir)
     outcome = sweep_command(options, echo=lines.append)
     assert (outcome.ran, outcome.skipped) == (0, 16)
     assert _manifest_times(swept.sweep_dir) == before and len(before) == 16

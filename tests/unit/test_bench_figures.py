@@ -249,12 +249,15 @@ def test_the_cli_runs_everything_by_default_or_as_all(monkeypatch: pytest.Monkey
     runner = CliRunner()
     assert runner.invoke(app, ["bench", "--quick", "--json", "out.json"]).exit_code == 0
     assert runner.invoke(app, ["bench", "all", "--plot"]).exit_code == 0
+    assert runner.invoke(app, ["bench", "--only", "replay", "--only", "e2e"]).exit_code == 0
     assert calls == [
-        {"quick": True, "json_file": Path("out.json"), "plot": False},
-        {"quick": False, "json_file": None, "plot": True},
+        {"quick": True, "json_file": Path("out.json"), "plot": False, "only": None},
+        {"quick": False, "json_file": None, "plot": True, "only": None},
+        {"quick": False, "json_file": None, "plot": False, "only": ["replay", "e2e"]},
     ]
-    help_text = runner.invoke(app, ["bench", "--help"]).output
+    help_text = runner.invoke(app, ["bench", "--help"], env={"COLUMNS": "2000"}).output
     assert "--quick" in help_text and "--json" in help_text and "all" in help_text
+    assert "replay|assign_step|e2e|lockstep" in help_text
 
 
 def test_the_goodput_curve_runs_from_25_per_s_to_four_times_capacity(tmp_path: Path) -> None:

