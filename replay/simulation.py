@@ -47,6 +47,9 @@ class RunResult:
     trips: list[Trip]
     routes: list[Route] = field(default_factory=list)
     """Every route driven, bundles whole (the trips are their orders one by one)."""
+    day_end: float = float("inf")
+    """The end of the day's last shift (minutes): no service is woken after it, and an
+    order still open then is undelivered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class Replay:
         self._due = False
         self._wakes: set[float] = set()
         self._open = 0
+        self._day_end = max((s.shift_end for s in data.drivers), default=float("inf"))
 
     def run(self) -> RunResult:
         """Play every event to the end of the day."""
@@ -110,6 +114,7 @@ class Replay:
             self._latency,
             list(self._fleet.trips.values()),
             self._fleet.routes,
+            self._day_end,
         )
 
     def _begin(self) -> None:
@@ -150,7 +155,7 @@ class Replay:
                 self._fleet.assigned(applied.order_id, applied.driver_id)
         if settled.wake_at is not None:
             minute = self._scheduler.minute_of(settled.wake_at)
-            if minute > now and minute not in self._wakes:
+            if now < minute <= self._day_end and minute not in self._wakes:
                 self._wakes.add(minute)
                 self._scheduler.at(minute, Priority.WAKE, self._wake, minute)
 

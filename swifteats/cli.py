@@ -41,6 +41,12 @@ POLICIES_HELP = "; ".join(f"{spec.name}: {spec.description}" for spec in REGISTR
 """Every policy with its one-line description, for ``--policy``'s help."""
 
 
+MaxAttempts = typer.Option(
+    help="assignment attempts per order of a one-at-a-time policy; 0: until served or the "
+    "day ends [default: 0 on MDRP inputs, the design's 5 otherwise]"
+)
+
+
 def _client(
     settings: Settings, orders_url: str | None, assignment_url: str | None
 ) -> SwiftEatsClient:
@@ -128,6 +134,10 @@ def replay(
         PolicyName, typer.Option(help=f"the assignment policy. {POLICIES_HELP}")
     ] = PolicyName[DEFAULT_POLICY],
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
+    params: Annotated[
+        str | None, typer.Option(help="the policy's parameters as JSON or a file")
+    ] = None,
+    max_attempts: Annotated[int | None, MaxAttempts] = None,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
     location_interval: Annotated[
         float, typer.Option(help="minutes between position reports of a moving driver")
@@ -140,6 +150,7 @@ def replay(
         describe,
         load_input,
         new_run_id,
+        parse_policy_params,
         parse_weights,
         run_replay,
     )
@@ -151,6 +162,8 @@ def replay(
             speed=speed,
             policy=str(policy),
             weights=parse_weights(weights),
+            params=parse_policy_params(params),
+            max_attempts=max_attempts,
             radius_km=radius,
             location_interval_min=location_interval,
         )
@@ -309,6 +322,7 @@ def bench_policies(
         int | None, typer.Option(help="worker processes (default: one per core)")
     ] = None,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+    max_attempts: Annotated[int | None, MaxAttempts] = None,
 ) -> None:
     """Replay every policy over MDRP instances in process; judge each by the MDRP checker."""
     import os
@@ -322,6 +336,7 @@ def bench_policies(
         policies=tuple(str(p) for p in policies) if policies else POLICY_NAMES,
         workers=workers or os.cpu_count() or 1,
         radius_km=radius,
+        max_attempts=max_attempts,
     )
     try:
         outcome = bench_command(options, echo=typer.echo)
