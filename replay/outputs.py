@@ -137,6 +137,7 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
         "distanceTerm": "distance_term",
         "etaTerm": "eta_term",
         "waitTerm": "wait_term",
+        "supplyTerm": "supply_term",
     }
     return {names[k]: v for k, v in candidate.items()}
 

@@ -104,7 +104,7 @@ class RunRequest:
     weights: ScoringWeights = ScoringWeights()
     radius_km: float = 5.0
     location_interval_min: float = 2.0
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
+    params: Mapping[str, ParamValue] = field(default_factory=dict, hash=False)
     """Overrides of the policy's declared parameters (``--params``)."""
     max_attempts: int | None = None
     """Assignment attempts per order (one-at-a-time policies); 0: until served or the day
@@ -146,6 +146,7 @@ def run_replay(
         radius_km=request.radius_km,
         location_interval_min=request.location_interval_min,
         queued_routes=policy_spec(request.policy).windowed,
+        stop_at_day_end=request.attempts_for(loaded) == 0,
         speed=request.paced_speed,
     )
     if request.backend == "live":

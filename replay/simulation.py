@@ -48,8 +48,7 @@ class RunResult:
     routes: list[Route] = field(default_factory=list)
     """Every route driven, bundles whole (the trips are their orders one by one)."""
     day_end: float = float("inf")
-    """The end of the day's last shift (minutes): no service is woken after it, and an
-    order still open then is undelivered."""
+    """The end of the day's last shift (minutes): an order still open then is undelivered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +63,9 @@ class ReplayConfig:
     played no earlier than ``speed`` times faster than wall time."""
     queued_routes: bool = False
     """Whether the policy may queue routes on busy drivers (the windowed ones do)."""
+    stop_at_day_end: bool = False
+    """No service is woken after the day's last shift ends (orders retried without limit
+    would otherwise never stop); they stay open, undelivered."""
 
 
 class Replay:
@@ -155,7 +157,8 @@ class Replay:
                 self._fleet.assigned(applied.order_id, applied.driver_id)
         if settled.wake_at is not None:
             minute = self._scheduler.minute_of(settled.wake_at)
-            if now < minute <= self._day_end and minute not in self._wakes:
+            last = self._day_end if self._config.stop_at_day_end else float("inf")
+            if now < minute <= last and minute not in self._wakes:
                 self._wakes.add(minute)
                 self._scheduler.at(minute, Priority.WAKE, self._wake, minute)
 

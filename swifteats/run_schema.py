@@ -91,6 +91,7 @@ DECISIONS = (
     Column("distance_term", _FLOAT, "the score's distance term"),
     Column("eta_term", _FLOAT, "the score's ETA term"),
     Column("wait_term", _FLOAT, "the score's wait term"),
+    Column("supply_term", _FLOAT, "the score's supply term (others near the driver)"),
 )
 """One row per candidate of every decision."""
 
