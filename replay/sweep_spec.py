@@ -228,7 +228,7 @@ def _check(spec: SweepSpec) -> None:
             if name not in WEIGHT_FIELDS and name not in params:
                 known = ", ".join([*WEIGHT_FIELDS, *sorted(params)])
                 raise SweepSpecError(
-                    f"{option}: {name!r} is no weight nor parameter of the policies; known: {known}"
+                    f"{option}: unknown weight or parameter {name!r}; known: {known}"
                 )
     for name, values in spec.grid.items():
         if not values:

@@ -94,7 +94,7 @@ def test_a_sweep_grid_may_name_a_policys_parameters() -> None:
     }
     assert all(isinstance(dict(c.params)["max_bundle"], int) for c in bundling)
     assert [c.params for c in cells if c.policy == "greedy-score"] == [()]  # declares none
-    with pytest.raises(SweepSpecError, match="no weight nor parameter"):
+    with pytest.raises(SweepSpecError, match="unknown weight or parameter 'courier_weight'"):
         spec_from_options(
             inputs=[],
             policies=["greedy-score"],
