@@ -113,7 +113,10 @@ def utilisation(timeline: pl.DataFrame) -> float | None:
 
 
 def summarise_cells(results: pl.DataFrame) -> pl.DataFrame:
-    """One row per cell and input: seeds run, KPI means and ``<kpi>_ci95`` half-widths."""
+    """One row per cell and input: seeds run, KPI means and ``<kpi>_ci95`` half-widths
+    (results written before parameters could be swept get ``params`` ``{}``)."""
+    if "params" not in results.columns:
+        results = results.with_columns(params=pl.lit("{}"))
     summary = results.group_by(CELL_KEYS, maintain_order=True).agg(
         pl.len().alias("n_seeds"),
         *(pl.col(k).mean() for k in KPIS),

@@ -220,9 +220,11 @@ def _inputs(texts: list[str]) -> tuple[InputSpec, ...]:
 
 
 def _check(spec: SweepSpec) -> None:
-    for policy in spec.policies:
-        policy_spec(policy)
-    params = {p.name for policy in spec.policies for p in policy_spec(policy).parameters}
+    try:
+        specs = [policy_spec(policy) for policy in spec.policies]
+    except ValueError as error:
+        raise SweepSpecError(str(error)) from None
+    params = {p.name for policy in specs for p in policy.parameters}
     for option, names in (("--grid", spec.grid), ("--range", spec.ranges)):
         for name in names:
             if name not in WEIGHT_FIELDS and name not in params:
