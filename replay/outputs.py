@@ -26,7 +26,13 @@ class RunSummary:
     orders: int
     delivered: int
     never_assigned: int
+    undelivered_share: float | None
+    """Orders not delivered, as a share of all orders."""
     click_to_door_mean: float | None
+    """Over the delivered orders."""
+    click_to_door_all_mean: float | None
+    """Over all orders, an undelivered one counting from its placement to the end of the
+    day's last shift (``CLICK_TO_DOOR_ALL``)."""
     click_to_door_p90: float | None
     ready_to_pickup_mean: float | None
     answer_ms_p50: float | None
@@ -41,7 +47,9 @@ class RunSummary:
             "orders": self.orders,
             "delivered": self.delivered,
             "never_assigned": self.never_assigned,
+            "undelivered_share": self.undelivered_share,
             "click_to_door_mean": self.click_to_door_mean,
+            "click_to_door_all_mean": self.click_to_door_all_mean,
             "click_to_door_p90": self.click_to_door_p90,
             "ready_to_pickup_mean": self.ready_to_pickup_mean,
             "answer_ms_p50": self.answer_ms_p50,
@@ -52,10 +60,19 @@ class RunSummary:
 
 def order_rows(result: RunResult, day_start: datetime) -> list[dict[str, Any]]:
     """One row per order with every timestamp (minutes and UTC instants) and its outcome."""
-    return [_order_row(outcome, day_start) for outcome in result.outcomes.values()]
+    return [_order_row(o, day_start, result.day_end) for o in result.outcomes.values()]
 
 
-def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
+def click_to_door_all(placed: float, dropoff: float | None, day_end: float) -> float | None:
+    """Click-to-door counting every order: an undelivered one (``dropoff`` None) counts the
+    minutes from its placement to ``day_end``, the end of the day's last shift (none
+    before 0; None when the day has no end)."""
+    if dropoff is not None:
+        return dropoff - placed
+    return max(0.0, day_end - placed) if day_end != float("inf") else None
+
+
+def _order_row(outcome: OrderOutcome, day_start: datetime, day_end: float) -> dict[str, Any]:
     order, trip = outcome.order, outcome.trip
     row: dict[str, Any] = {
         "order_id": order.order_id,
@@ -81,6 +98,9 @@ def _order_row(outcome: OrderOutcome, day_start: datetime) -> dict[str, Any]:
         stamp = (outcome.pipeline or {}).get(stage)
         row[stage] = parse_instant(stamp) if stamp else None
     row["click_to_door"] = trip.dropoff - order.placed_at if trip else None
+    row["click_to_door_all"] = click_to_door_all(
+        order.placed_at, trip.dropoff if trip else None, day_end
+    )
     row["ready_to_pickup"] = trip.pickup - order.ready_at if trip else None
     row["ready_to_door"] = trip.dropoff - order.ready_at if trip else None
     return row
@@ -117,6 +137,7 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
         "distanceTerm": "distance_term",
         "etaTerm": "eta_term",
         "waitTerm": "wait_term",
+        "supplyTerm": "supply_term",
     }
     return {names[k]: v for k, v in candidate.items()}
 
@@ -125,11 +146,14 @@ def summarise(orders: pl.DataFrame, latency: pl.DataFrame) -> RunSummary:
     """Delivered, never assigned, click-to-door and answer-time figures of a run."""
     delivered = orders.filter(pl.col("outcome") == "delivered")
     ctd = delivered["click_to_door"]
+    undelivered = orders.height - delivered.height
     return RunSummary(
         orders=orders.height,
         delivered=delivered.height,
-        never_assigned=orders.height - delivered.height,
+        never_assigned=undelivered,
+        undelivered_share=round(undelivered / orders.height, 6) if orders.height else None,
         click_to_door_mean=_rounded(ctd.mean()),
+        click_to_door_all_mean=_rounded(orders["click_to_door_all"].mean()),
         click_to_door_p90=_rounded(ctd.quantile(0.9)),
         ready_to_pickup_mean=_rounded(delivered["ready_to_pickup"].mean()),
         answer_ms_p50=_rounded(latency["answer_ms"].quantile(0.5)) if latency.height else None,

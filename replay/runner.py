@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +18,18 @@ from replay.mdrp.instance import MdrpInstance, load_mdrp_instance
 from replay.orderlog import day_start_of, parse_drivers, parse_orders, read_rows
 from replay.outputs import RunSummary, write_run
 from replay.scheduler import Scheduler
-from replay.service_config import ServiceConfig
+from replay.service_config import REPLAY_RETRY, ServiceConfig
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.fleet import ServiceTimes
-from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
+from swifteats.domain.policies.registry import (
+    DEFAULT_POLICY,
+    ParamValue,
+    param_values,
+    parse_params,
+    policy_spec,
+)
+from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.progress import ProgressSink
 from swifteats.settings import Settings, load_settings
@@ -97,6 +105,11 @@ class RunRequest:
     weights: ScoringWeights = ScoringWeights()
     radius_km: float = 5.0
     location_interval_min: float = 2.0
+    params: Mapping[str, ParamValue] = field(default_factory=dict, hash=False)
+    """Overrides of the policy's declared parameters (``--params``)."""
+    max_attempts: int | None = None
+    """Assignment attempts per order (one-at-a-time policies); 0: until served or the day
+    ends; None: 0 on MDRP inputs, the design's 5 otherwise (:meth:`attempts_for`)."""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -105,7 +118,15 @@ class RunRequest:
             raise ValueError(f"clock is one of {', '.join(CLOCKS)}, not {self.clock!r}")
         if not self.speed > 0:
             raise ValueError(f"speed must be positive, not {self.speed}")
-        policy_spec(self.policy)
+        if self.max_attempts is not None and self.max_attempts < 0:
+            raise ValueError(f"max attempts must be 0 (no limit) or more, not {self.max_attempts}")
+        param_values(self.policy, self.params)
+
+    def attempts_for(self, loaded: LoadedInput) -> int:
+        """Attempts per order on ``loaded``: 0 (no limit) by default on MDRP inputs."""
+        if self.max_attempts is not None:
+            return self.max_attempts
+        return 0 if loaded.mdrp is not None else REPLAY_RETRY.max_attempts
 
     @property
     def paced_speed(self) -> float | None:
@@ -132,6 +153,7 @@ def run_replay(
         radius_km=request.radius_km,
         location_interval_min=request.location_interval_min,
         queued_routes=policy_spec(request.policy).windowed,
+        stop_at_day_end=request.attempts_for(loaded) == 0,
         speed=request.paced_speed,
     )
     if request.backend == "live":
@@ -154,6 +176,9 @@ def run_replay(
         "backend": request.backend,
         "policy": request.policy,
         "weights": asdict(request.weights),
+        "params": param_values(request.policy, request.params),
+        "max_attempts": request.attempts_for(loaded),
+        "day_end_min": result.day_end,
         "seed": loaded.seed,
         "radius_km": request.radius_km,
         "day_start": loaded.day_start.isoformat(),
@@ -195,7 +220,17 @@ def _service_config(loaded: LoadedInput, request: RunRequest) -> ServiceConfig:
         weights=request.weights,
         eta=loaded.data.eta,
         pickup_lead_minutes=loaded.data.service_times.pickup_minutes / 2,
+        retry=_retry(request.attempts_for(loaded)),
+        params=dict(request.params),
     )
+
+
+def _retry(max_attempts: int) -> RetryPolicy:
+    """The replay's backoff with ``max_attempts``; without a limit an order is tried again
+    every minute, as often as a windowed policy decides."""
+    if max_attempts == 0:
+        return replace(REPLAY_RETRY, cap_s=REPLAY_RETRY.base_s, max_attempts=0)
+    return replace(REPLAY_RETRY, max_attempts=max_attempts)
 
 
 def parse_weights(text: str | None) -> ScoringWeights:
@@ -204,6 +239,14 @@ def parse_weights(text: str | None) -> ScoringWeights:
         return ScoringWeights()
     path = Path(text)
     return ScoringWeights.from_json(path.read_text() if path.is_file() else text)
+
+
+def parse_policy_params(text: str | None) -> dict[str, ParamValue]:
+    """``--params``: a JSON object, or the path of a file holding one."""
+    if not text:
+        return {}
+    path = Path(text)
+    return parse_params(path.read_text() if path.is_file() else text)
 
 
 def new_run_id(name: str, request: RunRequest) -> str:

@@ -8,6 +8,7 @@ cannot be configured apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
@@ -16,7 +17,8 @@ from swifteats.domain.scoring import ScoringWeights
 from swifteats.settings import Settings
 
 REPLAY_RETRY = RetryPolicy(60.0, 2.0, 300.0, 5)
-"""Backoff in simulated seconds: 1, 2, 4, 5 minutes between 5 attempts."""
+"""Backoff in simulated seconds: 1, 2, 4, 5 minutes between 5 attempts (the design's five;
+``RunRequest.max_attempts`` changes the count, 0 retrying every 5 minutes until the day ends)."""
 REPLAY_MAX_HOLD_S = 86_400.0
 """Windowed policies keep an order open until a driver takes it (the MDRP's rule)."""
 
@@ -31,12 +33,15 @@ class ServiceConfig:
     pickup_lead_minutes: float
     retry: RetryPolicy = field(default=REPLAY_RETRY)
     max_hold_s: float = REPLAY_MAX_HOLD_S
+    params: Mapping[str, float | int | bool] = field(default_factory=dict)
+    """Overrides of the policy's declared parameters (the registry's)."""
 
     def env(self) -> dict[str, str]:
         """The services' environment variables (``SWIFTEATS_*``)."""
         return {
             "SWIFTEATS_POLICY": self.policy,
             "SWIFTEATS_SCORING_WEIGHTS": json.dumps(asdict(self.weights)),
+            "SWIFTEATS_POLICY_PARAMS": json.dumps(dict(self.params), sort_keys=True),
             "SWIFTEATS_PICKUP_LEAD_MINUTES": repr(self.pickup_lead_minutes),
             "SWIFTEATS_RETRY_BASE_S": repr(self.retry.base_s),
             "SWIFTEATS_RETRY_FACTOR": repr(self.retry.factor),

@@ -48,6 +48,8 @@ class RunResult:
     trips: list[Trip]
     routes: list[Route] = field(default_factory=list)
     """Every route driven, bundles whole (the trips are their orders one by one)."""
+    day_end: float = float("inf")
+    """The end of the day's last shift (minutes): an order still open then is undelivered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,9 @@ class ReplayConfig:
     played no earlier than ``speed`` times faster than wall time."""
     queued_routes: bool = False
     """Whether the policy may queue routes on busy drivers (the windowed ones do)."""
+    stop_at_day_end: bool = False
+    """No service is woken after the day's last shift ends (orders retried without limit
+    would otherwise never stop); they stay open, undelivered."""
 
 
 class Replay:
@@ -96,6 +101,7 @@ class Replay:
         self._wakes: set[float] = set()
         self._open = 0
         self._answered = 0
+        self._day_end = max((s.shift_end for s in data.drivers), default=float("inf"))
 
     def run(self) -> RunResult:
         """Play every event to the end of the day."""
@@ -122,6 +128,7 @@ class Replay:
             self._latency,
             list(self._fleet.trips.values()),
             self._fleet.routes,
+            self._day_end,
         )
 
     def _begin(self) -> None:
@@ -163,7 +170,8 @@ class Replay:
                 self._fleet.assigned(applied.order_id, applied.driver_id)
         if settled.wake_at is not None:
             minute = self._scheduler.minute_of(settled.wake_at)
-            if minute > now and minute not in self._wakes:
+            last = self._day_end if self._config.stop_at_day_end else float("inf")
+            if now < minute <= last and minute not in self._wakes:
                 self._wakes.add(minute)
                 self._scheduler.at(minute, Priority.WAKE, self._wake, minute)
         self._report()

@@ -108,6 +108,7 @@ def _request(spec: SweepSpec, cell: Cell, source: InputSpec) -> RunRequest:
         backend="inprocess",
         policy=cell.policy,
         weights=cell.weights,
+        params=dict(cell.params),
         radius_km=spec.radius_for(source),
         location_interval_min=spec.location_interval_min,
     )
@@ -138,7 +139,8 @@ def open_sweep(sweep_dir: Path, spec: SweepSpec | None) -> SweepSpec:
 
 def _write_spec(path: Path, spec: SweepSpec) -> None:
     cells = [
-        {"cell_id": c.cell_id, "policy": c.policy, **asdict(c.weights)} for c in expand_cells(spec)
+        {"cell_id": c.cell_id, "policy": c.policy, **asdict(c.weights), "params": dict(c.params)}
+        for c in expand_cells(spec)
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"spec": spec_to_dict(spec), "cells": cells}, indent=2))
@@ -229,6 +231,7 @@ def _row(task: Task, sweep_dir: Path) -> dict[str, Any]:
         "input": task.source.name,
         "policy": task.cell.policy,
         **asdict(task.cell.weights),
+        "params": task.cell.params_json,
         "seed": task.seed,
         "deterministic": task.source.deterministic,
         **run_row(run_dir),

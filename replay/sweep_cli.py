@@ -17,6 +17,7 @@ import polars as pl
 from replay.sweep import SweepOutcome, open_sweep, run_sweep
 from replay.sweep_results import KPIS
 from replay.sweep_spec import (
+    WEIGHT_FIELDS,
     InputSpec,
     SweepSpec,
     SweepSpecError,
@@ -26,12 +27,13 @@ from replay.sweep_spec import (
 from swifteats.analysis.pareto import pareto_front
 from swifteats.progress import ProgressSink, counted
 
-RANKING = ("undelivered_share", "click_to_door_mean")
-"""How the best cells are ordered: fewest undelivered orders, then click-to-door."""
+RANKING = ("undelivered_share", "click_to_door_all_mean")
+"""How the best cells are ordered: fewest undelivered orders, then click-to-door over all."""
 _SHOWN = (
     "undelivered_share",
     "click_to_door_mean",
     "click_to_door_mean_ci95",
+    "click_to_door_all_mean",
     "click_to_door_p90",
     "pickup_km_mean",
     "utilisation",
@@ -171,7 +173,7 @@ def _input_report(
         .agg(pl.all().first(), pl.len().alias("alike"))
     )
     lines = [
-        f"\nbest cells on {name} (fewest undelivered, then click-to-door mean):",
+        f"\nbest cells on {name} (fewest undelivered, then click-to-door over all orders):",
         _table(best, spec),
         f"\nPareto front on {name}: {axes[0]} vs {axes[1]}, both minimised"
         " (alike: cells at the same point):",
@@ -190,7 +192,8 @@ def _table(cells: pl.DataFrame, spec: SweepSpec) -> str:
     """The cells' varied weights and headline KPIs as a Markdown table."""
     varied = [*spec.grid, *spec.ranges]
     policy = ["policy"] if len(spec.policies) > 1 else []
-    wanted = ["cell_id", *policy, *varied, *_SHOWN]
+    params = ["params"] if any(name not in WEIGHT_FIELDS for name in varied) else []
+    wanted = ["cell_id", *policy, *varied, *params, *_SHOWN]
     shown = cells.select(
         c for c in wanted if c in cells.columns and cells[c].null_count() < cells.height
     )

@@ -21,24 +21,28 @@ KPIS = (
     "never_assigned",
     "undelivered_share",
     "click_to_door_mean",
+    "click_to_door_all_mean",
     "click_to_door_p90",
     "ready_to_pickup_mean",
     "pickup_km_mean",
     "utilisation",
     "wall_seconds",
 )
-"""Numeric figures of a run; ``pickup_km_mean`` is the chosen driver's distance to the
-restaurant when assigned, ``utilisation`` the drivers' busy share of their logged time."""
+"""Numeric figures of a run; ``click_to_door_all_mean`` counts every order (an undelivered
+one from its placement to the end of the day's last shift), ``pickup_km_mean`` is the
+chosen driver's distance to the restaurant when assigned, ``utilisation`` the drivers' busy
+share of their logged time."""
 CI_KPIS = (
     "undelivered_share",
     "click_to_door_mean",
+    "click_to_door_all_mean",
     "click_to_door_p90",
     "ready_to_pickup_mean",
     "pickup_km_mean",
     "utilisation",
 )
 """The figures that get a ``<kpi>_ci95`` half-width per cell."""
-CELL_KEYS = ("cell_id", "input", "policy", *WEIGHT_FIELDS, "deterministic")
+CELL_KEYS = ("cell_id", "input", "policy", *WEIGHT_FIELDS, "params", "deterministic")
 _T975 = (
     *(12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228),
     *(2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086),
@@ -78,6 +82,7 @@ def run_row(run_dir: Path) -> dict[str, Any]:
         "never_assigned": summary["never_assigned"],
         "undelivered_share": (orders - summary["delivered"]) / orders if orders else None,
         "click_to_door_mean": summary["click_to_door_mean"],
+        "click_to_door_all_mean": summary.get("click_to_door_all_mean"),
         "click_to_door_p90": summary["click_to_door_p90"],
         "ready_to_pickup_mean": summary["ready_to_pickup_mean"],
         "pickup_km_mean": pickup_km_mean(pl.read_parquet(run_dir / "decisions.parquet")),
@@ -108,7 +113,10 @@ def utilisation(timeline: pl.DataFrame) -> float | None:
 
 
 def summarise_cells(results: pl.DataFrame) -> pl.DataFrame:
-    """One row per cell and input: seeds run, KPI means and ``<kpi>_ci95`` half-widths."""
+    """One row per cell and input: seeds run, KPI means and ``<kpi>_ci95`` half-widths
+    (results written before parameters could be swept get ``params`` ``{}``)."""
+    if "params" not in results.columns:
+        results = results.with_columns(params=pl.lit("{}"))
     summary = results.group_by(CELL_KEYS, maintain_order=True).agg(
         pl.len().alias("n_seeds"),
         *(pl.col(k).mean() for k in KPIS),

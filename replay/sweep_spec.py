@@ -2,7 +2,9 @@
 
 Everything here is pure and parses the command line's forms:
 
-- ``--grid 'distance_penalty_per_km=2,5,8'``: values of one :class:`ScoringWeights` field;
+- ``--grid 'distance_penalty_per_km=2,5,8'``: values of one :class:`ScoringWeights` field,
+  or of a parameter the registry declares for one of the policies (``courier_weight``,
+  ``max_bundle``, ``window_minutes``, …: a cell's policy takes the ones it declares);
 - ``--range 'eta_penalty_per_minute=0:4'``: a uniform range, for ``--random N`` cells;
 - ``--input``: ``sample`` (the bundled sample), ``generated[:orders=N,drivers=M]`` (a
   day from :mod:`replay.sample`, regenerated for each seed), an MDRP instance folder, or
@@ -23,7 +25,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from swifteats.domain.policies.registry import DEFAULT_POLICY
+from swifteats.domain.policies.registry import DEFAULT_POLICY, ParamValue, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 
 WEIGHT_FIELDS = tuple(f.name for f in fields(ScoringWeights))
@@ -218,11 +220,18 @@ def _inputs(texts: list[str]) -> tuple[InputSpec, ...]:
 
 
 def _check(spec: SweepSpec) -> None:
+    try:
+        specs = [policy_spec(policy) for policy in spec.policies]
+    except ValueError as error:
+        raise SweepSpecError(str(error)) from None
+    params = {p.name for policy in specs for p in policy.parameters}
     for option, names in (("--grid", spec.grid), ("--range", spec.ranges)):
         for name in names:
-            if name not in WEIGHT_FIELDS:
-                known = ", ".join(WEIGHT_FIELDS)
-                raise SweepSpecError(f"{option}: unknown weight {name!r}; known: {known}")
+            if name not in WEIGHT_FIELDS and name not in params:
+                known = ", ".join([*WEIGHT_FIELDS, *sorted(params)])
+                raise SweepSpecError(
+                    f"{option}: unknown weight or parameter {name!r}; known: {known}"
+                )
     for name, values in spec.grid.items():
         if not values:
             raise SweepSpecError(f"--grid {name}: no values")
@@ -287,22 +296,52 @@ def load_spec_file(path: Path) -> SweepSpec:
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One point of the sweep: a policy and its scoring weights."""
+    """One point of the sweep: a policy, its scoring weights and parameter overrides."""
 
     policy: str
     weights: ScoringWeights
+    params: tuple[tuple[str, ParamValue], ...] = ()
+    """Overrides of the policy's registry parameters, by name."""
 
     @property
     def cell_id(self) -> str:
-        """``<policy>-<hash of the weights>``: the same cell keeps its id across sweeps."""
-        key = json.dumps([self.policy, asdict(self.weights)], sort_keys=True)
+        """``<policy>-<hash of weights and params>``: the same cell keeps its id across
+        sweeps (a cell without params hashes as before params could be swept)."""
+        parts: list[Any] = [self.policy, asdict(self.weights)]
+        if self.params:
+            parts.append(dict(self.params))
+        key = json.dumps(parts, sort_keys=True)
         return f"{self.policy}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+    @property
+    def params_json(self) -> str:
+        """The parameter overrides as a JSON object (``{}``: the policy's defaults)."""
+        return json.dumps(dict(self.params), sort_keys=True)
 
 
 def expand_cells(spec: SweepSpec) -> list[Cell]:
-    """Every cell of the spec, each policy crossed with every weight point, without repeats."""
-    cells = [Cell(p, replace(ScoringWeights(), **w)) for w in _points(spec) for p in spec.policies]
+    """Every cell of the spec, each policy crossed with every point, without repeats; a
+    point's parameters apply to the policies that declare them."""
+    cells = [_cell(policy, point) for point in _points(spec) for policy in spec.policies]
     return list(dict.fromkeys(cells))
+
+
+def _cell(policy: str, point: dict[str, float]) -> Cell:
+    declared = {p.name: p.type for p in policy_spec(policy).parameters}
+    weights = {k: v for k, v in point.items() if k in WEIGHT_FIELDS}
+    params = tuple(
+        sorted((k, _typed(k, v, declared[k])) for k, v in point.items() if k in declared)
+    )
+    return Cell(policy, replace(ScoringWeights(), **weights), params)
+
+
+def _typed(name: str, value: float, kind: type[ParamValue]) -> ParamValue:
+    """A swept number as the parameter's type (a whole number for an int, 0/1 for a bool)."""
+    if kind is float:
+        return value
+    if value != int(value) or (kind is bool and value not in (0, 1)):
+        raise SweepSpecError(f"{name} is {kind.__name__}: {value} does not fit")
+    return kind(int(value))
 
 
 def _points(spec: SweepSpec) -> list[dict[str, float]]:

@@ -63,6 +63,12 @@ ORDERS = (
     _wall_clock("decided_at", "decided"),
     _wall_clock("response_consumed_at", "answered (the order row updated)"),
     Column("click_to_door", _FLOAT, "minutes from placement to drop-off"),
+    Column(
+        "click_to_door_all",
+        _FLOAT,
+        "click_to_door, or for an undelivered order the minutes from its placement to the "
+        "end of the day's last shift",
+    ),
     Column("ready_to_pickup", _FLOAT, "minutes the food waited for the driver"),
     Column("ready_to_door", _FLOAT, "minutes from ready to drop-off"),
 )
@@ -85,6 +91,7 @@ DECISIONS = (
     Column("distance_term", _FLOAT, "the score's distance term"),
     Column("eta_term", _FLOAT, "the score's ETA term"),
     Column("wait_term", _FLOAT, "the score's wait term"),
+    Column("supply_term", _FLOAT, "the score's supply term (others near the driver)"),
 )
 """One row per candidate of every decision."""
 

@@ -15,7 +15,12 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from swifteats.domain.admission import AdmissionBounds, ResendPolicy
-from swifteats.domain.policies.registry import DEFAULT_POLICY, policy_spec
+from swifteats.domain.policies.registry import (
+    DEFAULT_POLICY,
+    ParamValue,
+    parse_params,
+    policy_spec,
+)
 from swifteats.domain.retry import RetryPolicy
 
 STACK_ENV_FILE = "stack.env"
@@ -103,13 +108,15 @@ class Settings(BaseSettings):
     retry_base_s: float = 1.0
     retry_factor: float = 2.0
     retry_cap_s: float = 30.0
-    retry_max_attempts: int = 5
-    """Assignment attempts per order, the first one included."""
+    retry_max_attempts: int = Field(5, ge=0)
+    """Assignment attempts per order, the first one included; 0: no limit."""
 
     payment_decline_customers: str = ""
     """Comma-separated customer ids the simulated payment provider declines."""
     policy: str = DEFAULT_POLICY
     """Assignment policy by name (``swifteats.domain.policies.registry``)."""
+    policy_params: str = ""
+    """JSON object overriding the policy's declared parameters (``registry.parse_params``)."""
     policy_window_s: float | None = Field(None, gt=0)
     """Windowed policies: seconds between decisions (default: the policy's own window)."""
     window_max_hold_s: float = Field(300.0, gt=0)
@@ -156,6 +163,16 @@ class Settings(BaseSettings):
     @classmethod
     def _known_policy(cls, name: str) -> str:
         return policy_spec(name).name
+
+    @model_validator(mode="after")
+    def _known_params(self) -> Settings:
+        policy_spec(self.policy).params_with(self.policy_overrides)
+        return self
+
+    @property
+    def policy_overrides(self) -> dict[str, ParamValue]:
+        """``policy_params`` as a mapping (checked against the policy by the validator)."""
+        return parse_params(self.policy_params)
 
     @field_validator("api_keys", mode="before")
     @classmethod

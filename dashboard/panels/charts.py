@@ -21,6 +21,7 @@ TERM_COLOURS = {
     "distance_term": "#f28e2b",
     "eta_term": "#e15759",
     "wait_term": "#76b7b2",
+    "supply_term": "#edc948",
 }
 
 

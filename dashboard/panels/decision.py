@@ -10,7 +10,7 @@ import streamlit as st
 from . import charts, data
 from .selection import Selection
 
-TERMS = ("base", "slack_term", "distance_term", "eta_term", "wait_term")
+TERMS = ("base", "slack_term", "distance_term", "eta_term", "wait_term", "supply_term")
 """The parts of a candidate's score: ``max(base + the terms, floor)``."""
 
 

@@ -27,14 +27,25 @@ class Kpi:
 
 CARDS = (
     Kpi("delivered", "Delivered", "{:,.0f}", "normal"),
-    Kpi("never_assigned", "Never assigned", "{:,.0f}", "inverse"),
-    Kpi("click_to_door_mean", "Click-to-door mean, min", "{:.2f}", "inverse"),
+    Kpi("undelivered_share", "Undelivered", "{:.2%}", "inverse"),
+    Kpi("click_to_door_mean", "Click-to-door mean (delivered), min", "{:.2f}", "inverse"),
+    Kpi("click_to_door_all_mean", "Click-to-door mean (all orders), min", "{:.2f}", "inverse"),
     Kpi("click_to_door_p90", "Click-to-door p90, min", "{:.2f}", "inverse"),
     Kpi("utilisation", "Fleet utilisation", "{:.1%}", "off"),
     Kpi("answer_ms_p99", "Answer p99, ms", "{:.2f}", "inverse"),
 )
 
-LEADING = ("run_id", "input_name", "backend", "policy", "seed", "weights", "started_at")
+LEADING = (
+    "run_id",
+    "input_name",
+    "backend",
+    "policy",
+    "seed",
+    "weights",
+    "params",
+    "max_attempts",
+    "started_at",
+)
 """The runs table's first columns; the headline KPIs, paths and hashes follow."""
 
 
@@ -48,7 +59,10 @@ def kpi_cards(selection: Selection) -> None:
         for column, card in zip(st.columns(len(cards)), cards, strict=True):
             baseline = kpis[card.column][0] if number else None
             column.metric(card.label, **_metric(card, row[card.column], baseline))
-    st.caption("Changes are against the first picked run.")
+    st.caption(
+        "Changes are against the first picked run. Click-to-door over all orders counts an "
+        "undelivered order from its placement to the end of the day's last shift."
+    )
     _runs_table(selection)
 
 

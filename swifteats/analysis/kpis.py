@@ -15,7 +15,9 @@ HEADLINE = (
     "orders",
     "delivered",
     "never_assigned",
+    "undelivered_share",
     "click_to_door_mean",
+    "click_to_door_all_mean",
     "click_to_door_p90",
     "utilisation",
     "orders_per_driver_hour",
@@ -28,7 +30,9 @@ HEADLINE = (
 def run_kpis(run_dirs: Sequence[Path]) -> pl.DataFrame:
     """One row per run with every per-run metric.
 
-    Outcome counts; click-to-door, ready-to-pickup, ready-to-door (minutes) and the chosen
+    Outcome counts and the undelivered share; click-to-door over all orders
+    (``click_to_door_all_*``: an undelivered order counts from its placement to the end of
+    the day's last shift); click-to-door, ready-to-pickup, ready-to-door (minutes) and the chosen
     driver's distance (km): mean, p50, p90, max; slack (minutes the driver is early for the
     food) p10/p50/p90 and the share below 0; fleet hours, utilisation (busy share of
     on-shift time) and delivered orders per driver-hour; attempts, failed attempts,

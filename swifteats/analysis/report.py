@@ -30,7 +30,17 @@ TITLES = {
     "diff_orders": "Orders that changed driver",
 }
 _FILES_ONLY = frozenset({"diff_orders"})
-_IDENTITY = ("run_id", "input_name", "backend", "policy", "seed", "radius_km", "weights")
+_IDENTITY = (
+    "run_id",
+    "input_name",
+    "backend",
+    "policy",
+    "seed",
+    "radius_km",
+    "weights",
+    "params",
+    "max_attempts",
+)
 
 
 def report_tables(run_dirs: Sequence[Path]) -> dict[str, pl.DataFrame]:

@@ -27,6 +27,8 @@ RUN_SCHEMA = pl.Schema(
         "seed": pl.Int64(),
         "radius_km": pl.Float64(),
         "weights": pl.String(),
+        "params": pl.String(),
+        "max_attempts": pl.Int64(),
         "started_at": pl.Datetime("us", "UTC"),
         "ended_at": pl.Datetime("us", "UTC"),
         "mdrp_feasible": pl.Boolean(),
@@ -42,6 +44,7 @@ _MANIFEST_FIELDS = (
     "policy",
     "seed",
     "radius_km",
+    "max_attempts",
 )
 
 
@@ -139,6 +142,7 @@ def _identity(run_no: int, run: RunInfo) -> dict[str, Any]:
         "path": str(run.path),
         **{key: manifest.get(key) for key in _MANIFEST_FIELDS},
         "weights": json.dumps(manifest.get("weights"), sort_keys=True),
+        "params": json.dumps(manifest.get("params"), sort_keys=True),
         "started_at": _instant(manifest.get("started_at")),
         "ended_at": _instant(manifest.get("ended_at")),
         "mdrp_feasible": check.get("feasible") if isinstance(check, dict) else None,

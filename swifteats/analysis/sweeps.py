@@ -58,6 +58,7 @@ def mark_pareto(cells: pl.DataFrame, x: str, y: str) -> pl.DataFrame:
 
 
 def searched_weights(cells: pl.DataFrame) -> list[str]:
-    """The weight columns whose value differs between rows: the ones the sweep searched."""
-    present = [name for name in WEIGHT_FIELDS if name in cells.columns]
+    """The weight columns (and ``params``, the policies' parameter overrides) whose value
+    differs between rows: the ones the sweep searched."""
+    present = [name for name in (*WEIGHT_FIELDS, "params") if name in cells.columns]
     return [name for name in present if cells[name].n_unique() > 1]

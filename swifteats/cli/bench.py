@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from swifteats.cli.errors import CliError
-from swifteats.cli.options import POLICIES_HELP, PolicyName
+from swifteats.cli.options import POLICIES_HELP, MaxAttempts, PolicyName
 from swifteats.cli.progress import progress_reporter
 from swifteats.domain.policies.registry import POLICY_NAMES
 
@@ -42,6 +42,7 @@ def bench_policies(
         int | None, typer.Option(help="worker processes", show_default="one per core")
     ] = None,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+    max_attempts: MaxAttempts = None,
 ) -> None:
     """Replay every policy over MDRP instances in process; judge each by the MDRP checker."""
     from replay.policy_bench import BenchOptions, bench_command
@@ -53,6 +54,7 @@ def bench_policies(
         policies=tuple(str(p) for p in policies) if policies else POLICY_NAMES,
         workers=workers or os.cpu_count() or 1,
         radius_km=radius,
+        max_attempts=max_attempts,
     )
     try:
         with progress_reporter("bench policies") as progress:

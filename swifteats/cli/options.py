@@ -41,6 +41,16 @@ class TableFormat(StrEnum):
 POLICIES_HELP = "; ".join(f"{spec.name}: {spec.description}" for spec in REGISTRY.values())
 """Every policy with its one-line description, for ``--policy``'s help."""
 
+MaxAttempts = Annotated[
+    int | None,
+    typer.Option(
+        help="assignment attempts per order of a one-at-a-time policy; 0: until served or"
+        " the day ends",
+        show_default="0 on MDRP inputs, the design's 5 otherwise",
+    ),
+]
+"""``--max-attempts`` of ``replay`` and ``bench policies``."""
+
 COORDINATES = {"ignore_unknown_options": True}
 """Context settings of a command taking a latitude and a longitude: ``-74.006`` is read as
 a negative number (Click passes an unknown "option" such as ``-7`` on as an argument,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from swifteats.cli.errors import CliError
-from swifteats.cli.options import POLICIES_HELP, Backend, Clock, PolicyName
+from swifteats.cli.options import POLICIES_HELP, Backend, Clock, MaxAttempts, PolicyName
 from swifteats.cli.progress import progress_reporter
 from swifteats.domain.policies.registry import DEFAULT_POLICY
 
@@ -46,6 +46,11 @@ def replay(
         str | None,
         typer.Option(help="ScoringWeights as JSON or a file", show_default="the design's"),
     ] = None,
+    params: Annotated[
+        str | None,
+        typer.Option(help="the policy's parameters as JSON or a file", show_default="none"),
+    ] = None,
+    max_attempts: MaxAttempts = None,
     radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
     location_interval: Annotated[
         float, typer.Option(help="minutes between position reports of a moving driver")
@@ -62,7 +67,9 @@ def replay(
     from replay.runner import describe, new_run_id, run_replay
     from swifteats.settings import load_settings
 
-    request = _request(backend, clock, speed, policy, weights, radius, location_interval)
+    request = _request(
+        backend, clock, speed, policy, weights, radius, location_interval, params, max_attempts
+    )
     loaded = _load(input_path, drivers)
     run_dir = out or Path("runs") / new_run_id(loaded.data.name, request)
     settings = load_settings() if backend == Backend.live else None
@@ -83,13 +90,23 @@ def _request(
     weights: str | None,
     radius: float,
     location_interval: float,
+    params: str | None,
+    max_attempts: int | None,
 ) -> RunRequest:
-    from replay.runner import RunRequest, parse_weights
+    from replay.runner import RunRequest, parse_policy_params, parse_weights
 
     try:
         parsed = parse_weights(weights)
     except (ValueError, TypeError, OSError) as error:
         raise CliError(f"--weights {weights}: {error}", f"e.g. {WEIGHTS_EXAMPLE}", code=2) from None
+    try:
+        policy_params = parse_policy_params(params)
+    except (ValueError, TypeError, OSError) as error:
+        raise CliError(
+            f"--params {params}: {error}",
+            "give a JSON object of the policy's registry parameters",
+            code=2,
+        ) from None
     try:
         return RunRequest(
             backend=str(backend),
@@ -97,6 +114,8 @@ def _request(
             speed=speed,
             policy=str(policy),
             weights=parsed,
+            params=policy_params,
+            max_attempts=max_attempts,
             radius_km=radius,
             location_interval_min=location_interval,
         )

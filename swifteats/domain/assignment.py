@@ -68,6 +68,7 @@ class Decision:
                     "distanceTerm": round(c.terms.distance_term, 3),
                     "etaTerm": round(c.terms.eta_term, 3),
                     "waitTerm": round(c.terms.wait_term, 3),
+                    "supplyTerm": round(c.terms.supply_term, 3),
                 }
                 for c in self.candidates[:10]
             ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,7 +67,11 @@ def rank_drivers(
     """
     pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
-    ranked = [_rank_one(job, driver, to_customer, weights, eta) for driver in pool]
+    near = neighbours(pool, weights)
+    ranked = [
+        _rank_one(job, driver, to_customer, weights, eta, n)
+        for driver, n in zip(pool, near, strict=True)
+    ]
     shift_end = {d.driver_id: d.shift_ends_at for d in pool if d.shift_ends_at}
     if now is not None and shift_end:
         ranked = [
@@ -85,13 +89,30 @@ def _pickup(now: datetime, job: Job, ranked: RankedDriver, lead: float) -> datet
     return now + timedelta(minutes=minutes)
 
 
+def neighbours(pool: Sequence[DriverRecord], weights: ScoringWeights) -> list[int]:
+    """For each driver of ``pool``, the others within ``supply_radius_km`` of it; all 0
+    (and nothing computed) while ``supply_bonus_per_driver`` is 0."""
+    if not weights.supply_bonus_per_driver or len(pool) < 2:
+        return [0] * len(pool)
+    from swifteats.domain.policies.support.travel_matrix import distance_km  # noqa: PLC0415
+
+    points = [driver.location for driver in pool]
+    near = distance_km(points, points) <= weights.supply_radius_km
+    return [int(n) - 1 for n in near.sum(axis=1)]
+
+
 def _rank_one(
-    job: Job, driver: DriverRecord, to_customer: int, weights: ScoringWeights, eta: EtaModel
+    job: Job,
+    driver: DriverRecord,
+    to_customer: int,
+    weights: ScoringWeights,
+    eta: EtaModel,
+    near: int,
 ) -> RankedDriver:
     distance = haversine_km(driver.location, job.restaurant)
     to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
     slack = job.preparation_time - to_restaurant
-    terms = priority_score(slack, distance, to_restaurant + to_customer, weights)
+    terms = priority_score(slack, distance, to_restaurant + to_customer, weights, near)
     return RankedDriver(driver.driver_id, distance, to_restaurant, to_customer, slack, terms)
 
 

@@ -2,9 +2,16 @@
 
 Every term of the design's score falls as the driver gets farther from the restaurant, so
 with its defaults, or any non-negative weights, the nearest available driver always ranks
-first and reweighting changes no decision. ``wait_penalty_per_minute`` (0 in the design)
-is the one term that does not follow distance: it charges the minutes a driver would wait
-for the food, so an early, near driver can be kept for an order that needs one.
+first and reweighting changes no decision. Two terms (0 in the design, so its defaults
+keep its decisions exactly) do not follow distance and can make a farther driver the
+better choice:
+
+- ``wait_penalty_per_minute`` charges the minutes the driver would wait for the food (the
+  food waiting for the driver is the design's ``slack_penalty_per_minute``), so an early,
+  near driver can be kept for an order that needs one;
+- ``supply_bonus_per_driver`` rewards taking a driver from where others are: points per
+  other candidate within ``supply_radius_km`` of it, so the last driver of an area is kept
+  there (see ``swifteats.domain.ranking``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ class ScoringWeights:
     floor: float = 0.0
     wait_penalty_per_minute: float = 0.0
     """Cost of each minute the driver would wait at the restaurant (not in the design)."""
+    supply_bonus_per_driver: float = 0.0
+    """Points per other candidate within ``supply_radius_km`` of the driver (not in the
+    design): the supply its area keeps once it is taken."""
+    supply_radius_km: float = 2.0
+    """What counts as near a driver for ``supply_bonus_per_driver``."""
 
     @classmethod
     def from_json(cls, text: str) -> ScoringWeights:
@@ -52,13 +64,19 @@ class ScoreTerms:
     eta_term: float
     score: float
     wait_term: float = 0.0
+    supply_term: float = 0.0
 
 
 def priority_score(
-    slack: float, distance_km: float, total_eta: float, weights: ScoringWeights
+    slack: float,
+    distance_km: float,
+    total_eta: float,
+    weights: ScoringWeights,
+    neighbours: int = 0,
 ) -> ScoreTerms:
     """Score one driver: positive slack earns a capped bonus; lateness, distance, ETA and
-    (with ``wait_penalty_per_minute``) waiting for the food cost."""
+    (with ``wait_penalty_per_minute``) waiting for the food cost; ``neighbours``, the other
+    candidates near the driver, earn ``supply_bonus_per_driver`` each."""
     if slack > 0:
         slack_term = min(slack * weights.slack_bonus_per_minute, weights.slack_bonus_cap)
     else:
@@ -66,5 +84,7 @@ def priority_score(
     distance_term = -distance_km * weights.distance_penalty_per_km
     eta_term = -total_eta * weights.eta_penalty_per_minute
     wait_term = -max(slack, 0.0) * weights.wait_penalty_per_minute
-    raw = weights.base + slack_term + distance_term + eta_term + wait_term
-    return ScoreTerms(slack_term, distance_term, eta_term, max(raw, weights.floor), wait_term)
+    supply_term = neighbours * weights.supply_bonus_per_driver
+    raw = weights.base + slack_term + distance_term + eta_term + wait_term + supply_term
+    score = max(raw, weights.floor)
+    return ScoreTerms(slack_term, distance_term, eta_term, score, wait_term, supply_term)

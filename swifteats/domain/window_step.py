@@ -136,6 +136,7 @@ def route_decisions(route: Route, ready_at: Mapping[str, float]) -> list[dict[st
                     "distanceTerm": None,
                     "etaTerm": None,
                     "waitTerm": None,
+                    "supplyTerm": None,
                 }
             ],
         }

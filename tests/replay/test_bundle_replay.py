@@ -80,16 +80,19 @@ def test_a_bundle_is_picked_up_together_and_dropped_off_in_sequence(
 
 
 def test_an_order_nobody_can_take_yet_stays_open_until_a_courier_comes(tmp_path: Path) -> None:
-    """The only courier starts two hours after the order: greedy gives up after five
-    attempts, a windowed policy keeps the order open and delivers it."""
+    """The only courier starts two hours after the order: greedy with the design's five
+    attempts gives up; by default on MDRP inputs it keeps the order open, as a windowed
+    policy does, and delivers it."""
     instance = write_instance(
         tmp_path / "late",
         ["o1\t1600\t0\t10\tr1\t20\n"],
         ["c1\t-1600\t0\t130\t300\n"],
     )
     loaded = load_input(instance, None)
-    greedy = run_replay(loaded, RunRequest(radius_km=50), tmp_path / "greedy")
+    greedy = run_replay(loaded, RunRequest(radius_km=50, max_attempts=5), tmp_path / "greedy")
     assert greedy.delivered == 0
+    kept = run_replay(loaded, RunRequest(radius_km=50), tmp_path / "kept")
+    assert kept.delivered == 1
     for policy in ("batch-matching", "bundling", "rolling-horizon"):
         held = run_replay(loaded, RunRequest(policy=policy), tmp_path / policy)
         assert held.delivered == 1, policy
@@ -124,7 +127,14 @@ def test_the_policy_bench_judges_each_policy_by_the_checker(
     assert outcome.failures == {}
     rows = {r["policy"]: r for r in outcome.summary.iter_rows(named=True)}
     assert rows["bundling"]["feasible"] == 1 and rows["bundling"]["undelivered_pct"] == 0.0
-    assert rows["greedy-score"]["undelivered_pct"] == 50.0  # one courier, one order at a time
+    assert rows["greedy-score"]["undelivered_pct"] == 0.0  # kept open until the courier frees
+    design = bench_policies(
+        [two_orders_one_courier], tmp_path / "bench5", policies=["greedy-score"], max_attempts=5
+    )
+    row = design.summary.row(0, named=True)
+    assert row["policy"] == "greedy-score-max5"
+    assert row["undelivered_pct"] == 50.0  # one courier, one order at a time, gives up
+    assert row["click_to_door_all_mean"] > row["click_to_door_mean"]
     assert "| bundling | 1/1 | 0.00 % | 34.50 |" in format_table(outcome.summary)
     again = bench_policies(
         [two_orders_one_courier], tmp_path / "bench", policies=["greedy-score", "bundling"]

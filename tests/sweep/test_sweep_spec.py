@@ -76,7 +76,10 @@ def test_malformed_options_say_which_option_and_what(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"grid": ["speed=1,2"]}, "unknown weight 'speed'; known: base, slack_bonus_per_minute"),
+        (
+            {"grid": ["speed=1,2"]},
+            "unknown weight or parameter 'speed'; known: base, slack_bonus_per_minute",
+        ),
         ({"ranges": ["eta_penalty_per_minute=0:4"]}, "--range needs --random N"),
         ({"random": 5}, "--random N needs --range"),
         ({"random": 0, "ranges": ["base=1:2"]}, "give at least one cell"),

@@ -15,6 +15,7 @@ SELECT
     d.distance_term,
     d.eta_term,
     d.wait_term,
+    d.supply_term,
     d.distance_km,
     d.slack,
     d.eta_to_restaurant,

@@ -1,4 +1,6 @@
--- One row per run: outcomes; click-to-door, ready-to-pickup and ready-to-door (minutes);
+-- One row per run: outcomes (undelivered_share: of all orders); click-to-door over the
+-- delivered orders and over all (click_to_door_all: an undelivered order counts from its
+-- placement to the end of the day's last shift), ready-to-pickup and ready-to-door (minutes);
 -- the chosen drivers' distance to the restaurant (km) and slack (minutes the driver is
 -- early for the food; below 0 the food waits); the fleet's hours and utilisation (share of
 -- on-shift time busy); attempts, failures, retries, the most requests in flight (paced
@@ -13,6 +15,8 @@ WITH order_stats AS (
         quantile_cont(o.click_to_door, 0.5) AS click_to_door_p50,
         quantile_cont(o.click_to_door, 0.9) AS click_to_door_p90,
         max(o.click_to_door) AS click_to_door_max,
+        avg(o.click_to_door_all) AS click_to_door_all_mean,
+        quantile_cont(o.click_to_door_all, 0.9) AS click_to_door_all_p90,
         avg(o.ready_to_pickup) AS ready_to_pickup_mean,
         quantile_cont(o.ready_to_pickup, 0.5) AS ready_to_pickup_p50,
         quantile_cont(o.ready_to_pickup, 0.9) AS ready_to_pickup_p90,
@@ -58,6 +62,7 @@ SELECT
     r.run_id,
     s.* EXCLUDE (run_id),
     s.delivered / nullif(s.orders, 0) AS delivered_share,
+    s.never_assigned / nullif(s.orders, 0) AS undelivered_share,
     a.failed_attempts,
     a.in_flight_max,
     f.drivers,

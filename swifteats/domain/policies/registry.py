@@ -9,6 +9,8 @@ replay``, ``swifteats sweep``, ``swifteats bench policies``) and the settings ac
 - :func:`build_policy`: a policy by name for a context, with an optional window and
   parameter overrides checked against its declared parameters.
 - :func:`ordering`: the Assigner's ordering of a one-at-a-time policy.
+- :func:`parse_params`: overrides from JSON (``--params``, ``SWIFTEATS_POLICY_PARAMS``).
+- :func:`param_values`: every parameter of a policy as it runs (for manifests).
 
 A policy's parameters are the fields of its frozen parameter dataclass, with the values of
 the spec's ``defaults`` as defaults; overrides are validated by name and type.
@@ -16,9 +18,10 @@ the spec's ``defaults`` as defaults; overrides are validated by name and type.
 
 from __future__ import annotations
 
+import json
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from swifteats.domain.policies.base import DispatchPolicy, NoParams, PolicyContext
@@ -194,3 +197,36 @@ def ordering(name: str) -> Ordering:
     if chosen is None:
         raise ValueError(f"policy {name!r} decides on a window, not one request at a time")
     return chosen
+
+
+def parse_params(text: str) -> dict[str, ParamValue]:
+    """Parameter overrides from a JSON object (blank: none); names and types are checked
+    against a policy by :meth:`PolicySpec.params_with`.
+
+    Raises:
+        ValueError: not JSON, not an object, or a value that is not a number or a bool.
+    """
+    if not text.strip():
+        return {}
+    try:
+        values: Any = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"policy parameters are not JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise ValueError("policy parameters must be a JSON object")
+    for name, value in values.items():
+        if not isinstance(value, bool | int | float):
+            raise ValueError(f"policy parameter {name!r} must be a number or a bool, not {value!r}")
+    return dict(values)
+
+
+def param_values(
+    name: str, overrides: Mapping[str, ParamValue] | None = None
+) -> dict[str, ParamValue]:
+    """Every parameter of the policy called ``name``, its defaults with ``overrides``.
+
+    Raises:
+        ValueError: as :meth:`PolicySpec.params_with`.
+    """
+    params: dict[str, ParamValue] = asdict(policy_spec(name).params_with(overrides or {}))
+    return params

@@ -229,7 +229,9 @@ def _windowed(
 ) -> WindowedStep:
     context = PolicyContext(weights, eta, ServiceTimes(2 * settings.pickup_lead_minutes))
     window = None if settings.policy_window_s is None else settings.policy_window_s / 60
-    policy = build_policy(settings.policy, context, window_minutes=window)
+    policy = build_policy(
+        settings.policy, context, window_minutes=window, params=settings.policy_overrides
+    )
     return WindowedStep(
         policy,
         context,
