@@ -8,6 +8,7 @@ cannot be configured apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel, PlanarEta
@@ -31,6 +32,8 @@ class ServiceConfig:
     pickup_lead_minutes: float
     retry: RetryPolicy = field(default=REPLAY_RETRY)
     max_hold_s: float = REPLAY_MAX_HOLD_S
+    params: Mapping[str, float | int | bool] = field(default_factory=dict)
+    """The policy's registry parameters, overriding its defaults."""
 
     def env(self) -> dict[str, str]:
         """The services' environment variables (``SWIFTEATS_*``)."""
@@ -45,6 +48,7 @@ class ServiceConfig:
             "SWIFTEATS_WINDOW_MAX_HOLD_S": repr(self.max_hold_s),
             "SWIFTEATS_SIMULATED_CLOCK": "true",
             "SWIFTEATS_DECISION_CLOCK": "external",
+            "SWIFTEATS_POLICY_PARAMS": json.dumps(dict(self.params)) if self.params else "",
             "SWIFTEATS_ORDER_BURST": "0",
             **_eta_env(self.eta),
         }

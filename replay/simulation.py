@@ -90,7 +90,7 @@ class Replay:
         """Play every event to the end of the day."""
         self._fleet.schedule_shifts()
         for order in self._data.orders:
-            self._scheduler.at(order.placed_at, Priority.ORDER, self._place, order)
+            self._scheduler.at(order.revealed_at, Priority.ORDER, self._place, order)
         pace = None if self._config.speed is None else _pacer(self._config.speed)
         self._engine.settle(self._scheduler.now())  # both services' clocks start together
         self._scheduler.run_until(before_instant=self._begin, after_instant=self._settle, pace=pace)
@@ -116,7 +116,7 @@ class Replay:
         self._engine.begin(self._scheduler.now())
 
     def _place(self, order: LoggedOrder) -> None:
-        self._engine.place(order, radius_km=self._config.radius_km, now_min=order.placed_at)
+        self._engine.place(order, radius_km=self._config.radius_km, now_min=order.revealed_at)
         self._open += 1
         self._due = True
 

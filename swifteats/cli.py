@@ -16,6 +16,7 @@ from swifteats.dlq.cli import dlq_app
 from swifteats.domain.policies.registry import DEFAULT_POLICY, POLICY_NAMES, REGISTRY
 from swifteats.settings import Settings, load_settings
 from swifteats.stack.cli import stack_app
+from swifteats.tune_cli import tune
 
 app = typer.Typer(
     pretty_exceptions_enable=False,
@@ -284,6 +285,7 @@ def dashboard(
 
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
+app.command("tune")(tune)
 
 
 @bench_app.command("policies")

@@ -7,6 +7,7 @@ Build it in an entry point with :func:`load_settings`, never at import time.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -114,6 +115,8 @@ class Settings(BaseSettings):
     names the instant to decide at (lockstep replays); ``wall`` decides on its own."""
     scoring_weights: str = ""
     """JSON object overriding fields of ``ScoringWeights``."""
+    policy_params: str = ""
+    """JSON object overriding the policy's registry parameters (checked by name and type)."""
     eta_model: str = "haversine"
     """``haversine`` (the design's) or ``planar`` (MDRP instances: metres on a plane)."""
     eta_speed_kmh: float = 30.0
@@ -135,6 +138,15 @@ class Settings(BaseSettings):
     @classmethod
     def _known_policy(cls, name: str) -> str:
         return policy_spec(name).name
+
+    @model_validator(mode="after")
+    def _known_params(self) -> Settings:
+        if self.policy_params:
+            params = json.loads(self.policy_params)
+            if not isinstance(params, dict):
+                raise ValueError("SWIFTEATS_POLICY_PARAMS must be a JSON object")
+            policy_spec(self.policy).params_with(params)
+        return self
 
     @field_validator("api_keys", mode="before")
     @classmethod

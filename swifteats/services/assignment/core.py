@@ -11,6 +11,7 @@ services decides exactly as one in process.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -229,7 +230,8 @@ def _windowed(
 ) -> WindowedStep:
     context = PolicyContext(weights, eta, ServiceTimes(2 * settings.pickup_lead_minutes))
     window = None if settings.policy_window_s is None else settings.policy_window_s / 60
-    policy = build_policy(settings.policy, context, window_minutes=window)
+    params = json.loads(settings.policy_params) if settings.policy_params else None
+    policy = build_policy(settings.policy, context, window_minutes=window, params=params)
     return WindowedStep(
         policy,
         context,

@@ -1,0 +1,122 @@
+"""``swifteats tune``: the command line of ``replay.tune`` (the logic lives there)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from swifteats.domain.policies.registry import POLICY_NAMES, ParamValue
+
+
+def tune(
+    policy: Annotated[str, typer.Option(help=f"the policy to tune: {', '.join(POLICY_NAMES)}")],
+    trials: Annotated[int, typer.Option(help="trials in all (the same --out continues)")] = 30,
+    seed: Annotated[int, typer.Option(help="seed of the TPE sampler")] = 7,
+    train_seeds: Annotated[str, typer.Option(help="MDRP seeds to tune on: '0-4' or '0,1'")] = "0-4",
+    test_seeds: Annotated[str, typer.Option(help="MDRP seeds to report on")] = "6-8",
+    instances: Annotated[
+        list[str] | None,
+        typer.Option("--instance", help="glob over instance names; repeat (default: all)"),
+    ] = None,
+    space: Annotated[
+        list[str] | None,
+        typer.Option(help="'name=low:high' to search, 'name=value' to fix; repeat"),
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="a what-if on every day, e.g. 'drivers=0.9,prep=1.25'")
+    ] = None,
+    root: Annotated[
+        Path | None, typer.Option(help="folder of MDRP instances (default: ../shared/data/mdrp)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="tuning directory (default: runs/tune/<policy>)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: one per core)")
+    ] = None,
+    radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+) -> None:
+    """Tune a policy's parameters with Optuna on training days; report on test days."""
+    from replay.mdrp.instance import mdrp_root
+    from replay.scenario import parse_scenario
+    from replay.tune import TuneOptions, run_tuning
+
+    try:
+        folder = root or mdrp_root()
+        if folder is None or not folder.is_dir():
+            raise ValueError("no MDRP instances: give --root or set SWIFTEATS_MDRP_DIR")
+        options = TuneOptions(
+            policy=policy,
+            out=out or Path("runs") / "tune" / policy,
+            root=folder,
+            trials=trials,
+            seed=seed,
+            train_seeds=parse_seeds(train_seeds),
+            test_seeds=parse_seeds(test_seeds),
+            instances=tuple(instances or ("*",)),
+            space=parse_space(space or []),
+            workers=workers or os.cpu_count() or 1,
+            radius_km=radius,
+            scenario=parse_scenario(scenario) if scenario else None,
+        )
+        report = run_tuning(options, echo=typer.echo)
+    except (ValueError, ImportError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"objective: {report.objective}")
+    typer.echo(f"tuned: {report.tuned}")
+    typer.echo(report.table())
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``'0-4'``, ``'6,7,8'`` or a mix as seeds.
+
+    Raises:
+        ValueError: a part that is not a seed or a range of seeds.
+    """
+    seeds: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        low, sep, high = part.partition("-")
+        try:
+            seeds += range(int(low), int(high) + 1) if sep else [int(low)]
+        except ValueError:
+            raise ValueError(f"seeds: {part!r} is not a seed or a range like 0-4") from None
+    if not seeds:
+        raise ValueError("seeds: none given")
+    return tuple(seeds)
+
+
+def parse_space(terms: list[str]) -> dict[str, tuple[float, float] | ParamValue]:
+    """``--space`` terms: ``name=low:high`` a range, ``name=value`` a fixed value.
+
+    Raises:
+        ValueError: a term without ``=`` or with a value that is not a number.
+    """
+    space: dict[str, tuple[float, float] | ParamValue] = {}
+    for term in terms:
+        name, sep, value = term.partition("=")
+        if not sep:
+            raise ValueError(f"--space {term!r}: expected name=low:high or name=value")
+        try:
+            if ":" in value:
+                low, high = value.split(":", 1)
+                space[name.strip()] = (_number(low), _number(high))
+            else:
+                space[name.strip()] = _value(value.strip())
+        except ValueError:
+            raise ValueError(f"--space {term!r}: not a number") from None
+    return space
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def _value(text: str) -> ParamValue:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return _number(text)
