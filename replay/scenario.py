@@ -4,7 +4,7 @@
 
 - ``drivers``: courier minutes × the factor, to the minute. Fewer: shifts are kept in a
   seeded random order until the target is reached, the last one cut short. More: every
-  shift, plus copies of shifts drawn with replacement (``<id>+<k>``), the last copy cut
+  shift, plus copies of shifts drawn with replacement (``<id>-x<k>``), the last copy cut
   short.
 - ``prep``: preparation minutes (placement to ready) × the factor; whole minutes are
   rounded down, the rule of the MDRP ``p125`` instances (checked on all 44,890 orders).
@@ -13,7 +13,7 @@
   (320 / 0.75 → 427); other models scale exactly.
 - ``demand``: orders × the factor, rounded down (as the ``o50`` instances: half the
   orders, rounded down). Fewer: a seeded random subset. More: every order, plus copies of
-  orders drawn with replacement (``<id>+<k>``): same restaurant, customer and preparation,
+  orders drawn with replacement (``<id>-x<k>``): same restaurant, customer and preparation,
   placed up to :data:`DEMAND_JITTER_MIN` minutes earlier or later (within the day's
   placements).
 - ``notice``: orders are known ``notice`` minutes before they are placed (never before
@@ -204,7 +204,7 @@ def _copy_order(placements: Sequence[float]) -> Copier[LoggedOrder]:
             order_id=_copy_id(order.order_id, k),
             placed_at=placed,
             ready_at=placed + order.ready_at - order.placed_at,
-            customer_id=f"{order.customer_id}+{k}" if order.customer_id else "",
+            customer_id=f"{order.customer_id}-x{k}" if order.customer_id else "",
         )
 
     return copy
@@ -216,7 +216,7 @@ def _jittered(placements: Sequence[float], placed: float, rng: random.Random) ->
 
 
 def _copy_id(item_id: str, k: int) -> str:
-    return f"{item_id}+{k}"
+    return f"{item_id}-x{k}"
 
 
 def _resampled(items: list[T], factor: float, rng: random.Random, copy: Copier[T]) -> list[T]:

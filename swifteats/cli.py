@@ -40,6 +40,11 @@ PolicyName = StrEnum("PolicyName", {name: name for name in POLICY_NAMES})  # typ
 """``--policy``'s choices, the registry's names (mypy cannot read an Enum built from them)."""
 POLICIES_HELP = "; ".join(f"{spec.name}: {spec.description}" for spec in REGISTRY.values())
 """Every policy with its one-line description, for ``--policy``'s help."""
+SCENARIO_HELP = (
+    "a what-if on the input: 'drivers=0.9,prep=1.25,travel=0.75,demand=1.2,notice=10,seed=0'"
+    " (courier hours, preparation, travel times, orders × factor; orders known NOTICE"
+    " minutes early, inf: clairvoyant)"
+)
 
 
 def _client(
@@ -134,6 +139,7 @@ def replay(
         float, typer.Option(help="minutes between position reports of a moving driver")
     ] = 2.0,
     out: Annotated[Path | None, typer.Option(help="run directory [default: runs/<run_id>]")] = None,
+    scenario: Annotated[str | None, typer.Option(help=SCENARIO_HELP)] = None,
 ) -> None:
     """Replay an order log on a simulated clock with a moving fleet; write a run directory."""
     from replay.runner import (
@@ -143,7 +149,9 @@ def replay(
         new_run_id,
         parse_weights,
         run_replay,
+        with_scenario,
     )
+    from replay.scenario import parse_scenario
 
     try:
         request = RunRequest(
@@ -155,7 +163,9 @@ def replay(
             radius_km=radius,
             location_interval_min=location_interval,
         )
-        loaded = load_input(input_path, drivers)
+        loaded = with_scenario(
+            load_input(input_path, drivers), parse_scenario(scenario) if scenario else None
+        )
     except (ValueError, FileNotFoundError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
@@ -234,6 +244,7 @@ def sweep(
     pareto: Annotated[
         str, typer.Option(help="two KPIs of the Pareto front, both minimised")
     ] = "click_to_door_mean,pickup_km_mean",
+    scenario: Annotated[str | None, typer.Option(help=SCENARIO_HELP)] = None,
 ) -> None:
     """Grid or random search over scoring weights and policies: in-process replays in parallel."""
     from replay.sweep_cli import SweepOptions, sweep_command
@@ -253,6 +264,7 @@ def sweep(
         radius_km=radius,
         workers=workers,
         pareto=pareto,
+        scenario=scenario,
     )
     try:
         outcome = sweep_command(options, echo=typer.echo)
