@@ -38,7 +38,9 @@ def test_travel_and_prep_reproduce_the_published_variant_exactly(
     day: str, travel: float, prep: float
 ) -> None:
     assert ROOT is not None
-    variant = day.replace("t100", f"t{round(travel * 100)}").replace("p100", f"p{round(prep * 100)}")
+    variant = day.replace("t100", f"t{round(travel * 100)}").replace(
+        "p100", f"p{round(prep * 100)}"
+    )
     scenario = Scenario(travel=travel, prep=prep)
 
     ours = with_scenario(load_input(ROOT / day, None), scenario)
