@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay.decision_log import number_attempts
+from replay.decision_log import EXPLAINED, number_attempts
 from replay.engine import Engine
 from replay.fleet import Fleet
 from replay.inputs import LoggedOrder, ReplayInput
@@ -101,7 +101,9 @@ class Replay:
         for order_id, trip in self._fleet.trips.items():
             self._outcomes[order_id].trip = trip
             self._outcomes[order_id].last_error = None
-        decisions = number_attempts(self._engine.decisions(), self._latency)
+        decisions = number_attempts(
+            self._engine.decisions(), self._latency, self._scheduler.minute_of
+        )
         _add_step_timings(self._latency, decisions)
         return RunResult(
             self._outcomes,
@@ -157,7 +159,11 @@ class Replay:
 
 def _add_step_timings(latency: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:
     """Each answered attempt gets its decision's step timings (``search_ms``, …)."""
-    timings = {(d["orderId"], d["attempt"]): d.get("timingsMs") or {} for d in decisions}
+    timings = {
+        (d["orderId"], d["attempt"]): d.get("timingsMs") or {}
+        for d in decisions
+        if d.get("decision") not in EXPLAINED
+    }
     for row in latency:
         steps = timings.get((row["order_id"], row["attempt"]), {})
         row.update({f"{step}_ms": ms for step, ms in steps.items()})

@@ -104,9 +104,9 @@ def test_a_tuning_reports_both_splits_and_continues_its_study(tmp_path: Path) ->
         ("tuned", "test", 1),
     ]
     train = {f.params: f for f in report.figures if f.split == "train"}
-    assert train["tuned"].intervals["objective"].mean <= train["defaults"].intervals[
-        "objective"
-    ].mean
+    assert (
+        train["tuned"].intervals["objective"].mean <= train["defaults"].intervals["objective"].mean
+    )
     assert "| tuned on test | 1 | 1/1 |" in report.table()
 
     more = run_tuning(replace(options, trials=5), echo=lambda _: None)
