@@ -45,7 +45,7 @@ class WindowDecision:
     started: list[RoutePlan] = field(default_factory=list)
     queued: dict[str, QueuedRoute | None] = field(default_factory=dict)
     """Driver → its new queued route (None: it has none any more)."""
-    explanations: list[Explanation] = field(default_factory=list)
+    explanations: list[Explanation] = field(default_factory=list, compare=False)
     """Every pair the policy matched, committed or postponed, with its cost terms (the
     policies that decide by a matching cost; ``support.explain``)."""
 

@@ -152,6 +152,8 @@ class RouteMatching:
             for p, c in zip(plans, commit, strict=True)
             if c
         ]
+        if not explain:
+            return chosen, []
         return chosen, [replace(e, committed=c) for e, c in zip(why, commit, strict=True)]
 
     def _bundles(self, orders: Sequence[OpenOrder], drivers: int) -> list[Bundle]:
