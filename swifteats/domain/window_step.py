@@ -14,7 +14,7 @@ at a time) is not shown. Times are minutes since an epoch the service chooses.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,11 +160,14 @@ def route_decisions(
 
 
 def explanation_records(
-    explanations: Sequence[Explanation], started: set[str], decided_at: datetime
+    explanations: Sequence[Explanation],
+    started: set[str],
+    decided_at: datetime,
+    wanted: Callable[[str, Explanation], bool] = lambda order_id, why: True,
 ) -> list[dict[str, Any]]:
-    """Decision records of the pairs that did not start now, one per order: a commitment
-    queued on a busy driver (``queued``) or a pair ``postponed`` to a later window. They
-    answer no request (``chosenDriver`` is null for a postponed pair)."""
+    """Decision records of the pairs that did not start now, one per order ``wanted``: a
+    commitment queued on a busy driver (``queued``) or a pair ``postponed`` to a later
+    window. They answer no request (``chosenDriver`` is null for a postponed pair)."""
     return [
         {
             "orderId": order_id,
@@ -181,6 +184,7 @@ def explanation_records(
         for why in explanations
         if not (why.committed and why.driver_id in started)
         for order_id in why.order_ids
+        if wanted(order_id, why)
     ]
 
 
@@ -205,10 +209,9 @@ def _cost_fields(why: Explanation) -> dict[str, Any]:
         "bundle": list(why.order_ids),
         "cost": why.cost,
         "leaveBy": why.leave_by,
-        **{_camel(name): value for name, value in why.terms.items()},
+        **{_CAMEL.get(name, name): value for name, value in why.terms.items()},
     }
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+_CAMEL = {"customer_minutes": "customerMinutes", "courier_minutes": "courierMinutes"}
+"""Cost terms as the decision records name them (the others are one word)."""

@@ -23,9 +23,8 @@ def test_a_pair_is_explained_by_its_terms_and_the_cheapest_other_pairs() -> None
     feasible = cost < 0
     feasible[0, 3] = False
 
-    why = explain(
-        0,
-        1,
+    (why,) = explain(
+        [(0, 1)],
         cost,
         feasible,
         driver_ids=["a", "b", "c", "d"],

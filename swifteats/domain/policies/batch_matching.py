@@ -23,7 +23,7 @@ import numpy as np
 from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.policies.support.bundles import Legs
 from swifteats.domain.policies.support.explain import Explanation
-from swifteats.domain.policies.support.explain import explain as explain_pair
+from swifteats.domain.policies.support.explain import explain as explain_pairs
 from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 from swifteats.domain.scoring import ScoringWeights
@@ -111,18 +111,14 @@ class BatchMatching:
             return chosen, []
         ids = [d.driver_id for d in idle.drivers]
         terms = {"score": score, "worth": worth[:, None]}
-        return chosen, [
-            explain_pair(
-                o,
-                d,
-                cost,
-                feasible,
-                driver_ids=ids,
-                job_orders=lambda row: (waiting[row].order_id,),
-                terms=terms,
-            )
-            for o, d in pairs
-        ]
+        return chosen, explain_pairs(
+            pairs,
+            cost,
+            feasible,
+            driver_ids=ids,
+            job_orders=lambda row: (waiting[row].order_id,),
+            terms=terms,
+        )
 
 
 def _score(

@@ -50,7 +50,7 @@ import numpy as np
 from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.policies.support.bundles import Bundle, Legs, make_bundles
 from swifteats.domain.policies.support.explain import Explanation
-from swifteats.domain.policies.support.explain import explain as explain_pair
+from swifteats.domain.policies.support.explain import explain as explain_pairs
 from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 
@@ -201,19 +201,15 @@ class RouteMatching:
             return plans, []
         ids = [d.driver_id for d in drivers.drivers]
         terms = {"customer_minutes": customers, "courier_minutes": courier, "worth": worth}
-        return plans, [
-            explain_pair(
-                b,
-                d,
-                cost,
-                feasible,
-                driver_ids=ids,
-                job_orders=lambda row: bundles[row].order_ids,
-                terms=terms,
-                leave_by=float(leave_by[b, d]),
-            )
-            for b, d in pairs
-        ]
+        return plans, explain_pairs(
+            pairs,
+            cost,
+            feasible,
+            driver_ids=ids,
+            job_orders=lambda row: bundles[row].order_ids,
+            terms=terms,
+            leave_by=leave_by,
+        )
 
     def _terms(
         self,

@@ -102,6 +102,9 @@ class WindowedStep:
         self._timer = timer
         self._on_decision = on_decision
         self._held: dict[str, _Held] = {}
+        self._explained: dict[str, tuple[Any, ...]] = {}
+        """Per held order, the last queued or postponed pair recorded (a pair repeated
+        window after window is recorded once, when it first appears or changes)."""
         self.restart(clock())
 
     def restart(self, epoch: datetime) -> None:
@@ -167,7 +170,7 @@ class WindowedStep:
                 self._record(plan, ready_at, why.get(plan.driver_id))
                 for order_id, eta in plan.etas:
                     answers.append(self._assigned(order_id, plan.driver_id, eta, now))
-        for fields in explanation_records(decision.explanations, claimed_by, now):
+        for fields in explanation_records(decision.explanations, claimed_by, now, self._new):
             self._emit(fields, EXPLAINED)
         for driver_id, route in decision.queued.items():
             self._drivers.queue_route(driver_id, route)  # a driver freed meanwhile: next window
@@ -215,6 +218,14 @@ class WindowedStep:
             )
         return [self._assigned(o, c.driver_id, c.eta, now) for o, c in claims.items()]
 
+    def _new(self, order_id: str, why: Explanation) -> bool:
+        """Whether the pair is new for the order (then remembered)."""
+        pair = (why.committed, why.driver_id, why.order_ids)
+        if self._explained.get(order_id) == pair:
+            return False
+        self._explained[order_id] = pair
+        return True
+
     def _record(self, plan: RoutePlan, ready_at: dict[str, float], why: Explanation | None) -> None:
         """Log (and hand to ``on_decision``) each order of a route that starts now."""
         if plan.route is not None:
@@ -253,12 +264,14 @@ class WindowedStep:
             self._metrics.count("failed")
             self._metrics.count(f"failed:{reason}")
             del self._held[request.order_id]
+            self._explained.pop(request.order_id, None)
             response = AssignmentFailed(request.order_id, reason, now)
             answers.append(answer(response, request.event_id, held.arrival.received_at))
         return answers
 
     def _assigned(self, order_id: str, driver_id: str, eta: int, now: datetime) -> Outgoing:
         held = self._held.pop(order_id)
+        self._explained.pop(order_id, None)
         self._metrics.count("assigned")
         response = DriverAssigned(order_id, driver_id, eta, now)
         return answer(response, held.request.event_id, held.arrival.received_at)

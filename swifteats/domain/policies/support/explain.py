@@ -51,43 +51,64 @@ class Explanation:
 
 
 def explain(
-    row: int,
-    col: int,
+    pairs: Sequence[tuple[int, int]],
     cost: FloatArray,
     feasible: BoolArray,
     *,
     driver_ids: Sequence[str],
     job_orders: Callable[[int], tuple[str, ...]],
     terms: Mapping[str, FloatArray],
-    committed: bool = True,
-    leave_by: float | None = None,
-) -> Explanation:
-    """The explanation of the pair (``row``, ``col``) of ``cost`` (see the module).
+    leave_by: FloatArray | None = None,
+) -> list[Explanation]:
+    """The explanation of each matched pair (row, column) of ``cost`` (see the module).
 
-    ``terms`` are matrices shaped as ``cost`` (or one value per row, shaped ``(rows, 1)``).
+    ``terms`` and ``leave_by`` are matrices shaped as ``cost`` (a term may be one value
+    per row, shaped ``(rows, 1)``). A few numpy calls per decision, whatever the pairs.
     """
-    return Explanation(
-        driver_ids[col],
-        job_orders(row),
-        committed,
-        float(cost[row, col]),
-        {name: float(np.broadcast_to(m, cost.shape)[row, col]) for name, m in terms.items()},
-        tuple(
-            Alternative(driver_ids[c], job_orders(row), float(cost[row, c]))
-            for c in _cheapest(cost[row], feasible[row], col)
-        ),
-        tuple(
-            Alternative(driver_ids[col], job_orders(r), float(cost[r, col]))
-            for r in _cheapest(cost[:, col], feasible[:, col], row)
-        ),
-        leave_by,
-    )
+    if not pairs:
+        return []
+    rows = np.array([r for r, _ in pairs])
+    cols = np.array([c for _, c in pairs])
+    blocked = np.where(feasible, cost, np.inf)
+    by_row = blocked[rows]
+    by_row[np.arange(len(rows)), cols] = np.inf
+    by_col = blocked[:, cols].T
+    by_col[np.arange(len(cols)), rows] = np.inf
+    other_cols, other_rows = _cheapest(by_row), _cheapest(by_col)
+    values = {n: np.broadcast_to(m, cost.shape)[rows, cols] for n, m in terms.items()}
+    leave = None if leave_by is None else leave_by[rows, cols]
+    return [
+        Explanation(
+            driver_ids[c],
+            job_orders(r),
+            True,
+            float(cost[r, c]),
+            {n: float(v[i]) for n, v in values.items()},
+            tuple(
+                Alternative(driver_ids[j], job_orders(r), float(by_row[i, j]))
+                for j in other_cols[i]
+            ),
+            tuple(
+                Alternative(driver_ids[c], job_orders(j), float(by_col[i, j]))
+                for j in other_rows[i]
+            ),
+            None if leave is None else float(leave[i]),
+        )
+        for i, (r, c) in enumerate(pairs)
+    ]
 
 
-def _cheapest(costs: FloatArray, feasible: BoolArray, skip: int) -> list[int]:
-    """The indices of the cheapest feasible entries but ``skip``, cheapest first."""
-    usable = np.flatnonzero(feasible)
-    usable = usable[usable != skip]
-    if len(usable) > RUNNERS_UP:
-        usable = usable[np.argpartition(costs[usable], RUNNERS_UP)[:RUNNERS_UP]]
-    return [int(i) for i in usable[np.argsort(costs[usable], kind="stable")]]
+def _cheapest(costs: FloatArray) -> list[list[int]]:
+    """Per row, the columns of its :data:`RUNNERS_UP` cheapest finite entries, cheapest first."""
+    k = min(RUNNERS_UP, costs.shape[1])
+    if k == 0:
+        return [[] for _ in range(costs.shape[0])]
+    part = np.argpartition(costs, k - 1, axis=1)[:, :k] if costs.shape[1] > k else None
+    idx = part if part is not None else np.tile(np.arange(costs.shape[1]), (costs.shape[0], 1))
+    picked = np.take_along_axis(costs, idx, axis=1)
+    order = np.argsort(picked, axis=1, kind="stable")
+    idx, picked = np.take_along_axis(idx, order, axis=1), np.take_along_axis(picked, order, axis=1)
+    return [
+        [int(j) for j, v in zip(ix, pv, strict=True) if np.isfinite(v)]
+        for ix, pv in zip(idx, picked, strict=True)
+    ]
