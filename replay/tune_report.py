@@ -95,9 +95,21 @@ class TuningReport:
     """Tuned minus defaults, day by day, per split (objective)."""
     scenario: str | None
 
+    @property
+    def holds_on_test(self) -> bool:
+        """Whether the tuned parameters beat the defaults on the test days (paired mean)."""
+        return self.delta["test"].mean < 0
+
+    @property
+    def verdict(self) -> str:
+        """What to run on unseen days."""
+        if self.holds_on_test:
+            return "the tuned parameters beat the defaults on the test days: use them"
+        return "the tuned parameters do not beat the defaults on the test days: keep the defaults"
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return asdict(self)
+        return {**asdict(self), "holds_on_test": self.holds_on_test, "verdict": self.verdict}
 
     def table(self) -> str:
         """The train/test table as Markdown."""

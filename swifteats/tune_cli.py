@@ -69,6 +69,7 @@ def tune(
     typer.echo(f"objective: {report.objective}")
     typer.echo(f"tuned: {report.tuned}")
     typer.echo(report.table())
+    typer.echo(report.verdict)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

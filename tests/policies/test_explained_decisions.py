@@ -28,7 +28,7 @@ def test_a_pair_is_explained_by_its_terms_and_the_cheapest_other_pairs() -> None
         cost,
         feasible,
         driver_ids=["a", "b", "c", "d"],
-        job_orders=lambda row: (f"o{row}",),
+        job_orders=[("o0",), ("o1",), ("o2",)],
         terms={"customer_minutes": cost * 2, "worth": np.array([[10.0], [20.0], [30.0]])},
     )
 

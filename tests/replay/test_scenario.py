@@ -16,6 +16,8 @@ import pytest
 from replay.mdrp.instance import mdrp_root, read_instance
 from replay.runner import RunRequest, load_input, run_replay, with_scenario
 from replay.scenario import Scenario, parse_scenario, transform_input
+from replay.sweep import plan_tasks
+from replay.sweep_spec import SweepSpecError, spec_from_dict, spec_to_dict
 from tests.replay.test_bundle_replay import write_instance
 
 ROOT = mdrp_root()
@@ -130,6 +132,16 @@ def test_a_notice_run_relaxes_only_the_placement_rule(tmp_path: Path) -> None:
     manifest = (tmp_path / "run" / "manifest.json").read_text()
     assert '"relaxed_rules": [\n      "rule 2 (assigned after placement)"' in manifest
     assert '"feasible": true' in manifest
+
+
+def test_a_sweep_carries_its_scenario_to_every_run() -> None:
+    spec = spec_from_dict({"inputs": ["sample"], "scenario": "travel=0.75, prep=1.25"})
+
+    assert spec.what_if == Scenario(travel=0.75, prep=1.25)
+    assert spec_to_dict(spec)["scenario"] == "prep=1.25,travel=0.75"
+    assert {t.scenario for t in plan_tasks(spec)} == {Scenario(travel=0.75, prep=1.25)}
+    with pytest.raises(SweepSpecError, match="--scenario"):
+        spec_from_dict({"scenario": "speed=2"})
 
 
 @pytest.mark.parametrize(

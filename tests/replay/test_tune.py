@@ -108,6 +108,8 @@ def test_a_tuning_reports_both_splits_and_continues_its_study(tmp_path: Path) ->
         train["tuned"].intervals["objective"].mean <= train["defaults"].intervals["objective"].mean
     )
     assert "| tuned on test | 1 | 1/1 |" in report.table()
+    assert saved["holds_on_test"] == (saved["delta"]["test"]["mean"] < 0)
+    assert ("keep the defaults" in report.verdict) is not report.holds_on_test
 
     more = run_tuning(replace(options, trials=5), echo=lambda _: None)
 

@@ -116,7 +116,7 @@ class BatchMatching:
             cost,
             feasible,
             driver_ids=ids,
-            job_orders=lambda row: (waiting[row].order_id,),
+            job_orders=[(o.order_id,) for o in waiting],
             terms=terms,
         )
 

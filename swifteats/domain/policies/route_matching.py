@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -142,19 +142,19 @@ class RouteMatching:
         candidates = Candidates.of(usable, now)
         bundles = self._bundles(orders, len(candidates))
         plans, why = self._matched(bundles, candidates, now, explain=explain)
-        commit = [
-            not self.params.postpone
-            or p.leave_by < max(now, p.driver.free_at) + self.params.window_minutes
-            for p in plans
-        ]
+        commit = [self._commits(p, now) for p in plans]
         chosen = [
             Assignment(p.driver.driver_id, p.bundle.order_ids)
             for p, c in zip(plans, commit, strict=True)
             if c
         ]
-        if not explain:
-            return chosen, []
-        return chosen, [replace(e, committed=c) for e, c in zip(why, commit, strict=True)]
+        return chosen, why
+
+    def _commits(self, plan: _Plan, now: float) -> bool:
+        """Whether the matched pair is committed now (``rolling-horizon``: only when the
+        driver must leave within this window)."""
+        free = max(now, plan.driver.free_at)
+        return not self.params.postpone or plan.leave_by < free + self.params.window_minutes
 
     def _bundles(self, orders: Sequence[OpenOrder], drivers: int) -> list[Bundle]:
         load = self.params.bundle_load * len(orders) / max(1, drivers)
@@ -206,9 +206,10 @@ class RouteMatching:
             cost,
             feasible,
             driver_ids=ids,
-            job_orders=lambda row: bundles[row].order_ids,
+            job_orders=[b.order_ids for b in bundles],
             terms=terms,
             leave_by=leave_by,
+            committed=[self._commits(p, now) for p in plans],
         )
 
     def _terms(

@@ -10,7 +10,7 @@ one column per pair, nothing the matching did not already compute.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,14 +56,17 @@ def explain(
     feasible: BoolArray,
     *,
     driver_ids: Sequence[str],
-    job_orders: Callable[[int], tuple[str, ...]],
+    job_orders: Sequence[tuple[str, ...]],
     terms: Mapping[str, FloatArray],
     leave_by: FloatArray | None = None,
+    committed: Sequence[bool] | None = None,
 ) -> list[Explanation]:
     """The explanation of each matched pair (row, column) of ``cost`` (see the module).
 
-    ``terms`` and ``leave_by`` are matrices shaped as ``cost`` (a term may be one value
-    per row, shaped ``(rows, 1)``). A few numpy calls per decision, whatever the pairs.
+    ``job_orders`` are each row's orders; ``terms`` and ``leave_by`` are matrices shaped
+    as ``cost`` (a term may be one value per row, shaped ``(rows, 1)``); ``committed``
+    says which pairs are committed (default: all). A few numpy calls per decision,
+    whatever the pairs.
     """
     if not pairs:
         return []
@@ -80,16 +83,16 @@ def explain(
     return [
         Explanation(
             driver_ids[c],
-            job_orders(r),
-            True,
+            job_orders[r],
+            True if committed is None else committed[i],
             float(cost[r, c]),
             {n: float(v[i]) for n, v in values.items()},
             tuple(
-                Alternative(driver_ids[j], job_orders(r), float(by_row[i, j]))
+                Alternative(driver_ids[j], job_orders[r], float(by_row[i, j]))
                 for j in other_cols[i]
             ),
             tuple(
-                Alternative(driver_ids[c], job_orders(j), float(by_col[i, j]))
+                Alternative(driver_ids[c], job_orders[j], float(by_col[i, j]))
                 for j in other_rows[i]
             ),
             None if leave is None else float(leave[i]),
