@@ -115,7 +115,7 @@ class RunRequest:
     weights: ScoringWeights = ScoringWeights()
     radius_km: float = 5.0
     location_interval_min: float = 2.0
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
+    params: Mapping[str, ParamValue] = field(default_factory=dict, hash=False)
     """The policy's registry parameters, overriding its defaults."""
 
     def __post_init__(self) -> None:

@@ -32,7 +32,7 @@ class ServiceConfig:
     pickup_lead_minutes: float
     retry: RetryPolicy = field(default=REPLAY_RETRY)
     max_hold_s: float = REPLAY_MAX_HOLD_S
-    params: Mapping[str, float | int | bool] = field(default_factory=dict)
+    params: Mapping[str, float | int | bool] = field(default_factory=dict, hash=False)
     """The policy's registry parameters, overriding its defaults."""
 
     def env(self) -> dict[str, str]:

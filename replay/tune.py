@@ -27,21 +27,19 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import optuna
 
 from replay.scenario import Scenario
 from replay.tune_days import DayTask, evaluate_day, instance_seed
-from replay.tune_report import TuningReport, build_report
+from replay.tune_report import Range, Setup, TuningReport, build_report
 from swifteats.domain.policies.registry import ParamValue, policy_spec
-
-if TYPE_CHECKING:
-    import optuna
 
 TRAIN_SEEDS = (0, 1, 2, 3, 4)
 TEST_SEEDS = (6, 7, 8)
 STUDY_FILE = "study.db"
 Echo = Callable[[str], None]
-Range = tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +105,6 @@ def run_tuning(options: TuneOptions, echo: Echo = print) -> TuningReport:
     Raises:
         ValueError: an unknown policy or parameter, or no day in a split.
     """
-    import optuna
-
     spec = policy_spec(options.policy)
     ranges, fixed = search_space(options.policy, options.space)
     train = days(options.root, options.instances, options.train_seeds)
@@ -137,14 +133,13 @@ def run_tuning(options: TuneOptions, echo: Echo = print) -> TuningReport:
             ("defaults", "test"): judge.days(fixed, test, "test"),
             ("tuned", "test"): judge.days(best, test, "test"),
         }
-    report = build_report(options, spec, best, rows, len(study.trials), ranges)
+    setup = Setup(options.seed, options.train_seeds, options.test_seeds, options.scenario)
+    report = build_report(setup, spec, best, rows, len(study.trials), ranges)
     (options.out / "tuning.json").write_text(json.dumps(report.as_dict(), indent=2))
     return report
 
 
 def _study(options: TuneOptions, defaults: Mapping[str, ParamValue]) -> optuna.Study:
-    import optuna
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=f"{options.policy}-seed{options.seed}",

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scipy import stats
 
+from replay.scenario import Scenario
 from swifteats.domain.policies.registry import ParamValue, PolicySpec
 
-if TYPE_CHECKING:
-    from replay.tune import Range, TuneOptions
+Range = tuple[float, float]
 
 METRICS = ("objective", "click_to_door_all", "click_to_door_mean")
 
@@ -137,8 +137,18 @@ OBJECTIVE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a tuning was asked, as its report repeats it."""
+
+    seed: int
+    train_seeds: tuple[int, ...]
+    test_seeds: tuple[int, ...]
+    scenario: Scenario | None
+
+
 def build_report(
-    options: TuneOptions,
+    options: Setup,
     spec: PolicySpec[Any],
     tuned: Mapping[str, ParamValue],
     rows: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]],
@@ -152,7 +162,7 @@ def build_report(
         new = {r["instance"]: r["objective"] for r in rows[("tuned", split)]}
         delta[split] = Interval.of([new[i] - base[i] for i in sorted(base) if i in new])
     return TuningReport(
-        policy=options.policy,
+        policy=spec.name,
         objective=OBJECTIVE,
         trials=trials,
         seed=options.seed,
