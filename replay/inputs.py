@@ -38,6 +38,14 @@ class LoggedOrder:
     items: tuple[tuple[str, int, float], ...] = ()
     total_amount: float | None = None
     historical_driver_id: str | None = None
+    known_at: float | None = None
+    """When the dispatcher first hears of it, if before ``placed_at`` (the ``notice``
+    scenario); None: at placement."""
+
+    @property
+    def revealed_at(self) -> float:
+        """The minute the replay places it with the services."""
+        return self.placed_at if self.known_at is None else self.known_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,8 +117,10 @@ def decision_rows(result: RunResult) -> list[dict[str, Any]]:
                     "attempt": decision["attempt"],
                     "time_min": decision["time"],
                     "rank": rank,
-                    "chosen": candidate["driverId"] == decision["chosenDriver"],
+                    "chosen": candidate["driverId"] == decision["chosenDriver"]
+                    and candidate.get("kind") in (None, "matched"),
                     "drivers_in_area": decision["driversInArea"],
+                    "decision": decision.get("decision"),
                     **_snake(candidate),
                 }
             )
@@ -138,8 +140,17 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
         "etaTerm": "eta_term",
         "waitTerm": "wait_term",
         "supplyTerm": "supply_term",
+        "kind": "kind",
+        "cost": "cost",
+        "customerMinutes": "customer_minutes",
+        "courierMinutes": "courier_minutes",
+        "worth": "worth",
+        "leaveBy": "leave_by",
     }
-    return {names[k]: v for k, v in candidate.items()}
+    row = {names[k]: v for k, v in candidate.items() if k != "bundle"}
+    if "bundle" in candidate:
+        row["bundle"] = ",".join(candidate["bundle"])
+    return row
 
 
 def summarise(orders: pl.DataFrame, latency: pl.DataFrame) -> RunSummary:

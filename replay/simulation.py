@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay.decision_log import number_attempts
+from replay.decision_log import EXPLAINED, number_attempts
 from replay.engine import Engine
 from replay.fleet import Fleet
 from replay.inputs import LoggedOrder, ReplayInput
@@ -107,7 +107,7 @@ class Replay:
         """Play every event to the end of the day."""
         self._fleet.schedule_shifts()
         for order in self._data.orders:
-            self._scheduler.at(order.placed_at, Priority.ORDER, self._place, order)
+            self._scheduler.at(order.revealed_at, Priority.ORDER, self._place, order)
         pace = None if self._config.speed is None else _pacer(self._config.speed)
         self._engine.settle(self._scheduler.now())  # both services' clocks start together
         self._scheduler.run_until(before_instant=self._begin, after_instant=self._settle, pace=pace)
@@ -119,7 +119,9 @@ class Replay:
         for order_id, trip in self._fleet.trips.items():
             self._outcomes[order_id].trip = trip
             self._outcomes[order_id].last_error = None
-        decisions = number_attempts(self._engine.decisions(), self._latency)
+        decisions = number_attempts(
+            self._engine.decisions(), self._latency, self._scheduler.minute_of
+        )
         _add_step_timings(self._latency, decisions)
         return RunResult(
             self._outcomes,
@@ -135,7 +137,7 @@ class Replay:
         self._engine.begin(self._scheduler.now())
 
     def _place(self, order: LoggedOrder) -> None:
-        self._engine.place(order, radius_km=self._config.radius_km, now_min=order.placed_at)
+        self._engine.place(order, radius_km=self._config.radius_km, now_min=order.revealed_at)
         self._open += 1
         self._due = True
 
@@ -185,7 +187,11 @@ class Replay:
 
 def _add_step_timings(latency: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:
     """Each answered attempt gets its decision's step timings (``search_ms``, …)."""
-    timings = {(d["orderId"], d["attempt"]): d.get("timingsMs") or {} for d in decisions}
+    timings = {
+        (d["orderId"], d["attempt"]): d.get("timingsMs") or {}
+        for d in decisions
+        if d.get("decision") not in EXPLAINED
+    }
     for row in latency:
         steps = timings.get((row["order_id"], row["attempt"]), {})
         row.update({f"{step}_ms": ms for step, ms in steps.items()})

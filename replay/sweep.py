@@ -22,8 +22,9 @@ from typing import Any
 import polars as pl
 
 from replay.orderlog import write_drivers_csv, write_orders_csv
-from replay.runner import LoadedInput, RunRequest, load_input, run_replay
+from replay.runner import LoadedInput, RunRequest, load_input, run_replay, with_scenario
 from replay.sample import SampleSpec, generate_sample
+from replay.scenario import Scenario
 from replay.sweep_results import is_finished, run_row, summarise_cells
 from replay.sweep_spec import (
     Cell,
@@ -49,6 +50,8 @@ class Task:
     request: RunRequest
     seed: int
     """Which generated day, for a random input; one label for the others."""
+    scenario: Scenario | None = None
+    """The what-if applied to the input (``replay.scenario``)."""
 
     @property
     def input_seed(self) -> int | None:
@@ -94,7 +97,7 @@ def plan_tasks(spec: SweepSpec) -> list[Task]:
     """
     try:
         return [
-            Task(cell, source, _request(spec, cell, source), seed)
+            Task(cell, source, _request(spec, cell, source), seed, spec.what_if)
             for cell in expand_cells(spec)
             for source in spec.inputs
             for seed in spec.seeds_for(source)
@@ -205,7 +208,9 @@ def _execute(
 def run_task(task: Task, sweep_dir: Path) -> str | None:
     """Replay one task into its run directory (in a worker); its error, if it raised."""
     try:
-        loaded = _load(*task.input_paths(sweep_dir), seed=task.input_seed)
+        loaded = with_scenario(
+            _load(*task.input_paths(sweep_dir), seed=task.input_seed), task.scenario
+        )
         run_replay(loaded, task.request, task.run_dir(sweep_dir))
     except Exception as error:  # one failing run must not lose the others' results
         return f"{type(error).__name__}: {error}"

@@ -59,6 +59,7 @@ class SweepOptions:
     seed: int = 7
     seeds: int = 3
     radius_km: float | None = None
+    scenario: str | None = None
     workers: int | None = None
     pareto: str = "click_to_door_mean,pickup_km_mean"
     top: int = 5
@@ -67,7 +68,7 @@ class SweepOptions:
     def spec_options(self) -> bool:
         """Whether an input, policy, grid, range or random option was given."""
         lists = (self.inputs, self.policies, self.grid, self.ranges)
-        return any(lists) or self.random is not None
+        return any(lists) or self.random is not None or self.scenario is not None
 
 
 def sweep_command(
@@ -124,6 +125,7 @@ def _spec_of(options: SweepOptions) -> SweepSpec:
             seed=options.seed,
             seeds=options.seeds,
             radius_km=options.radius_km,
+            scenario=options.scenario,
         )
     if options.spec_options:
         raise SweepSpecError("--spec FILE holds the whole spec; give no other spec options")

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from replay.scenario import Scenario, parse_scenario
 from swifteats.domain.policies.registry import DEFAULT_POLICY, ParamValue, policy_spec
 from swifteats.domain.scoring import ScoringWeights
 
@@ -147,6 +148,13 @@ class SweepSpec:
     radius_km: float | None = None
     """``None``: 50 km on MDRP instances (widely spread), 5 km on order logs."""
     location_interval_min: float = 2.0
+    scenario: str | None = None
+    """A what-if applied to every input (``--scenario``, ``replay.scenario``)."""
+
+    @property
+    def what_if(self) -> Scenario | None:
+        """The parsed :attr:`scenario`."""
+        return parse_scenario(self.scenario) if self.scenario else None
 
     def seeds_for(self, source: InputSpec) -> range:
         """The seeds ``source`` runs with: one when every seed replays the same data."""
@@ -175,6 +183,7 @@ def spec_to_dict(spec: SweepSpec) -> dict[str, Any]:
         "seeds": spec.seeds,
         "radius_km": spec.radius_km,
         "location_interval_min": spec.location_interval_min,
+        "scenario": spec.scenario,
     }
 
 
@@ -207,7 +216,17 @@ def _build(values: dict[str, Any]) -> SweepSpec:
         seeds=int(values.get("seeds", 3)),
         radius_km=None if radius is None else float(radius),
         location_interval_min=float(values.get("location_interval_min", 2.0)),
+        scenario=_scenario(values.get("scenario")),
     )
+
+
+def _scenario(text: object) -> str | None:
+    if not text:
+        return None
+    try:
+        return parse_scenario(str(text)).text() or None
+    except ValueError as error:
+        raise SweepSpecError(f"--scenario: {error}") from None
 
 
 def _inputs(texts: list[str]) -> tuple[InputSpec, ...]:
@@ -266,6 +285,7 @@ def spec_from_options(
     seed: int,
     seeds: int,
     radius_km: float | None,
+    scenario: str | None = None,
 ) -> SweepSpec:
     """A spec from the command line's options (each list as given, repeated options)."""
     return spec_from_dict(
@@ -278,6 +298,7 @@ def spec_from_options(
             "seed": seed,
             "seeds": seeds,
             "radius_km": radius_km,
+            "scenario": scenario,
         }
     )
 

@@ -92,6 +92,14 @@ DECISIONS = (
     Column("eta_term", _FLOAT, "the score's ETA term"),
     Column("wait_term", _FLOAT, "the score's wait term"),
     Column("supply_term", _FLOAT, "the score's supply term (others near the driver)"),
+    Column("decision", _TEXT, "windowed: started, queued (on a busy driver) or postponed"),
+    Column("kind", _TEXT, "windowed: matched, other_driver (for these orders), other_orders"),
+    Column("bundle", _TEXT, "windowed: the candidate's orders, comma-separated"),
+    Column("cost", _FLOAT, "windowed: the matching cost (lower is better; < 0 worth making)"),
+    Column("customer_minutes", _FLOAT, "windowed: customer-minutes still to come"),
+    Column("courier_minutes", _FLOAT, "windowed: minutes the driver is tied up"),
+    Column("worth", _FLOAT, "windowed: what serving the orders is worth"),
+    Column("leave_by", _FLOAT, "windowed: latest minute to leave and be there when ready"),
 )
 """One row per candidate of every decision."""
 

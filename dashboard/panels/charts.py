@@ -22,6 +22,10 @@ TERM_COLOURS = {
     "eta_term": "#e15759",
     "wait_term": "#76b7b2",
     "supply_term": "#edc948",
+    "customer_minutes": "#4e79a7",
+    "courier_term": "#f28e2b",
+    "minus_worth": "#59a14f",
+    "minus_score": "#e15759",
 }
 
 
@@ -109,10 +113,16 @@ def route_map(points: pl.DataFrame, paths: pl.DataFrame) -> alt.LayerChart:
     )
 
 
-def score_breakdown(candidates: pl.DataFrame, terms: Sequence[str]) -> alt.LayerChart:
-    """Each candidate's score terms as stacked bars, its score as a black tick.
+def score_breakdown(
+    candidates: pl.DataFrame,
+    terms: Sequence[str],
+    *,
+    total: str = "score",
+    title: str = "score points",
+) -> alt.LayerChart:
+    """Each candidate's terms as stacked bars, their ``total`` (its score) as a black tick.
 
-    ``candidates`` has ``label`` (one per row, in rank order), ``score`` and the ``terms``.
+    ``candidates`` has ``label`` (one per row, in rank order), ``total`` and the ``terms``.
     """
     axis = alt.Y("label:N", sort=candidates["label"].to_list(), title=None)
     base = alt.Chart(candidates).encode(y=axis.axis(labelLimit=400))
@@ -120,13 +130,13 @@ def score_breakdown(candidates: pl.DataFrame, terms: Sequence[str]) -> alt.Layer
         base.transform_fold(list(terms), as_=["term", "points"])
         .mark_bar()
         .encode(
-            x=alt.X("points:Q", title="score points"),
+            x=alt.X("points:Q", title=title),
             color=alt.Color("term:N", scale=_fixed(TERM_COLOURS), sort=list(terms)),
             tooltip=["label:N", "term:N", alt.Tooltip("points:Q", format=".2f")],
         )
     )
     ticks = base.mark_tick(color="black", thickness=3).encode(
-        x="score:Q", tooltip=["label:N", alt.Tooltip("score:Q", format=".2f")]
+        x=f"{total}:Q", tooltip=["label:N", alt.Tooltip(f"{total}:Q", format=".2f")]
     )
     return alt.layer(bars, ticks).properties(height=alt.Step(26))
 

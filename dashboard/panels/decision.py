@@ -12,6 +12,13 @@ from .selection import Selection
 
 TERMS = ("base", "slack_term", "distance_term", "eta_term", "wait_term", "supply_term")
 """The parts of a candidate's score: ``max(base + the terms, floor)``."""
+COST_TERMS = ("customer_minutes", "courier_term", "minus_worth")
+"""The parts of a windowed policy's matching cost: customer-minutes + courier weight ×
+courier minutes − worth (the courier part is the cost's remainder, weight applied);
+``batch-matching``'s cost is − score − worth."""
+BATCH_TERMS = ("minus_score", "minus_worth")
+MAX_WINDOWS = 12
+"""The latest windows charted for an order (a long wait is matched again every window)."""
 
 
 def decision(selection: Selection) -> None:
@@ -26,10 +33,39 @@ def decision(selection: Selection) -> None:
     if order_id is None:
         return
     rows = data.decision_breakdown(run_dir, order_id)
-    scored = _candidates(rows, base=json.loads(selection.row(run_id)["weights"])["base"])
-    if not scored.is_empty():
-        st.altair_chart(charts.score_breakdown(scored, TERMS), width="stretch")
+    costed = _costed(rows)
+    if not costed.is_empty():
+        st.caption(
+            "Windowed policy: each window that matched this order (started, queued on a busy"
+            " driver, or postponed), the matched pair's cost and its terms, and the runners-up:"
+            " other drivers for these orders, other orders for that driver (lower is better)."
+        )
+        terms = BATCH_TERMS if costed["customer_minutes"].is_null().all() else COST_TERMS
+        chart = charts.score_breakdown(costed, terms, total="cost", title="matching cost")
+        st.altair_chart(chart, width="stretch")
+    else:
+        scored = _candidates(rows, base=json.loads(selection.row(run_id)["weights"])["base"])
+        if not scored.is_empty():
+            st.altair_chart(charts.score_breakdown(scored, TERMS), width="stretch")
     st.dataframe(rows, hide_index=True)
+
+
+def _costed(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows with a matching cost, of the last :data:`MAX_WINDOWS` windows, labelled
+    ``minute · decision · driver → orders (kind)``, with the cost split into its terms."""
+    costed = rows.filter(pl.col("cost").is_not_null())
+    if costed.is_empty():
+        return costed
+    last = costed["time_min"].unique().sort().tail(MAX_WINDOWS)
+    label = pl.format(
+        "min {} · {} · {} → {} ({})", "time_min", "decision", "driver_id", "bundle", "kind"
+    )
+    return costed.filter(pl.col("time_min").is_in(last.implode())).with_columns(
+        label=label,
+        minus_worth=-pl.col("worth"),
+        minus_score=-pl.col("score"),
+        courier_term=pl.col("cost") - pl.col("customer_minutes") + pl.col("worth"),
+    )
 
 
 def _candidates(rows: pl.DataFrame, *, base: float) -> pl.DataFrame:

@@ -1,7 +1,8 @@
 """The ``swifteats`` command: one module per command group, assembled here.
 
 ``services`` (both services, check-flow, demo), ``drivers``, ``replay`` (and
-generate-sample), ``research`` (report, sweep, dashboard), ``bench`` (bench policies);
+generate-sample), ``research`` (report, sweep, dashboard), ``tune``, ``bench`` (bench
+policies);
 ``swifteats.stack.cli``, ``swifteats.dlq.cli`` and ``swifteats.bench.cli`` hold the
 stack, DLQ and benchmark groups. ``options`` holds what they share, ``errors`` turns the
 errors a user can fix into messages, ``progress`` shows long work.
@@ -15,7 +16,7 @@ import typer
 
 from swifteats import __version__
 from swifteats.bench.cli import bench_app
-from swifteats.cli import bench, research, services
+from swifteats.cli import bench, research, services, tune
 from swifteats.cli import replay as replay_commands
 from swifteats.cli.drivers import drivers_app
 from swifteats.cli.errors import CliGroup
@@ -71,6 +72,7 @@ app.command("replay")(replay_commands.replay)
 app.command("report")(research.report)
 app.command("sweep")(research.sweep)
 app.command("dashboard")(research.dashboard)
+app.command("tune")(tune.tune)
 app.command("generate-sample")(replay_commands.generate_sample)
 bench_app.command("policies")(bench.bench_policies)
 app.add_typer(drivers_app, name="drivers")

@@ -41,6 +41,14 @@ class TableFormat(StrEnum):
 POLICIES_HELP = "; ".join(f"{spec.name}: {spec.description}" for spec in REGISTRY.values())
 """Every policy with its one-line description, for ``--policy``'s help."""
 
+SCENARIO_HELP = (
+    "a what-if on the input: 'drivers=0.9,prep=1.25,travel=0.75,demand=1.2,notice=10,seed=0'"
+    " (courier hours, preparation, travel times, orders × factor; orders known NOTICE"
+    " minutes early, inf: clairvoyant)"
+)
+Scenario = Annotated[str | None, typer.Option(help=SCENARIO_HELP, show_default="none")]
+"""``--scenario`` of ``replay``, ``sweep`` and ``tune``."""
+
 MaxAttempts = Annotated[
     int | None,
     typer.Option(

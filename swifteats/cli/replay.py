@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from swifteats.cli.errors import CliError
-from swifteats.cli.options import POLICIES_HELP, Backend, Clock, MaxAttempts, PolicyName
+from swifteats.cli.options import (
+    POLICIES_HELP,
+    Backend,
+    Clock,
+    MaxAttempts,
+    PolicyName,
+    Scenario,
+)
 from swifteats.cli.progress import progress_reporter
 from swifteats.domain.policies.registry import DEFAULT_POLICY
 
@@ -58,6 +65,7 @@ def replay(
     out: Annotated[
         Path | None, typer.Option(help="run directory", show_default="runs/<run_id>")
     ] = None,
+    scenario: Scenario = None,
 ) -> None:
     """Replay an order log on a simulated clock with a moving fleet; write a run directory.
 
@@ -70,7 +78,7 @@ def replay(
     request = _request(
         backend, clock, speed, policy, weights, radius, location_interval, params, max_attempts
     )
-    loaded = _load(input_path, drivers)
+    loaded = _with_scenario(_load(input_path, drivers), scenario)
     run_dir = out or Path("runs") / new_run_id(loaded.data.name, request)
     settings = load_settings() if backend == Backend.live else None
     before = _stack_state(settings)
@@ -121,6 +129,21 @@ def _request(
         )
     except ValueError as error:
         raise CliError(str(error), "swifteats replay --help", code=2) from None
+
+
+def _with_scenario(loaded: LoadedInput, scenario: str | None) -> LoadedInput:
+    """``loaded`` under ``--scenario``, or a :class:`CliError` saying what is wrong with it."""
+    from replay.runner import with_scenario
+    from replay.scenario import parse_scenario
+
+    if not scenario:
+        return loaded
+    try:
+        return with_scenario(loaded, parse_scenario(scenario))
+    except ValueError as error:
+        raise CliError(
+            f"--scenario {scenario}: {error}", "e.g. --scenario 'drivers=0.9,prep=1.25'", code=2
+        ) from None
 
 
 def _load(input_path: Path | None, drivers: Path | None) -> LoadedInput:

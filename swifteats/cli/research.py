@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from swifteats.cli.errors import CliError
-from swifteats.cli.options import POLICIES_HELP, PolicyName, TableFormat
+from swifteats.cli.options import POLICIES_HELP, PolicyName, Scenario, TableFormat
 from swifteats.cli.progress import progress_reporter
 from swifteats.domain.policies.registry import DEFAULT_POLICY
 
@@ -101,6 +101,7 @@ def sweep(
     pareto: Annotated[
         str, typer.Option(help="two KPIs of the Pareto front, both minimised")
     ] = "click_to_door_mean,pickup_km_mean",
+    scenario: Scenario = None,
 ) -> None:
     """Grid or random search over scoring weights and policies: in-process replays in parallel."""
     from replay.sweep_cli import SweepOptions, sweep_command
@@ -120,6 +121,7 @@ def sweep(
         radius_km=radius,
         workers=workers,
         pareto=pareto,
+        scenario=scenario,
     )
     try:
         with progress_reporter("sweep") as progress:

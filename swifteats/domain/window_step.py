@@ -14,7 +14,7 @@ at a time) is not shown. Times are minutes since an epoch the service chooses.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from swifteats.domain.drivers import DriverPlan, DriverRecord, DriverStatus, Que
 from swifteats.domain.fleet import Route
 from swifteats.domain.geo import haversine_km
 from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
+from swifteats.domain.policies.support.explain import Explanation
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,9 @@ class WindowDecision:
     started: list[RoutePlan] = field(default_factory=list)
     queued: dict[str, QueuedRoute | None] = field(default_factory=dict)
     """Driver → its new queued route (None: it has none any more)."""
+    explanations: list[Explanation] = field(default_factory=list, compare=False)
+    """Every pair the policy matched, committed or postponed, with its cost terms (the
+    policies that decide by a matching cost; ``support.explain``)."""
 
 
 def minutes_since(instant: datetime, epoch: datetime) -> float:
@@ -86,13 +90,18 @@ def decide_window(
         board.queue(driver_id, order_ids, now)
     shown = board.drivers(now)
     before = {d.driver_id: d.queued for d in shown}
-    started = board.apply(policy.decide(board.open_orders(), shown, now), now)
+    explaining = getattr(policy, "decide_explained", None)
+    if explaining is not None:
+        assignments, explanations = explaining(board.open_orders(), shown, now)
+    else:
+        assignments, explanations = policy.decide(board.open_orders(), shown, now), []
+    started = board.apply(assignments, now)
     changed = {
         d.driver_id: _queued(board.queued_route(d.driver_id))
         for d in board.drivers(now)
         if d.driver_id in before and d.queued != before[d.driver_id]
     }
-    return WindowDecision([_started(r, now, epoch) for r in started], changed)
+    return WindowDecision([_started(r, now, epoch) for r in started], changed, explanations)
 
 
 def _started(route: Route, now: float, epoch: datetime) -> RoutePlan:
@@ -109,10 +118,14 @@ def _queued(route: Route | None) -> QueuedRoute | None:
     return QueuedRoute(etas, route.free_at - route.depart, route.end)
 
 
-def route_decisions(route: Route, ready_at: Mapping[str, float]) -> list[dict[str, Any]]:
+def route_decisions(
+    route: Route, ready_at: Mapping[str, float], why: Explanation | None = None
+) -> list[dict[str, Any]]:
     """A started route's decision record per order, as a one-at-a-time decision logs it:
-    the chosen driver is the one candidate, with its distance, slack and ETAs as the route
-    has them and no score (a windowed policy decides by matching cost, not by score)."""
+    the chosen driver first, with its distance, slack and ETAs as the route has them; a
+    windowed policy decides by matching cost, not by the design's score, so with ``why``
+    the chosen driver carries the cost and its terms and the runners-up follow
+    (:func:`explained_candidates`)."""
     to_restaurant = route.arrive_restaurant - route.depart
     distance = haversine_km(route.origin, route.restaurant)
     return [
@@ -122,6 +135,7 @@ def route_decisions(route: Route, ready_at: Mapping[str, float]) -> list[dict[st
             "error": None,
             "driversInArea": None,
             "reusedClaim": False,
+            "decision": "started",
             "routeOrders": list(route.order_ids),
             "timingsMs": {},
             "candidates": [
@@ -137,8 +151,68 @@ def route_decisions(route: Route, ready_at: Mapping[str, float]) -> list[dict[st
                     "etaTerm": None,
                     "waitTerm": None,
                     "supplyTerm": None,
-                }
+                    **(_cost_fields(why) if why else {}),
+                },
+                *(explained_candidates(why)[1:] if why else []),
             ],
         }
         for trip in route.trips()
     ]
+
+
+def explanation_records(
+    explanations: Sequence[Explanation],
+    started: set[str],
+    decided_at: datetime,
+    wanted: Callable[[str, Explanation], bool] = lambda order_id, why: True,
+) -> list[dict[str, Any]]:
+    """Decision records of the pairs that did not start now, one per order ``wanted``: a
+    commitment queued on a busy driver (``queued``) or a pair ``postponed`` to a later
+    window. They answer no request (``chosenDriver`` is null for a postponed pair)."""
+    return [
+        {
+            "orderId": order_id,
+            "chosenDriver": why.driver_id if why.committed else None,
+            "error": None,
+            "driversInArea": None,
+            "reusedClaim": False,
+            "decision": "queued" if why.committed else "postponed",
+            "decidedAt": decided_at.isoformat(),
+            "routeOrders": list(why.order_ids),
+            "timingsMs": {},
+            "candidates": explained_candidates(why),
+        }
+        for why in explanations
+        if not (why.committed and why.driver_id in started)
+        for order_id in why.order_ids
+        if wanted(order_id, why)
+    ]
+
+
+def explained_candidates(why: Explanation) -> list[dict[str, Any]]:
+    """The matched driver, the cheapest other drivers for its orders, and the cheapest
+    other orders for that driver, each with its matching cost."""
+    matched = {"driverId": why.driver_id, "kind": "matched", **_cost_fields(why)}
+    others = [
+        {"driverId": a.driver_id, "kind": kind, "bundle": list(a.order_ids), "cost": a.cost}
+        for kind, alternatives in (
+            ("other_driver", why.other_drivers),
+            ("other_orders", why.other_orders),
+        )
+        for a in alternatives
+    ]
+    return [matched, *others]
+
+
+def _cost_fields(why: Explanation) -> dict[str, Any]:
+    return {
+        "kind": "matched",
+        "bundle": list(why.order_ids),
+        "cost": why.cost,
+        "leaveBy": why.leave_by,
+        **{_CAMEL.get(name, name): value for name, value in why.terms.items()},
+    }
+
+
+_CAMEL = {"customer_minutes": "customerMinutes", "courier_minutes": "courierMinutes"}
+"""Cost terms as the decision records name them (the others are one word)."""

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from replay.mdrp.instance import mdrp_root
 from swifteats.settings import Settings
 from tests.integration.helpers import Broker
 
@@ -23,6 +24,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LIVE = ("01-scoring-weights.ipynb", "02-latency.ipynb")
 """The notebooks that replay through the live services."""
 IN_PROCESS = ("03-policies.ipynb",)
+TUNING = ("04-tuning.ipynb",)
+"""The notebook that tunes a policy on MDRP days (it needs the data)."""
 SERVERS = (pytest.mark.kafka, pytest.mark.redis, pytest.mark.postgres)
 
 
@@ -96,6 +99,18 @@ def test_an_in_process_notebook_runs_on_small_inputs(name: str, small: Path) -> 
     assert list((small / "runs" / "notebooks").rglob("results.parquet"))
 
 
+@pytest.mark.skipif(mdrp_root() is None, reason="tuning needs the MDRP instances")
+@pytest.mark.parametrize("name", TUNING)
+def test_the_tuning_notebook_tunes_on_small_inputs(name: str, small: Path) -> None:
+    notebook = _execute(name, small)
+
+    (saved,) = (small / "runs" / "notebooks").rglob("tuning.json")
+    assert [f["split"] for f in json.loads(saved.read_text())["figures"]] == ["train"] * 2 + [
+        "test"
+    ] * 2
+    assert "Reyes et al. 2018" in str(notebook.cells)
+
+
 @pytest.mark.parametrize("name", ["01-scoring-weights.ipynb", "03-policies.ipynb"])
 def test_an_mdrp_notebook_says_so_and_uses_the_sample_without_the_data(
     name: str, small: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -108,7 +123,7 @@ def test_an_mdrp_notebook_says_so_and_uses_the_sample_without_the_data(
     assert "using the bundled sample instead" in _printed(notebook)
 
 
-@pytest.mark.parametrize("name", [*LIVE, *IN_PROCESS])
+@pytest.mark.parametrize("name", [*LIVE, *IN_PROCESS, *TUNING])
 def test_a_committed_notebook_has_no_outputs(name: str) -> None:
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     nbformat.validate(notebook)
@@ -121,4 +136,6 @@ def test_a_committed_notebook_has_no_outputs(name: str) -> None:
 
 
 def test_every_notebook_is_tested() -> None:
-    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted([*LIVE, *IN_PROCESS])
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(
+        [*LIVE, *IN_PROCESS, *TUNING]
+    )

@@ -1,5 +1,7 @@
 -- Every attempt for order $order_id, with each candidate ranked and its score terms
--- (an attempt that found no candidate is one row without a driver).
+-- (an attempt that found no candidate is one row without a driver). Windowed policies:
+-- each window that matched the order (decision started, queued or postponed) with the
+-- matching cost and its terms, and the runners-up (kind other_driver, other_orders).
 SELECT
     order_id,
     attempt,
@@ -19,8 +21,16 @@ SELECT
     d.distance_km,
     d.slack,
     d.eta_to_restaurant,
-    d.total_eta
+    d.total_eta,
+    d.decision,
+    d.kind,
+    d.bundle,
+    d.cost,
+    d.customer_minutes,
+    d.courier_minutes,
+    d.worth,
+    d.leave_by
 FROM (SELECT * FROM decisions WHERE order_id = $order_id) AS d
 FULL JOIN (SELECT * FROM latency WHERE order_id = $order_id) AS l
     USING (run_id, order_id, attempt)
-ORDER BY attempt, d."rank"
+ORDER BY attempt, coalesce(d.time_min, l.time_min), d."rank"

@@ -22,6 +22,8 @@ import numpy as np
 
 from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.policies.support.bundles import Legs
+from swifteats.domain.policies.support.explain import Explanation
+from swifteats.domain.policies.support.explain import explain as explain_pairs
 from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 from swifteats.domain.scoring import ScoringWeights
@@ -63,10 +65,26 @@ class BatchMatching:
         self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
     ) -> list[Assignment]:
         """Match the open orders to the drivers free now."""
+        return self._decide(orders, drivers, now, explain=False)[0]
+
+    def decide_explained(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> tuple[list[Assignment], list[Explanation]]:
+        """:meth:`decide`, with each pair's score, worth and runners-up."""
+        return self._decide(orders, drivers, now, explain=True)
+
+    def _decide(
+        self,
+        orders: Sequence[OpenOrder],
+        drivers: Sequence[DriverView],
+        now: float,
+        *,
+        explain: bool,
+    ) -> tuple[list[Assignment], list[Explanation]]:
         idle = Candidates.of([d for d in drivers if d.idle and now <= d.shift_ends_at], now)
         waiting = [o for o in orders if o.queued_with is None]
         if not len(idle) or not waiting:
-            return []
+            return [], []
         restaurants = [o.restaurant for o in waiting]
         to_restaurant = travel_matrix(self.context.eta, restaurants, idle.free_location)
         km = distance_km(restaurants, idle.free_location)
@@ -87,10 +105,20 @@ class BatchMatching:
         feasible = (
             (pickup <= idle.shift_ends_at[None, :]) & (to_restaurant >= 1) & (km <= radius[:, None])
         )
-        return [
-            Assignment(idle.drivers[d].driver_id, (waiting[o].order_id,))
-            for o, d in match(cost, feasible)
-        ]
+        pairs = match(cost, feasible)
+        chosen = [Assignment(idle.drivers[d].driver_id, (waiting[o].order_id,)) for o, d in pairs]
+        if not explain:
+            return chosen, []
+        ids = [d.driver_id for d in idle.drivers]
+        terms = {"score": score, "worth": worth[:, None]}
+        return chosen, explain_pairs(
+            pairs,
+            cost,
+            feasible,
+            driver_ids=ids,
+            job_orders=[(o.order_id,) for o in waiting],
+            terms=terms,
+        )
 
 
 def _score(

@@ -49,6 +49,8 @@ import numpy as np
 
 from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.policies.support.bundles import Bundle, Legs, make_bundles
+from swifteats.domain.policies.support.explain import Explanation
+from swifteats.domain.policies.support.explain import explain as explain_pairs
 from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 
@@ -117,19 +119,42 @@ class RouteMatching:
         self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
     ) -> list[Assignment]:
         """Bundle, cost, match and commit (see the module)."""
+        return self._decide(orders, drivers, now, explain=False)[0]
+
+    def decide_explained(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> tuple[list[Assignment], list[Explanation]]:
+        """:meth:`decide`, with every matched pair explained (committed or postponed)."""
+        return self._decide(orders, drivers, now, explain=True)
+
+    def _decide(
+        self,
+        orders: Sequence[OpenOrder],
+        drivers: Sequence[DriverView],
+        now: float,
+        *,
+        explain: bool,
+    ) -> tuple[list[Assignment], list[Explanation]]:
         horizon = now + self.params.queue_horizon
         usable = [d for d in drivers if now <= d.shift_ends_at and d.free_at <= horizon]
         if not usable or not orders:
-            return []
+            return [], []
         candidates = Candidates.of(usable, now)
         bundles = self._bundles(orders, len(candidates))
-        plans = self._matched(bundles, candidates, now)
-        return [
+        plans, why = self._matched(bundles, candidates, now, explain=explain)
+        commit = [self._commits(p, now) for p in plans]
+        chosen = [
             Assignment(p.driver.driver_id, p.bundle.order_ids)
-            for p in plans
-            if not self.params.postpone
-            or p.leave_by < max(now, p.driver.free_at) + self.params.window_minutes
+            for p, c in zip(plans, commit, strict=True)
+            if c
         ]
+        return chosen, why
+
+    def _commits(self, plan: _Plan, now: float) -> bool:
+        """Whether the matched pair is committed now (``rolling-horizon``: only when the
+        driver must leave within this window)."""
+        free = max(now, plan.driver.free_at)
+        return not self.params.postpone or plan.leave_by < free + self.params.window_minutes
 
     def _bundles(self, orders: Sequence[OpenOrder], drivers: int) -> list[Bundle]:
         load = self.params.bundle_load * len(orders) / max(1, drivers)
@@ -150,9 +175,11 @@ class RouteMatching:
             )
         ]
 
-    def _matched(self, bundles: list[Bundle], drivers: Candidates, now: float) -> list[_Plan]:
+    def _matched(
+        self, bundles: list[Bundle], drivers: Candidates, now: float, *, explain: bool
+    ) -> tuple[list[_Plan], list[Explanation]]:
         if not bundles:
-            return []
+            return [], []
         restaurants = [b.restaurant for b in bundles]
         to_restaurant = travel_matrix(self.context.eta, restaurants, drivers.free_location)
         half = self.context.service.pickup_minutes / 2
@@ -160,26 +187,41 @@ class RouteMatching:
         arrive = drivers.free_at[None, :] + to_restaurant
         pickup = np.maximum(ready[:, None], arrive + half)
         leave_by = ready[:, None] - half - to_restaurant
-        cost = self._cost(bundles, drivers, pickup, leave_by, now)
+        customers, courier, worth = self._terms(bundles, drivers, pickup, leave_by, now)
+        cost = customers + self.params.courier_weight * courier - worth
         radius = np.array([b.radius_km for b in bundles])
         feasible = (
             (pickup <= drivers.shift_ends_at[None, :])
             & (to_restaurant >= 1)
             & (distance_km(restaurants, drivers.free_location) <= radius[:, None])
         )
-        return [
-            _Plan(bundles[b], drivers.drivers[d], float(leave_by[b, d]))
-            for b, d in match(cost, feasible)
-        ]
+        pairs = match(cost, feasible)
+        plans = [_Plan(bundles[b], drivers.drivers[d], float(leave_by[b, d])) for b, d in pairs]
+        if not explain:
+            return plans, []
+        ids = [d.driver_id for d in drivers.drivers]
+        terms = {"customer_minutes": customers, "courier_minutes": courier, "worth": worth}
+        return plans, explain_pairs(
+            pairs,
+            cost,
+            feasible,
+            driver_ids=ids,
+            job_orders=[b.order_ids for b in bundles],
+            terms=terms,
+            leave_by=leave_by,
+            committed=[self._commits(p, now) for p in plans],
+        )
 
-    def _cost(
+    def _terms(
         self,
         bundles: list[Bundle],
         drivers: Candidates,
         pickup: FloatArray,
         leave_by: FloatArray,
         now: float,
-    ) -> FloatArray:
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Customer-minutes still to come, the driver's minutes tied up (both per pair) and
+        the worth of each bundle (a column)."""
         p = self.params
         leave = pickup + self.context.service.pickup_minutes / 2
         count = np.array([len(b.orders) for b in bundles], dtype=np.float64)
@@ -193,5 +235,4 @@ class RouteMatching:
             start = np.maximum(start, leave_by)
         courier = leave + tail[:, None] - start
         worth = p.reward * count + p.age_weight * waited
-        result: FloatArray = customers + p.courier_weight * courier - worth[:, None]
-        return result
+        return customers, courier, worth[:, None]

@@ -42,11 +42,13 @@ from swifteats.domain.events import (
     DriverAssigned,
 )
 from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
+from swifteats.domain.policies.support.explain import Explanation
 from swifteats.domain.ranking import no_candidate_reason
 from swifteats.domain.window_step import (
     RoutePlan,
     WindowDecision,
     decide_window,
+    explanation_records,
     minutes_since,
     route_decisions,
 )
@@ -55,6 +57,8 @@ from swifteats.services.assignment.decisions import Arrival, DecisionSink
 from swifteats.services.outgoing import answer
 
 log = logging.getLogger("swifteats.assignment")
+EXPLAINED = "assignment decision explained"
+"""The log message of a matched pair that started nothing now (queued or postponed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,9 @@ class WindowedStep:
         self._timer = timer
         self._on_decision = on_decision
         self._held: dict[str, _Held] = {}
+        self._explained: dict[str, tuple[Any, ...]] = {}
+        """Per held order, the last queued or postponed pair recorded (a pair repeated
+        window after window is recorded once, when it first appears or changes)."""
         self.restart(clock())
 
     def restart(self, epoch: datetime) -> None:
@@ -155,11 +162,16 @@ class WindowedStep:
         decided = self._timer()
         decision = _answerable(decision)
         ready_at = {o.order_id: o.ready_at for o in orders}
+        why = {e.driver_id: e for e in decision.explanations if e.committed}
+        claimed_by: set[str] = set()
         for plan in decision.started:
             if self._drivers.claim_route(plan.driver_id, list(plan.etas), plan.end):
-                self._record(plan, ready_at)
+                claimed_by.add(plan.driver_id)
+                self._record(plan, ready_at, why.get(plan.driver_id))
                 for order_id, eta in plan.etas:
                     answers.append(self._assigned(order_id, plan.driver_id, eta, now))
+        for fields in explanation_records(decision.explanations, claimed_by, now, self._new):
+            self._emit(fields, EXPLAINED)
         for driver_id, route in decision.queued.items():
             self._drivers.queue_route(driver_id, route)  # a driver freed meanwhile: next window
         claimed = self._timer()
@@ -206,14 +218,22 @@ class WindowedStep:
             )
         return [self._assigned(o, c.driver_id, c.eta, now) for o, c in claims.items()]
 
-    def _record(self, plan: RoutePlan, ready_at: dict[str, float]) -> None:
+    def _new(self, order_id: str, why: Explanation) -> bool:
+        """Whether the pair is new for the order (then remembered)."""
+        pair = (why.committed, why.driver_id, why.order_ids)
+        if self._explained.get(order_id) == pair:
+            return False
+        self._explained[order_id] = pair
+        return True
+
+    def _record(self, plan: RoutePlan, ready_at: dict[str, float], why: Explanation | None) -> None:
         """Log (and hand to ``on_decision``) each order of a route that starts now."""
         if plan.route is not None:
-            for fields in route_decisions(plan.route, ready_at):
+            for fields in route_decisions(plan.route, ready_at, why):
                 self._emit(fields)
 
-    def _emit(self, fields: dict[str, Any]) -> None:
-        log.info("assignment decision", extra={"fields": fields})
+    def _emit(self, fields: dict[str, Any], message: str = "assignment decision") -> None:
+        log.info(message, extra={"fields": fields})
         if self._on_decision is not None:
             self._on_decision(fields)
 
@@ -244,12 +264,14 @@ class WindowedStep:
             self._metrics.count("failed")
             self._metrics.count(f"failed:{reason}")
             del self._held[request.order_id]
+            self._explained.pop(request.order_id, None)
             response = AssignmentFailed(request.order_id, reason, now)
             answers.append(answer(response, request.event_id, held.arrival.received_at))
         return answers
 
     def _assigned(self, order_id: str, driver_id: str, eta: int, now: datetime) -> Outgoing:
         held = self._held.pop(order_id)
+        self._explained.pop(order_id, None)
         self._metrics.count("assigned")
         response = DriverAssigned(order_id, driver_id, eta, now)
         return answer(response, held.request.event_id, held.arrival.received_at)
@@ -275,4 +297,4 @@ def _answerable(decision: WindowDecision) -> WindowDecision:
     queued = {d: r if r is None or in_time(r.etas) else None for d, r in decision.queued.items()}
     if len(started) < len(decision.started) or queued != decision.queued:
         log.warning("routes with an ETA over %d minutes left out", MAX_ETA_MINUTES)
-    return WindowDecision(started, queued)
+    return WindowDecision(started, queued, decision.explanations)
