@@ -26,6 +26,7 @@ from swifteats.domain.policies.support.explain import Explanation
 from swifteats.domain.policies.support.explain import explain as explain_pairs
 from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
+from swifteats.domain.policies.support.windowed import WindowedMatching
 from swifteats.domain.scoring import ScoringWeights
 
 
@@ -44,7 +45,7 @@ class BatchMatchingParams:
 
 
 @dataclass
-class BatchMatching:
+class BatchMatching(WindowedMatching):
     """The design's score, decided for a window's orders at once (see the module)."""
 
     context: PolicyContext
@@ -52,26 +53,6 @@ class BatchMatching:
     name: str = "batch-matching"
     holds_orders: bool = True
     _legs: Legs = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._legs = Legs(self.context.eta)
-
-    @property
-    def window_minutes(self) -> float | None:
-        """Minutes between decisions."""
-        return self.params.window_minutes
-
-    def decide(
-        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
-    ) -> list[Assignment]:
-        """Match the open orders to the drivers free now."""
-        return self._decide(orders, drivers, now, explain=False)[0]
-
-    def decide_explained(
-        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
-    ) -> tuple[list[Assignment], list[Explanation]]:
-        """:meth:`decide`, with each pair's score, worth and runners-up."""
-        return self._decide(orders, drivers, now, explain=True)
 
     def _decide(
         self,

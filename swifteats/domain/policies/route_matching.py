@@ -53,6 +53,7 @@ from swifteats.domain.policies.support.explain import Explanation
 from swifteats.domain.policies.support.explain import explain as explain_pairs
 from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
+from swifteats.domain.policies.support.windowed import WindowedMatching
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class _Plan:
 
 
 @dataclass
-class RouteMatching:
+class RouteMatching(WindowedMatching):
     """Bundles matched to drivers every window (see the module)."""
 
     context: PolicyContext
@@ -106,26 +107,6 @@ class RouteMatching:
     name: str = "bundling"
     holds_orders: bool = True
     _legs: Legs = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._legs = Legs(self.context.eta)
-
-    @property
-    def window_minutes(self) -> float | None:
-        """Minutes between decisions."""
-        return self.params.window_minutes
-
-    def decide(
-        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
-    ) -> list[Assignment]:
-        """Bundle, cost, match and commit (see the module)."""
-        return self._decide(orders, drivers, now, explain=False)[0]
-
-    def decide_explained(
-        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
-    ) -> tuple[list[Assignment], list[Explanation]]:
-        """:meth:`decide`, with every matched pair explained (committed or postponed)."""
-        return self._decide(orders, drivers, now, explain=True)
 
     def _decide(
         self,
