@@ -68,7 +68,7 @@ class BenchTask:
 
     policy: str
     instance: Path
-    radius_km: float
+    radius_km: float | None
 
     def run_dir(self, out: Path) -> Path:
         """``<out>/runs/<policy>/<instance>``."""
@@ -91,7 +91,7 @@ def bench_policies(
     *,
     policies: Sequence[str] = POLICY_NAMES,
     workers: int = 1,
-    radius_km: float = 50.0,
+    radius_km: float | None = None,
     progress: Progress | None = None,
 ) -> BenchOutcome:
     """Replay every policy over every instance (what is not done yet), then summarise.
@@ -256,7 +256,7 @@ class BenchOptions:
     """Globs over instance names under ``root``."""
     policies: tuple[str, ...] = POLICY_NAMES
     workers: int = 1
-    radius_km: float = 50.0
+    radius_km: float | None = None
 
 
 def bench_command(options: BenchOptions, echo: Callable[[str], None] = print) -> BenchOutcome:

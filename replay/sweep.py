@@ -108,7 +108,7 @@ def _request(spec: SweepSpec, cell: Cell, source: InputSpec) -> RunRequest:
         backend="inprocess",
         policy=cell.policy,
         weights=cell.weights,
-        radius_km=spec.radius_for(source),
+        radius_km=spec.radius_km,
         location_interval_min=spec.location_interval_min,
     )
 

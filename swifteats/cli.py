@@ -128,7 +128,9 @@ def replay(
         PolicyName, typer.Option(help=f"the assignment policy. {POLICIES_HELP}")
     ] = PolicyName[DEFAULT_POLICY],
     weights: Annotated[str | None, typer.Option(help="ScoringWeights as JSON or a file")] = None,
-    radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
+    radius: Annotated[
+        float | None, typer.Option(help="search radius, km (default: MDRP: the whole map; else 5)")
+    ] = None,
     location_interval: Annotated[
         float, typer.Option(help="minutes between position reports of a moving driver")
     ] = 2.0,
@@ -215,7 +217,7 @@ def sweep(
     ] = 7,
     seeds: Annotated[int, typer.Option(help="seeds per cell on a generated input")] = 3,
     radius: Annotated[
-        float | None, typer.Option(help="search radius, km (default: 50 on MDRP, else 5)")
+        float | None, typer.Option(help="search radius, km (default: MDRP: the whole map; else 5)")
     ] = None,
     spec: Annotated[
         Path | None, typer.Option(help="a JSON or TOML spec file instead of the options above")
@@ -308,7 +310,9 @@ def bench_policies(
     workers: Annotated[
         int | None, typer.Option(help="worker processes (default: one per core)")
     ] = None,
-    radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+    radius: Annotated[
+        float | None, typer.Option(help="search radius, km (default: each instance's whole map)")
+    ] = None,
 ) -> None:
     """Replay every policy over MDRP instances in process; judge each by the MDRP checker."""
     import os

@@ -1,0 +1,1 @@
+"""The dashboard's panels: one module per tab, the sidebar, the charts and the data reads."""
