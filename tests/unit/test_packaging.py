@@ -75,9 +75,7 @@ def test_the_wheel_holds_the_sample_the_dashboard_and_the_license(wheel: Path) -
     assert "Requires-Dist: duckdb" in headers and "Requires-Dist: rich" in headers
 
 
-def test_the_installed_package_replays_its_sample_and_shows_it(
-    site: Path, tmp_path: Path
-) -> None:
+def test_the_installed_package_replays_its_sample_and_shows_it(site: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(site)}
     work = tmp_path / "elsewhere"
     work.mkdir()
