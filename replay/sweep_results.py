@@ -104,7 +104,7 @@ def summarise_cells(results: pl.DataFrame) -> pl.DataFrame:
         pl.len().alias("n_seeds"),
         *(pl.col(k).mean() for k in KPIS),
         *(pl.col(k).std().alias(f"{k}_sd") for k in CI_KPIS),
-        pl.col("mdrp_feasible").all(ignore_nulls=False),
+        pl.col("mdrp_feasible").cast(pl.Boolean).all(ignore_nulls=False),
     )
     t = pl.col("n_seeds").replace_strict(_t_by_count(summary), default=None)
     return summary.with_columns(

@@ -87,7 +87,7 @@ def test_a_random_input_gets_a_t_interval_and_a_deterministic_one_a_note(swept: 
         (pl.col("cell_id") == generated["cell_id"]) & (pl.col("input") == "generated-o60-d8")
     )["click_to_door_mean"].to_list()
     assert generated["n_seeds"] == 3 and len(set(seeds)) > 1
-    half = 4.303 * statistics.stdev(seeds) / math.sqrt(3)
+    half = 4.302653 * statistics.stdev(seeds) / math.sqrt(3)  # Student's t, 2 df, 97.5 %
     assert generated["click_to_door_mean_ci95"] == pytest.approx(half)
     sample = summary.filter(pl.col("input") == "sample")
     assert sample["n_seeds"].to_list() == [1] * 4
