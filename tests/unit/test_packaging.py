@@ -12,10 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "swifteats", "replay")
@@ -97,3 +101,56 @@ def test_the_installed_package_replays_its_sample_and_shows_it(site: Path, tmp_p
     page = json.loads(shown.stdout.splitlines()[-1])
     assert Path(page["app"]) == site / "swifteats" / "dashboard" / "app.py"
     assert "Map" in page["tabs"]
+
+
+CORE_COMMANDS = ("swifteats.cli", "replay.sweep_cli", "replay.sweep", "swifteats.analysis.report")
+"""What ``swifteats sweep`` and ``swifteats report`` load."""
+
+
+def _with_their_requirements(requirements: list[str]) -> set[str]:
+    """The distributions ``requirements`` install, as the installed ones declare them."""
+    found: set[str] = set()
+    todo = [Requirement(text) for text in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in found:
+            continue
+        found.add(name)
+        for text in metadata.requires(requirement.name) or []:
+            needed = Requirement(text)
+            extras = requirement.extras or {""}
+            if needed.marker is None or any(needed.marker.evaluate({"extra": e}) for e in extras):
+                todo.append(needed)
+    return found
+
+
+def _site_of(distributions: set[str], site: Path) -> Path:
+    """``site`` holding links to the installed files of ``distributions`` only."""
+    site.mkdir()
+    for name in distributions:
+        files = metadata.distribution(name).files or []
+        tops = {f.parts[0] for f in files if f.parts[0] not in ("..", "bin", "__pycache__")}
+        for top in tops:
+            target = Path(str(metadata.distribution(name).locate_file(top)))
+            if target.exists() and not (site / top).exists():
+                (site / top).symlink_to(target)
+    return site
+
+
+def test_sweep_and_report_import_with_only_the_core_dependencies(tmp_path: Path) -> None:
+    core = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    site = _site_of(_with_their_requirements(core), tmp_path / "site")
+    code = f"import {', '.join(CORE_COMMANDS)}"
+
+    # -S: no site-packages, nothing but the core dependencies and the checkout on the path.
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{site}"}
+    imported = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+
+    assert imported.returncode == 0, imported.stderr
+    hidden = subprocess.run(
+        [sys.executable, "-S", "-c", "import pandas"], cwd=tmp_path, env=env, capture_output=True
+    )
+    assert hidden.returncode != 0  # the extras really are out of reach
