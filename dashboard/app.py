@@ -13,13 +13,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # `streamlit run` puts this folder on sys.path; AppTest does not
-    sys.path.insert(0, _HERE)
+import streamlit as st
 
-import streamlit as st  # noqa: E402
-from panels import data, decision, diff, distributions, geo, runs, sweeps  # noqa: E402
-from panels.selection import Selection, choose_runs, default_root, runs_folder  # noqa: E402
+from swifteats.dashboard.panels import data, decision, diff, distributions, geo, runs, sweeps
+from swifteats.dashboard.panels.selection import Selection, choose_runs, default_root, runs_folder
 
 RUN_TABS: dict[str, Callable[[Selection], None]] = {
     "KPIs": runs.kpi_cards,

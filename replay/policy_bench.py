@@ -77,7 +77,7 @@ class BenchTask:
 
     policy: str
     instance: Path
-    radius_km: float
+    radius_km: float | None
     max_attempts: int | None = None
 
     @property
@@ -108,7 +108,7 @@ def bench_policies(
     *,
     policies: Sequence[str] = POLICY_NAMES,
     workers: int = 1,
-    radius_km: float = 50.0,
+    radius_km: float | None = None,
     max_attempts: int | None = None,
     progress: Progress | None = None,
 ) -> BenchOutcome:
@@ -285,7 +285,7 @@ class BenchOptions:
     """Globs over instance names under ``root``."""
     policies: tuple[str, ...] = POLICY_NAMES
     workers: int = 1
-    radius_km: float = 50.0
+    radius_km: float | None = None
     max_attempts: int | None = None
     """Attempts per order of the one-at-a-time policies (None: until served or day's end)."""
 

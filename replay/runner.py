@@ -23,6 +23,7 @@ from replay.scheduler import Scheduler
 from replay.service_config import REPLAY_RETRY, ServiceConfig
 from replay.simulation import Replay, ReplayConfig, RunResult
 from swifteats.domain.eta import ConstantSpeedEta
+from swifteats.domain.events import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.policies.registry import (
     DEFAULT_POLICY,
@@ -36,9 +37,12 @@ from swifteats.domain.scoring import ScoringWeights
 from swifteats.progress import ProgressSink
 from swifteats.settings import Settings, load_settings
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+"""The bundled sample day: ``data/`` of the checkout, installed as ``replay/data``."""
 SAMPLE_ORDERS = DATA_DIR / "sample_orders.csv"
 SAMPLE_DRIVERS = DATA_DIR / "sample_drivers.csv"
+GENERATED_DIR = Path("data")
+"""Where ``swifteats generate-sample`` writes by default, in the working directory."""
 BACKENDS = ("inprocess", "live")
 CLOCKS = ("lockstep", "paced")
 MDRP_DAY_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -79,15 +83,29 @@ def relaxed_rules(scenario: Scenario | None) -> tuple[str, ...]:
 
 
 def load_input(path: Path | None, drivers: Path | None) -> LoadedInput:
-    """An MDRP instance folder, an order log with its driver schedule, or the bundled sample."""
+    """An MDRP instance folder, an order log with its driver schedule, or the sample day."""
     if path is None:
-        return load_order_log(SAMPLE_ORDERS, SAMPLE_DRIVERS)
+        return load_order_log(*sample_files())
     if path.is_dir():
         instance, data = load_mdrp_instance(path)
         return LoadedInput(data, MDRP_DAY_START, str(path), instance)
     if drivers is None:
         raise ValueError("an order log needs --drivers FILE (a driver schedule)")
     return load_order_log(path, drivers)
+
+
+def sample_files(cwd: Path | None = None) -> tuple[Path, Path]:
+    """The sample day a replay with no input reads: orders, drivers.
+
+    ``data/sample_orders.csv`` and ``data/sample_drivers.csv`` under ``cwd`` (the working
+    directory) when both are there, as ``swifteats generate-sample`` writes them; else the
+    sample installed with the package.
+    """
+    folder = (cwd or Path.cwd()) / GENERATED_DIR
+    generated = folder / SAMPLE_ORDERS.name, folder / SAMPLE_DRIVERS.name
+    if all(path.is_file() for path in generated):
+        return generated
+    return SAMPLE_ORDERS, SAMPLE_DRIVERS
 
 
 def load_order_log(orders: Path, drivers: Path) -> LoadedInput:
@@ -121,7 +139,8 @@ class RunRequest:
     speed: float = 60.0
     policy: str = DEFAULT_POLICY
     weights: ScoringWeights = ScoringWeights()
-    radius_km: float = 5.0
+    radius_km: float | None = None
+    """``None``: :func:`default_radius_km` of the input."""
     location_interval_min: float = 2.0
     params: Mapping[str, ParamValue] = field(default_factory=dict, hash=False)
     """Overrides of the policy's declared parameters (``--params``)."""
@@ -138,6 +157,8 @@ class RunRequest:
             raise ValueError(f"speed must be positive, not {self.speed}")
         if self.max_attempts is not None and self.max_attempts < 0:
             raise ValueError(f"max attempts must be 0 (no limit) or more, not {self.max_attempts}")
+        if self.radius_km is not None and not 0 < self.radius_km <= MAX_RADIUS_KM:
+            raise ValueError(f"radius must be in (0, {MAX_RADIUS_KM:g}] km, not {self.radius_km}")
         param_values(self.policy, self.params)
 
     def attempts_for(self, loaded: LoadedInput) -> int:
@@ -150,6 +171,16 @@ class RunRequest:
     def paced_speed(self) -> float | None:
         """The speed of a paced run, None in lockstep."""
         return self.speed if self.clock == "paced" else None
+
+
+def default_radius_km(loaded: LoadedInput) -> float:
+    """An MDRP instance's whole map (it has no radius of its own); 5 km on an order log."""
+    return DEFAULT_RADIUS_KM if loaded.mdrp is None else loaded.mdrp.covering_radius_km
+
+
+def radius_km(loaded: LoadedInput, request: RunRequest) -> float:
+    """The search radius a run of ``request`` on ``loaded`` uses."""
+    return default_radius_km(loaded) if request.radius_km is None else request.radius_km
 
 
 def run_replay(
@@ -167,6 +198,7 @@ def run_replay(
     replay advances (see :class:`replay.simulation.Replay`).
     """
     started = datetime.now(UTC)
+    radius = radius_km(loaded, request)
     config = _replay_config(loaded, request)
     if request.backend == "live":
         result = _run_live(loaded, request, config, settings or load_settings(), progress)
@@ -198,7 +230,7 @@ def run_replay(
         "max_attempts": request.attempts_for(loaded),
         "day_end_min": result.day_end,
         "seed": loaded.seed,
-        "radius_km": request.radius_km,
+        "radius_km": radius,
         "day_start": loaded.day_start.isoformat(),
         "started_at": started.isoformat(),
         "ended_at": datetime.now(UTC).isoformat(),
@@ -210,7 +242,7 @@ def run_replay(
 
 def _replay_config(loaded: LoadedInput, request: RunRequest) -> ReplayConfig:
     return ReplayConfig(
-        radius_km=request.radius_km,
+        radius_km=radius_km(loaded, request),
         location_interval_min=request.location_interval_min,
         queued_routes=policy_spec(request.policy).windowed,
         stop_at_day_end=request.attempts_for(loaded) == 0,

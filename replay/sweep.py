@@ -112,7 +112,7 @@ def _request(spec: SweepSpec, cell: Cell, source: InputSpec) -> RunRequest:
         policy=cell.policy,
         weights=cell.weights,
         params=dict(cell.params),
-        radius_km=spec.radius_for(source),
+        radius_km=spec.radius_km,
         location_interval_min=spec.location_interval_min,
     )
 

@@ -1,7 +1,6 @@
 """A sweep's figures: one run directory as a row of KPIs, and per-cell means with 95 % CIs.
 
-The confidence interval is Student's t (scipy is not a dependency: the 97.5 % quantiles
-come from a table, conservative between tabulated degrees of freedom).
+The confidence interval is Student's t (``scipy.stats.t``) over the cell's seeds.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from scipy.stats import t as student_t
 
 from replay.sweep_spec import WEIGHT_FIELDS
 
@@ -43,23 +43,14 @@ CI_KPIS = (
 )
 """The figures that get a ``<kpi>_ci95`` half-width per cell."""
 CELL_KEYS = ("cell_id", "input", "policy", *WEIGHT_FIELDS, "params", "deterministic")
-_T975 = (
-    *(12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228),
-    *(2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086),
-    *(2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042),
-)
-"""Student's t 97.5 % quantiles for 1 to 30 degrees of freedom."""
-_T975_LARGE = ((120, 1.980), (60, 2.000), (40, 2.021), (30, 2.042))
 _IDLE = ("available", "offline")
 
 
 def t975(df: int) -> float:
-    """Student's t 97.5 % quantile for ``df`` degrees of freedom (the next lower tabulated)."""
+    """Student's t 97.5 % quantile for ``df`` degrees of freedom."""
     if df < 1:
         raise ValueError("a t quantile needs at least one degree of freedom")
-    if df <= len(_T975):
-        return _T975[df - 1]
-    return next(t for tabulated, t in _T975_LARGE if df >= tabulated)
+    return float(student_t.ppf(0.975, df))
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -121,7 +112,7 @@ def summarise_cells(results: pl.DataFrame) -> pl.DataFrame:
         pl.len().alias("n_seeds"),
         *(pl.col(k).mean() for k in KPIS),
         *(pl.col(k).std().alias(f"{k}_sd") for k in CI_KPIS),
-        pl.col("mdrp_feasible").all(ignore_nulls=False),
+        pl.col("mdrp_feasible").cast(pl.Boolean).all(ignore_nulls=False),
     )
     t = pl.col("n_seeds").replace_strict(_t_by_count(summary), default=None)
     return summary.with_columns(

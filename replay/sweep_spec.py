@@ -146,7 +146,7 @@ class SweepSpec:
     seeds: int = 3
     """Seeds per cell on a random input (a deterministic input runs one)."""
     radius_km: float | None = None
-    """``None``: 50 km on MDRP instances (widely spread), 5 km on order logs."""
+    """``None``: the replay's default (an MDRP instance's whole map, 5 km on an order log)."""
     location_interval_min: float = 2.0
     scenario: str | None = None
     """A what-if applied to every input (``--scenario``, ``replay.scenario``)."""
@@ -159,12 +159,6 @@ class SweepSpec:
     def seeds_for(self, source: InputSpec) -> range:
         """The seeds ``source`` runs with: one when every seed replays the same data."""
         return range(self.seed, self.seed + (1 if source.deterministic else self.seeds))
-
-    def radius_for(self, source: InputSpec) -> float:
-        """The search radius on ``source``."""
-        if self.radius_km is not None:
-            return self.radius_km
-        return 50.0 if source.kind == "mdrp" else 5.0
 
 
 SPEC_KEYS = frozenset(f.name for f in fields(SweepSpec))

@@ -58,7 +58,8 @@ class TuneOptions:
     space: Mapping[str, Range | ParamValue] = field(default_factory=dict)
     """Per parameter: a ``(low, high)`` range to search, or a value to fix it at."""
     workers: int = 1
-    radius_km: float = 50.0
+    radius_km: float | None = None
+    """None: each instance's whole map."""
     scenario: Scenario | None = None
 
 

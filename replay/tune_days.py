@@ -56,7 +56,7 @@ class DayTask:
     instance: Path
     policy: str
     params: Mapping[str, ParamValue] = field(default_factory=dict)
-    radius_km: float = 50.0
+    radius_km: float | None = None
     scenario: Scenario | None = None
 
 

@@ -1,8 +1,7 @@
 """``swifteats dashboard``: Streamlit serving ``dashboard/app.py`` as a child process.
 
-The dashboard lives in the repository checkout (``dashboard/`` is not installed by pip);
-it needs the ``dashboard`` extra (Streamlit) and reads run directories through
-``swifteats.analysis``.
+The page is installed with the package (:mod:`swifteats.dashboard`); it needs the
+``dashboard`` extra (Streamlit) and reads run directories through ``swifteats.analysis``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+DASHBOARD_APP = Path(__file__).resolve().parent / "dashboard" / "app.py"
 
 
 def dashboard_argv(*, runs: Path, port: int, host: str = "127.0.0.1") -> list[str]:
@@ -48,9 +47,7 @@ class DashboardUnavailable(RuntimeError):
 
 def _check_can_start() -> None:
     if not DASHBOARD_APP.is_file():
-        raise DashboardUnavailable(
-            f"{DASHBOARD_APP} not found: the dashboard runs from a repository checkout"
-        )
+        raise DashboardUnavailable(f"{DASHBOARD_APP} not found: reinstall swifteats")
     missing = [name for name in DASHBOARD_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise DashboardUnavailable(
@@ -64,7 +61,7 @@ def start_dashboard(
     """Start the dashboard in the background, its output appended to ``log``.
 
     Raises:
-        DashboardUnavailable: no ``dashboard/app.py`` or no Streamlit.
+        DashboardUnavailable: no ``app.py`` or no Streamlit.
     """
     _check_can_start()
     argv = dashboard_argv(runs=runs, port=port, host=host)
@@ -77,7 +74,7 @@ def run_dashboard(*, runs: Path, port: int, host: str = "127.0.0.1") -> int:
     """Serve the dashboard in the foreground until interrupted; Streamlit's exit code.
 
     Raises:
-        DashboardUnavailable: no ``dashboard/app.py`` or no Streamlit.
+        DashboardUnavailable: no ``app.py`` or no Streamlit.
     """
     _check_can_start()
     try:

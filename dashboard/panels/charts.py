@@ -27,6 +27,8 @@ TERM_COLOURS = {
     "minus_worth": "#59a14f",
     "minus_score": "#e15759",
 }
+Layered = alt.LayerChart | alt.FacetChart
+"""What Altair types a layer with properties as."""
 
 
 def category(field: str, **options: Any) -> alt.Color:
@@ -34,13 +36,13 @@ def category(field: str, **options: Any) -> alt.Color:
     return alt.Color(f"{field}:N", scale=alt.Scale(scheme="tableau10"), **options)
 
 
-def _fixed(mapping: Mapping[str, object]) -> alt.Scale:
+def _fixed(mapping: Mapping[str, str | int]) -> alt.Scale:
     return alt.Scale(domain=list(mapping), range=list(mapping.values()))
 
 
 def histogram(df: pl.DataFrame, *, value: str, color: str, title: str) -> alt.Chart:
     """Overlaid histograms of ``value``, one colour per ``color``."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(df, title=title)
         .mark_bar(opacity=0.55, binSpacing=0)
         .encode(
@@ -49,11 +51,12 @@ def histogram(df: pl.DataFrame, *, value: str, color: str, title: str) -> alt.Ch
             color=category(color),
         )
     )
+    return chart
 
 
 def cdf(df: pl.DataFrame, *, value: str, color: str, title: str) -> alt.Chart:
     """Empirical cumulative distribution of ``value``, one line per ``color``."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(df, title=title)
         .transform_window(cdf="cume_dist()", sort=[{"field": value}], groupby=[color])
         .mark_line(interpolate="step-after")
@@ -63,17 +66,19 @@ def cdf(df: pl.DataFrame, *, value: str, color: str, title: str) -> alt.Chart:
             color=category(color),
         )
     )
+    return chart
 
 
 def by_facet(chart: alt.Chart, facet: str, columns: int = 3) -> alt.FacetChart:
     """``chart`` repeated for every value of ``facet``, each with its own x scale."""
     inner = chart.properties(width=260, height=160)
     title, inner.title = inner.title, alt.Undefined
-    return (
+    faceted: alt.FacetChart = (
         inner.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=columns)
         .resolve_scale(x="independent")
         .properties(title=title)
     )
+    return faceted
 
 
 def route_map(points: pl.DataFrame, paths: pl.DataFrame) -> alt.LayerChart:
@@ -105,12 +110,13 @@ def route_map(points: pl.DataFrame, paths: pl.DataFrame) -> alt.LayerChart:
             tooltip=["driver_id:N"],
         )
     )
-    return (
+    layered: alt.LayerChart = (
         alt.layer(dots, lines)
         .project(type="mercator")
         .properties(height=640)
         .resolve_scale(color="independent")
     )
+    return layered
 
 
 def score_breakdown(
@@ -119,7 +125,7 @@ def score_breakdown(
     *,
     total: str = "score",
     title: str = "score points",
-) -> alt.LayerChart:
+) -> Layered:
     """Each candidate's terms as stacked bars, their ``total`` (its score) as a black tick.
 
     ``candidates`` has ``label`` (one per row, in rank order), ``total`` and the ``terms``.
@@ -141,9 +147,7 @@ def score_breakdown(
     return alt.layer(bars, ticks).properties(height=alt.Step(26))
 
 
-def pareto(
-    cells: pl.DataFrame, *, x: str, y: str, front: str, tooltip: Sequence[str]
-) -> alt.LayerChart:
+def pareto(cells: pl.DataFrame, *, x: str, y: str, front: str, tooltip: Sequence[str]) -> Layered:
     """Every sweep cell as a point; the cells where ``front`` is true joined by a line."""
     points = (
         alt.Chart(cells)
@@ -163,9 +167,7 @@ def pareto(
     return alt.layer(line, points).properties(height=420)
 
 
-def paired(
-    df: pl.DataFrame, *, x: str, y: str, color: str, tooltip: Sequence[str]
-) -> alt.LayerChart:
+def paired(df: pl.DataFrame, *, x: str, y: str, color: str, tooltip: Sequence[str]) -> Layered:
     """``y`` against ``x`` per row, with the ``y = x`` diagonal."""
     scale = alt.Scale(zero=False)
     points = (

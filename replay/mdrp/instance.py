@@ -21,6 +21,7 @@ from typing import NamedTuple, TypeVar
 
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from swifteats.domain.eta import PlanarEta, PlanarProjection
+from swifteats.domain.events import MAX_RADIUS_KM
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
 
@@ -97,6 +98,19 @@ class MdrpInstance:
     max_click_to_door: int
     pay_per_order: float
     guaranteed_pay_per_hour: float
+
+    @property
+    def covering_radius_km(self) -> float:
+        """A search radius that reaches every point of the map from any other, in whole km.
+
+        The diagonal of the box around every restaurant, customer and courier start, plus
+        a kilometre for the lat/lon projection; at most the services' limit (100 km).
+        """
+        points = [*self.restaurants.values(), *((o.x, o.y) for o in self.orders.values())]
+        points += [(c.x, c.y) for c in self.couriers.values()]
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        diagonal_km = math.hypot(max(xs) - min(xs), max(ys) - min(ys)) / 1000
+        return float(min(math.ceil(diagonal_km) + 1, MAX_RADIUS_KM))
 
     def travel(self, a: tuple[float, float], b: tuple[float, float]) -> int:
         """The evaluator's travel minutes between two metre positions.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from swifteats.analysis.diff import diff_summary, order_diff
 from swifteats.analysis.kpis import compare_runs, driver_activity, run_kpis, runs_table
-from swifteats.analysis.latency import STAGES, latency_by_stage, latency_samples
+from swifteats.analysis.latency import STAGES, latency_by_stage, latency_cdf, latency_samples
 from swifteats.analysis.maps import driver_paths, order_points
 from swifteats.analysis.orders import decision_breakdown, failures_by_reason, order_outcomes
 from swifteats.analysis.runs import find_runs, resolve_runs
@@ -35,6 +35,7 @@ __all__ = [
     "find_runs",
     "find_sweeps",
     "latency_by_stage",
+    "latency_cdf",
     "latency_samples",
     "mark_pareto",
     "order_diff",

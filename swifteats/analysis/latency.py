@@ -60,3 +60,30 @@ def latency_columns(run_dirs: Sequence[Path]) -> pl.DataFrame:
         for stage in STAGES
         for p in PERCENTILES
     )
+
+
+def latency_cdf(run_dirs: Sequence[Path], *, points: int = 101) -> pl.DataFrame:
+    """Each stage's cumulative distribution at ``points`` evenly spaced shares, for charts.
+
+    Columns ``run_id, stage, share, ms``: ``ms`` is the ``share`` quantile (linear), so a
+    chart of a day's samples stays at ``points`` rows per run and stage (Altair embeds at
+    most 5,000 rows).
+    """
+    if points < 2:
+        raise ValueError("a CDF needs at least two points")
+    shares = [i / (points - 1) for i in range(points)]
+    per_stage = (
+        latency_samples(run_dirs)
+        .drop_nulls("ms")
+        .group_by("run_id", "stage", maintain_order=True)
+        .agg(pl.col("ms").quantile(s, "linear").alias(str(i)) for i, s in enumerate(shares))
+        .with_row_index("group")
+    )
+    return (
+        per_stage.unpivot(
+            index=["group", "run_id", "stage"], variable_name="point", value_name="ms"
+        )
+        .with_columns(share=pl.col("point").cast(pl.Int64) / (points - 1))
+        .sort("group", "share")
+        .select("run_id", "stage", "share", "ms")
+    )

@@ -54,7 +54,7 @@ def mark_pareto(cells: pl.DataFrame, x: str, y: str) -> pl.DataFrame:
     minimised) and better on one."""
     indexed = cells.with_row_index("_row")
     front = pareto_front(indexed, x, y)["_row"]
-    return indexed.with_columns(on_front=pl.col("_row").is_in(front.implode())).drop("_row")
+    return indexed.with_columns(on_front=pl.col("_row").is_in(front.to_list())).drop("_row")
 
 
 def searched_weights(cells: pl.DataFrame) -> list[str]:

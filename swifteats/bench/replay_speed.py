@@ -27,8 +27,6 @@ from swifteats.settings import Settings
 SAMPLE = "sample"
 LOCKSTEP_INSTANCE = "7o100t100s1p100"
 """The instance of the lockstep headline figure, ``live_lockstep_7o100_s``."""
-MDRP_RADIUS_KM = 50.0
-SAMPLE_RADIUS_KM = 5.0
 
 Echo = Callable[[str], None]
 
@@ -52,10 +50,7 @@ def run_in_process(options: ReplaySpeedOptions, *, echo: Echo) -> dict[str, Any]
         if loaded is None:
             figures[name] = {"skipped": f"MDRP instance {name} not found"}
             continue
-        walls = [
-            _timed_replay(loaded, RunRequest(radius_km=_radius(name)))[0]
-            for _ in range(options.repeats)
-        ]
+        walls = [_timed_replay(loaded, RunRequest())[0] for _ in range(options.repeats)]
         orders = len(loaded.data.orders)
         figures[name] = {
             "orders": orders,
@@ -80,7 +75,7 @@ def run_live_lockstep(settings: Settings, instance: str, *, echo: Echo) -> dict[
         return {"live_lockstep_skipped": f"MDRP instance {instance} not found"}
     results: dict[str, Any] = {}
     for suffix, policy in LOCKSTEP_POLICIES.items():
-        request = RunRequest(backend="live", radius_km=MDRP_RADIUS_KM, policy=policy)
+        request = RunRequest(backend="live", policy=policy)
         wall_s, run_dir_figures = _timed_replay(loaded, request, settings=settings)
         echo(f"  replay live lockstep {instance} {policy}: {wall_s:.1f} s")
         figures = {"instance": instance, "policy": policy, "wall_s": round(wall_s, 1)}
@@ -122,7 +117,3 @@ def _load(name: str) -> LoadedInput | None:
     if root is None or not (root / name).is_dir():
         return None
     return load_input(root / name, None)
-
-
-def _radius(name: str) -> float:
-    return SAMPLE_RADIUS_KM if name == SAMPLE else MDRP_RADIUS_KM

@@ -41,7 +41,10 @@ def bench_policies(
     workers: Annotated[
         int | None, typer.Option(help="worker processes", show_default="one per core")
     ] = None,
-    radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+    radius: Annotated[
+        float | None,
+        typer.Option(help="search radius, km", show_default="each instance's whole map"),
+    ] = None,
     max_attempts: MaxAttempts = None,
 ) -> None:
     """Replay every policy over MDRP instances in process; judge each by the MDRP checker."""

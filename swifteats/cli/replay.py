@@ -58,7 +58,10 @@ def replay(
         typer.Option(help="the policy's parameters as JSON or a file", show_default="none"),
     ] = None,
     max_attempts: MaxAttempts = None,
-    radius: Annotated[float, typer.Option(help="search radius, km")] = 5.0,
+    radius: Annotated[
+        float | None,
+        typer.Option(help="search radius, km", show_default="an MDRP input's whole map, else 5"),
+    ] = None,
     location_interval: Annotated[
         float, typer.Option(help="minutes between position reports of a moving driver")
     ] = 2.0,
@@ -96,7 +99,7 @@ def _request(
     speed: float,
     policy: PolicyName,
     weights: str | None,
-    radius: float,
+    radius: float | None,
     location_interval: float,
     params: str | None,
     max_attempts: int | None,

@@ -77,7 +77,7 @@ def sweep(
     seeds: Annotated[int, typer.Option(help="seeds per cell on a generated input")] = 3,
     radius: Annotated[
         float | None,
-        typer.Option(help="search radius, km", show_default="50 on MDRP, else 5"),
+        typer.Option(help="search radius, km", show_default="an MDRP input's whole map, else 5"),
     ] = None,
     spec: Annotated[
         Path | None,

@@ -46,7 +46,10 @@ def tune(
     workers: Annotated[
         int | None, typer.Option(help="worker processes", show_default="one per core")
     ] = None,
-    radius: Annotated[float, typer.Option(help="search radius, km")] = 50.0,
+    radius: Annotated[
+        float | None,
+        typer.Option(help="search radius, km", show_default="each instance's whole map"),
+    ] = None,
 ) -> None:
     """Tune a policy's parameters with Optuna on training days; report on test days."""
     from replay.mdrp.instance import mdrp_root

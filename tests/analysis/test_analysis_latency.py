@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from swifteats.analysis import STAGES, latency_by_stage, latency_samples
+from swifteats.analysis import STAGES, latency_by_stage, latency_cdf, latency_samples
 from tests.analysis.helpers import HOP_MS, WALL_CLOCK_MS, Runs, copy_run
 
 IN_PROCESS = ["answer", "search", "scoring", "claim", "total"]
@@ -74,3 +74,19 @@ def test_instants_written_as_iso_text_read_the_same(runs: Runs, tmp_path: Path) 
     assert pl.read_parquet_schema(legacy / "orders.parquet")["accepted_at"] == pl.String
     typed, text = (latency_by_stage([run]).drop("run_id") for run in (runs.wall, legacy))
     assert text.equals(typed)
+
+
+def test_the_cdf_is_each_stages_quantiles_at_few_points(runs: Runs) -> None:
+    samples = latency_samples([runs.base, runs.far])
+
+    cdf = latency_cdf([runs.base, runs.far], points=11)
+
+    assert cdf.columns == ["run_id", "stage", "share", "ms"]
+    assert cdf.height == 2 * len(IN_PROCESS) * 11 < samples.height
+    search = cdf.filter((pl.col("run_id") == "far") & (pl.col("stage") == "search"))
+    far = samples.filter((pl.col("run_id") == "far") & (pl.col("stage") == "search"))["ms"]
+    assert search["share"].to_list() == pytest.approx([i / 10 for i in range(11)])
+    assert search["ms"].to_list() == pytest.approx(
+        [far.quantile(i / 10, "linear") for i in range(11)]
+    )
+    assert cdf["run_id"].unique(maintain_order=True).to_list() == ["base", "far"]

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+from swifteats.dashboard_launcher import DASHBOARD_APP
+
+APP = DASHBOARD_APP
 DESIGN, FAR = "design-weights", "far-drivers"
 """The two runs of the sample, oldest first (the dashboard lists the newest first)."""
 

@@ -26,8 +26,9 @@ def tab(page: AppTest, label: str) -> Block:
 
 
 def charts(block: Block) -> list[UnknownElement]:
-    """The Vega-Lite (Altair) charts in ``block``."""
-    return [c for c in block.get("vega_lite_chart") if isinstance(c, UnknownElement)]
+    """The Vega-Lite (Altair) charts in ``block`` (``arrow_vega_lite_chart`` in older Streamlit)."""
+    found = [*block.get("vega_lite_chart"), *block.get("arrow_vega_lite_chart")]
+    return [c for c in found if isinstance(c, UnknownElement)]
 
 
 def spec(chart: UnknownElement) -> dict[str, Any]:

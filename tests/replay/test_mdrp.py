@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from replay.mdrp.check import check_solution
 from replay.mdrp.instance import MdrpFormatError, mdrp_root, read_instance
 from replay.mdrp.solution import ASSIGNMENTS, COURIERS, ORDERS
 from replay.runner import RunRequest, load_input, run_replay
+from swifteats.cli import app
+from tests.unit.test_mdrp_import import write_instance
 
 ROOT = mdrp_root()
 needs_mdrp = pytest.mark.skipif(
@@ -93,3 +97,35 @@ def test_a_malformed_instance_names_file_and_line(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     with pytest.raises(MdrpFormatError, match=r"orders.txt: line 2: expected 6 columns"):
         read_instance(tmp_path)
+
+
+FAR = {"couriers": "c1\t30000\t40000\t0\t600\n", "orders": "o1\t100\t0\t5\tr1\t15\n"}
+"""One order at a restaurant 50 km (3-4-5) from the only courier."""
+
+
+def test_an_mdrp_replay_searches_the_whole_map_by_default(tmp_path: Path) -> None:
+    loaded = load_input(write_instance(tmp_path / "far", **FAR), None)
+    assert loaded.mdrp is not None and loaded.mdrp.covering_radius_km == 51
+
+    wide = run_replay(loaded, RunRequest(), tmp_path / "default")
+    narrow = run_replay(loaded, RunRequest(radius_km=5), tmp_path / "5km")
+
+    assert (wide.delivered, narrow.delivered) == (1, 0)
+    assert json.loads((tmp_path / "default" / "manifest.json").read_text())["radius_km"] == 51
+
+
+def test_the_replay_command_gives_an_mdrp_instance_its_whole_map(tmp_path: Path) -> None:
+    folder = write_instance(tmp_path / "far", **FAR)
+    argv = ["replay", str(folder), "--backend", "inprocess", "--out", str(tmp_path / "run")]
+
+    result = CliRunner().invoke(app, argv)
+
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert (manifest["radius_km"], manifest["summary"]["delivered"]) == (51, 1)
+
+
+def test_an_order_log_keeps_the_designs_5_km(tmp_path: Path) -> None:
+    run_replay(load_input(None, None), RunRequest(), tmp_path / "sample")
+
+    assert json.loads((tmp_path / "sample" / "manifest.json").read_text())["radius_km"] == 5

@@ -9,11 +9,19 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 import replay
 from replay.orderlog import write_drivers_csv, write_orders_csv
-from replay.runner import RunRequest, load_order_log, run_replay
+from replay.runner import (
+    SAMPLE_DRIVERS,
+    SAMPLE_ORDERS,
+    RunRequest,
+    load_order_log,
+    run_replay,
+    sample_files,
+)
 from replay.sample import SampleSpec, generate_sample
 from swifteats.cli import app
 
@@ -21,7 +29,14 @@ TABLES = ("orders", "decisions", "drivers", "latency")
 REPLAY = """
 import sys
 from pathlib import Path
-from replay.runner import RunRequest, load_order_log, run_replay
+from replay.runner import (
+    SAMPLE_DRIVERS,
+    SAMPLE_ORDERS,
+    RunRequest,
+    load_order_log,
+    run_replay,
+    sample_files,
+)
 folder = Path(sys.argv[1])
 loaded = load_order_log(folder / "o.csv", folder / "d.csv")
 for policy in ("greedy-score", "bundling"):
@@ -69,3 +84,18 @@ def test_a_recorded_input_has_no_seed_in_the_manifest_and_replay_takes_none(
         app, ["replay", "--backend", "inprocess", "--seed", "3", "--out", str(tmp_path / "cli")]
     )
     assert result.exit_code == 2 and "No such option: --seed" in result.output
+
+
+def test_replay_reads_the_sample_generate_sample_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert sample_files() == (SAMPLE_ORDERS, SAMPLE_DRIVERS)  # nothing generated: the bundled
+
+    made = CliRunner().invoke(app, ["generate-sample", "--orders", "40", "--drivers", "8"])
+    ran = CliRunner().invoke(app, ["replay", "--backend", "inprocess", "--out", "run"])
+
+    assert made.exit_code == 0 and ran.exit_code == 0, made.output + ran.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert Path(manifest["input"]) == tmp_path / "data" / "sample_orders.csv"
+    assert manifest["summary"]["orders"] == 40

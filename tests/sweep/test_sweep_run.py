@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from replay.mdrp.instance import mdrp_root
+from replay.mdrp.instance import mdrp_root, read_instance
 from replay.sweep import SweepOutcome, open_sweep
 from replay.sweep_cli import SweepOptions, sweep_command
 from replay.sweep_results import is_finished
@@ -87,7 +87,7 @@ def test_a_random_input_gets_a_t_interval_and_a_deterministic_one_a_note(swept: 
         (pl.col("cell_id") == generated["cell_id"]) & (pl.col("input") == "generated-o60-d8")
     )["click_to_door_mean"].to_list()
     assert generated["n_seeds"] == 3 and len(set(seeds)) > 1
-    half = 4.303 * statistics.stdev(seeds) / math.sqrt(3)
+    half = 4.302653 * statistics.stdev(seeds) / math.sqrt(3)  # Student's t, 2 df, 97.5 %
     assert generated["click_to_door_mean_ci95"] == pytest.approx(half)
     sample = summary.filter(pl.col("input") == "sample")
     assert sample["n_seeds"].to_list() == [1] * 4
@@ -179,7 +179,7 @@ def test_an_mdrp_cell_runs_once_with_a_wide_radius_and_is_checked(tmp_path: Path
     assert row["mdrp_feasible"] is True and row["seed"] == 7
     assert row["delivered"] > 0.9 * row["orders"]
     manifest = json.loads((tmp_path / row["run_dir"] / "manifest.json").read_text())
-    assert manifest["radius_km"] == 50
+    assert manifest["radius_km"] == read_instance(ROOT / "0o100t100s1p100").covering_radius_km
 
 
 def test_option_conflicts_are_refused_before_anything_runs(tmp_path: Path) -> None:

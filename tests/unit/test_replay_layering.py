@@ -32,8 +32,8 @@ def test_the_analysis_never_imports_the_replay(path: Path) -> None:
     assert {n for n in names if n == "replay" or n.startswith("replay.")} == set()
 
 
-def test_a_replay_runs_without_the_research_extra() -> None:
-    """DuckDB (``swifteats[research]``) is for the analyses, not for writing a run."""
+def test_a_replay_imports_no_duckdb() -> None:
+    """DuckDB is for the analyses, not for writing a run: a replay imports less."""
     code = "import sys, replay.runner, replay.sweep; print('duckdb' in sys.modules)"
     repo = REPLAY_DIR.parent  # ``python -c`` imports from its working directory first
     loaded = subprocess.run(
