@@ -131,6 +131,7 @@ class Replay:
         self._due = False
         now = self._scheduler.minutes
         settled = self._engine.settle(self._scheduler.now())
+        assigned = []
         for applied in settled.applied:
             if applied.outcome != "retry":
                 self._open -= 1
@@ -147,7 +148,8 @@ class Replay:
             )
             if applied.outcome == "assigned" and applied.driver_id is not None:
                 self._outcomes[applied.order_id].eta = applied.eta
-                self._fleet.assigned(applied.order_id, applied.driver_id)
+                assigned.append((applied.order_id, applied.driver_id))
+        self._fleet.assigned(assigned)
         if settled.wake_at is not None:
             minute = self._scheduler.minute_of(settled.wake_at)
             if minute > now and minute not in self._wakes:

@@ -30,6 +30,7 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
+from swifteats.services.orders.clock_events import MAX_CLOCK_EVENTS, ClockEvent, apply_events
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.schemas import OrderIn
 
@@ -74,6 +75,8 @@ class ClockIn(BaseModel):
     now: AwareDatetime
     after_responses: int = Field(0, ge=0, alias="afterResponses")
     """Wait until the service has handled this many response records in total."""
+    events: list[ClockEvent] = Field(default_factory=list, max_length=MAX_CLOCK_EVENTS)
+    """What happened at ``now``, applied in turn once the clock moved (``clock_events``)."""
 
 
 def order_json(order: OrderRecord) -> dict[str, Any]:
@@ -105,9 +108,10 @@ def order_json(order: OrderRecord) -> dict[str, Any]:
     }
 
 
-def clock_json(report: ClockReport) -> dict[str, Any]:
-    """The answer of ``PUT /clock``."""
+def clock_json(report: ClockReport, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer of ``PUT /clock``; ``events``: the status of each event it carried."""
     return {
+        "events": events,
         "now": format_instant(report.now),
         "requestsPublished": report.requests_published,
         "nextDueAt": _instant(report.next_due_at),
@@ -164,7 +168,11 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
                 504,
                 f"{core.responses_handled} responses handled, {body.after_responses} awaited",
             )
-        return clock_json(core.advance_clock(body.now))
+        results = []
+        if body.events:
+            core.move_clock(body.now)
+            results = apply_events(core, body.events)
+        return clock_json(core.advance_clock(body.now), results)
 
     @api.get("/orders/{order_id}")
     def get_order(order_id: StorableId) -> dict[str, Any]:
