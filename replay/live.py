@@ -116,10 +116,10 @@ def _subscribe_ahead(settings: Settings, assignment_url: str, topics: tuple[str,
 class LiveEngine:
     """The running services over HTTP, Kafka between them (see ``replay.engine``).
 
-    What happens at an instant for the Order Service (orders placed, picked up,
-    delivered) is sent in one ``PUT /clock`` with the instant: at the instant's barrier,
-    before the next instant, or before a call to the Assignment Service, which must see
-    it first (a drop-off frees a driver).
+    What happens for the Order Service (orders placed, picked up, delivered) is kept,
+    each event with its instant, and sent in one ``PUT /clock``: at the next barrier, or
+    before a call to the Assignment Service, which must see it first (a drop-off frees a
+    driver). Nothing reads the Order Service's state in between.
     """
 
     def __init__(self, services: LiveServices, *, api_key: SecretStr | None = None) -> None:
@@ -136,8 +136,7 @@ class LiveEngine:
         self._pending: list[dict[str, Any]] = []
 
     def begin(self, now: datetime) -> None:
-        """A new instant: what the previous one told goes first, at its own instant."""
-        self._flush()
+        """A new instant: the events told from now on happened at ``now``."""
         self._now = now
 
     def _flush(self) -> None:
@@ -172,15 +171,19 @@ class LiveEngine:
 
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """``POST /orders``'s body, sent with the instant."""
-        self._events.append({"placed": order_body(order, radius_km=radius_km, now_min=now_min)})
+        self._tell({"placed": order_body(order, radius_km=radius_km, now_min=now_min)})
 
     def picked_up(self, order_id: str) -> None:
         """Tell the Order Service the food left the restaurant."""
-        self._events.append({"pickedUp": order_id})
+        self._tell({"pickedUp": order_id})
 
     def delivered(self, order_id: str) -> None:
         """Tell the Order Service; it frees the driver at the door."""
-        self._events.append({"delivered": order_id})
+        self._tell({"delivered": order_id})
+
+    def _tell(self, event: dict[str, Any]) -> None:
+        at = None if self._now is None else format_instant(self._now)
+        self._events.append({**event, "at": at})
 
     def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
         """The routes the assignment service holds for the drivers (one call)."""
@@ -214,9 +217,10 @@ class LiveEngine:
         return read_decision_log(self._services.decision_log)
 
     def final_orders(self, order_ids: list[str]) -> dict[str, FinalOrder]:
-        """Each order as the Order Service holds it."""
+        """Each order as the Order Service holds it (one call)."""
         self._flush()
-        return {order_id: _final(self._client.get_order(order_id)) for order_id in order_ids}
+        found = {o["orderId"]: o for o in self._client.get_orders(order_ids)}
+        return {order_id: _final(found[order_id]) for order_id in order_ids}
 
 
 def _applied(answer: dict[str, Any]) -> Applied:

@@ -133,6 +133,11 @@ class SwiftEatsClient:
         """GET /orders/{id}."""
         return _json(self._orders.get(f"/orders/{order_id}"))
 
+    def get_orders(self, order_ids: list[str]) -> list[dict[str, Any]]:
+        """Many orders in one call (``POST /orders/lookup``); unknown ones left out."""
+        found = self._orders.post("/orders/lookup", json={"orderIds": order_ids})
+        return cast(list[dict[str, Any]], _json(found)["orders"])
+
     def pick_up(self, order_id: str) -> dict[str, Any]:
         """POST /orders/{id}/picked-up."""
         return _json(self._orders.post(f"/orders/{order_id}/picked-up"))

@@ -125,7 +125,7 @@ def test_put_clock_applies_the_instants_events_in_turn_and_reports_each() -> Non
         {"placed": sample_order() | {"orderId": "o-1"}},
         {"placed": sample_order() | {"orderId": "o-1"}},
         {"placed": sample_order("broke") | {"orderId": "o-2"}},
-        {"pickedUp": "o-9"},
+        {"pickedUp": "o-9", "at": "2026-01-15T12:00:01Z"},
         {"delivered": "o-1"},
     ]
 
@@ -137,6 +137,12 @@ def test_put_clock_applies_the_instants_events_in_turn_and_reports_each() -> Non
     assert report["requestsPublished"] == 1
     placed = call(app, "GET", "/orders/o-1").json()
     assert placed["timestamps"]["placedAt"] == "2026-01-15T12:00:05.000Z"
+    looked_up = call(app, "POST", "/orders/lookup", json={"orderIds": ["o-1", "o-9", "o-1"]})
+    assert looked_up.json() == {"orders": [placed]}
+    earlier = {"placed": sample_order() | {"orderId": "o-3"}, "at": "2026-01-15T12:00:05.5Z"}
+    call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:06Z", "events": [earlier]})
+    stamps = call(app, "GET", "/orders/o-3").json()["timestamps"]
+    assert stamps["placedAt"] == "2026-01-15T12:00:05.500Z"
     both = {"now": "2026-01-15T12:00:06Z", "events": [{"pickedUp": "o-1", "delivered": "o-1"}]}
     assert call(app, "PUT", "/clock", json=both).status_code == 422
 

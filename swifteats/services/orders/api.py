@@ -30,7 +30,12 @@ from swifteats.services.http import (
     StorableId,
     observability_routes,
 )
-from swifteats.services.orders.clock_events import MAX_CLOCK_EVENTS, ClockEvent, apply_events
+from swifteats.services.orders.clock_events import (
+    MAX_CLOCK_EVENTS,
+    ClockEvent,
+    apply_events,
+    lookup_routes,
+)
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.schemas import OrderIn
 
@@ -76,7 +81,7 @@ class ClockIn(BaseModel):
     after_responses: int = Field(0, ge=0, alias="afterResponses")
     """Wait until the service has handled this many response records in total."""
     events: list[ClockEvent] = Field(default_factory=list, max_length=MAX_CLOCK_EVENTS)
-    """What happened at ``now``, applied in turn once the clock moved (``clock_events``)."""
+    """What happened until ``now``, each applied at its instant (``clock_events``)."""
 
 
 def order_json(order: OrderRecord) -> dict[str, Any]:
@@ -170,8 +175,7 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
             )
         results = []
         if body.events:
-            core.move_clock(body.now)
-            results = apply_events(core, body.events)
+            results = apply_events(core, body.events, body.now)
         return clock_json(core.advance_clock(body.now), results)
 
     @api.get("/orders/{order_id}")
@@ -186,6 +190,7 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
     def delivered(order_id: StorableId) -> dict[str, Any]:
         return order_json(_found(core.delivered, order_id))
 
+    app.include_router(lookup_routes(core, security, order_json))
     app.include_router(api)
     app.include_router(observability_routes("order-service", runtime, security))
     return app
