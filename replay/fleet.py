@@ -49,8 +49,6 @@ class Fleet:
         self._on_route: dict[str, Route] = {}
         self._confirmed: set[str] = set()
         self._deferred: defaultdict[str, list[str]] = defaultdict(list)
-        self._freed: list[str] = []
-        """Drivers freed this instant whose queued route is not read yet."""
         self.trips: dict[str, Trip] = {}
         self.routes: list[Route] = []
         self.timeline: list[dict[str, Any]] = []
@@ -117,7 +115,7 @@ class Fleet:
         self._record(shift.driver_id, "available", shift.start)
 
     def _shift_end(self, shift: DriverShift) -> None:
-        if shift.driver_id not in self._on_route and shift.driver_id not in self._freed:
+        if shift.driver_id not in self._on_route:
             self._go_offline(shift.driver_id, self._position[shift.driver_id])
 
     def _go_offline(self, driver_id: str, where: Point) -> None:
@@ -141,27 +139,11 @@ class Fleet:
             self._tell("delivered", order_id)
         self._record(driver_id, "available", door)
         if self._queued_routes:
-            self._freed.append(driver_id)
-        else:
-            self._off_if_ended(driver_id)
-
-    def launch_freed(self) -> bool:
-        """Once the instant's events are played: each driver freed in it starts the route
-        queued on it, if any (the routes read in one call), or ends its shift if it is over.
-        True if any was freed (its route may put events on the current minute)."""
-        freed, self._freed = list(dict.fromkeys(self._freed)), []
-        if not freed:
-            return False
-        routes = self._engine.driver_routes(freed)
-        for driver_id in freed:
-            self._launch_held_route(driver_id, routes.get(driver_id, ()))
-            self._off_if_ended(driver_id)
-        return True
-
-    def _off_if_ended(self, driver_id: str) -> None:
+            held = self._engine.driver_routes([driver_id]).get(driver_id, ())
+            self._launch_held_route(driver_id, held)
         ended = self._scheduler.minutes >= self._shifts[driver_id].shift_end
         if driver_id not in self._on_route and ended:
-            self._go_offline(driver_id, self._position[driver_id])
+            self._go_offline(driver_id, door)
 
     def _tell(self, action: str, order_id: str) -> None:
         """Tell the Order Service, or wait until it has applied the order's assignment."""

@@ -125,11 +125,7 @@ class Replay:
         self._due = True
 
     def _settle(self) -> None:
-        """The instant's barrier, when an order was placed or a service asked for it; first
-        the drivers freed at the instant start their queued routes (and what those do at
-        this very minute happens too)."""
-        while self._fleet.launch_freed() and self._scheduler.peek() == self._scheduler.minutes:
-            self._scheduler.run_until(self._scheduler.minutes)
+        """The instant's barrier, when an order was placed or a service asked for it."""
         if not self._due:
             return
         self._due = False
