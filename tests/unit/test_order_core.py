@@ -23,7 +23,7 @@ from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.events import DriverAssigned, OrderItem
 from swifteats.domain.geo import Point
 from swifteats.domain.order_rules import place_order
-from swifteats.domain.orders import InvalidTransitionError, NewOrder, OrderStatus
+from swifteats.domain.orders import NewOrder
 from swifteats.domain.retry import RetryPolicy
 from swifteats.domain.scoring import ScoringWeights
 from swifteats.domain.topics import DLQ_TOPIC, REQUEST_TOPIC_PATTERN, RESPONSES_TOPIC
@@ -130,32 +130,6 @@ def test_delivery_frees_the_driver_at_the_door(engine: Engine) -> None:
     driver = engine.drivers.get("d-1")
     assert driver is not None and driver.status is DriverStatus.AVAILABLE
     assert abs(driver.location.latitude - DOOR.latitude) < 1e-4
-
-
-def test_pickups_and_drop_offs_at_their_instants_in_one_store_change(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine.drivers.register("d-1", RESTAURANT, DriverStatus.AVAILABLE)
-    engine.core.place(_order("o-1"))
-    engine.core.advance_clock(T0)
-    monkeypatch.setattr(engine.core.store, "change", lambda *_: pytest.fail("one by one"))
-    picked, dropped = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
-
-    moved = engine.core.advance_many(
-        [
-            ("o-1", OrderStatus.PICKED_UP, picked),
-            ("o-9", OrderStatus.PICKED_UP, picked),
-            ("o-1", OrderStatus.DELIVERED, dropped),
-        ]
-    )
-
-    assert moved[1] is None
-    assert moved[2] is not None
-    assert (moved[2].picked_up_at, moved[2].delivered_at) == (picked, dropped)
-    driver = engine.drivers.get("d-1")
-    assert driver is not None and driver.status is DriverStatus.AVAILABLE
-    with pytest.raises(InvalidTransitionError):
-        engine.core.advance_many([("o-1", OrderStatus.PICKED_UP, dropped)])
 
 
 def _success(order_id: str, driver_id: str, request_id: str | None) -> Outgoing:

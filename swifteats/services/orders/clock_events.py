@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from swifteats.domain.order_store import DuplicateOrderError, OrderNotFoundError
-from swifteats.domain.orders import InvalidTransitionError, OrderRecord, OrderStatus
+from swifteats.domain.orders import InvalidTransitionError, OrderRecord
 from swifteats.services.http import HttpSecurity, StorableId
 from swifteats.services.orders.core import OrderCore, PaymentDeclinedError
 from swifteats.services.orders.schemas import OrderIn
@@ -61,47 +61,12 @@ def apply_events(core: OrderCore, events: list[ClockEvent], now: datetime) -> li
     """Apply each event in turn at its instant; per event ``{"status": <HTTP status>,
     "detail"?: why}`` with the status its own route would have answered (201, 200, 402,
     404, 409). The clock is at ``now`` afterwards."""
-    results: list[dict[str, Any]] = []
-    moves: list[ClockEvent] = []
-    for event in [*events, None]:
-        if event is not None and event.placed is None:
-            moves.append(event)
-            continue
-        results += _moved(core, moves, now)
-        moves = []
-        if event is not None:
-            core.move_clock(min(event.at or now, now))
-            results.append(_apply(core, event))
+    results = []
+    for event in events:
+        core.move_clock(min(event.at or now, now))
+        results.append(_apply(core, event))
     core.move_clock(now)
     return results
-
-
-def _moved(core: OrderCore, moves: list[ClockEvent], now: datetime) -> list[dict[str, Any]]:
-    """Pickups and drop-offs in a row, in one store change (one transaction); if one is
-    not allowed, each on its own so the others still happen."""
-    if not moves:
-        return []
-    try:
-        orders = core.advance_many([_move(event, now) for event in moves])
-    except InvalidTransitionError:
-        results = []
-        for event in moves:
-            core.move_clock(min(event.at or now, now))
-            results.append(_apply(core, event))
-        return results
-    return [
-        {"status": 200}
-        if order is not None
-        else {"status": 404, "detail": f"order {event.picked_up or event.delivered} does not exist"}
-        for event, order in zip(moves, orders, strict=True)
-    ]
-
-
-def _move(event: ClockEvent, now: datetime) -> tuple[str, OrderStatus, datetime]:
-    at = min(event.at or now, now)
-    if event.picked_up is not None:
-        return event.picked_up, OrderStatus.PICKED_UP, at
-    return str(event.delivered), OrderStatus.DELIVERED, at
 
 
 def lookup_routes(

@@ -22,7 +22,6 @@ from swifteats.domain.events import AssignmentResponse
 from swifteats.domain.order_rules import (
     AnswerResult,
     DriverRelease,
-    OrderChange,
     Outcome,
     ResponseContext,
     advance_order,
@@ -248,36 +247,15 @@ class OrderCore:
         """The order reached its customer; its driver is freed at the door: it starts its
         queued route, if a windowed policy gave it one, or becomes available."""
         order = self._advance(order_id, OrderStatus.DELIVERED)
-        self._free_at_door(order, self.clock())
-        return order
-
-    def advance_many(
-        self, moves: list[tuple[str, OrderStatus, datetime]]
-    ) -> list[OrderRecord | None]:
-        """:meth:`picked_up` or :meth:`delivered` of each ``(order_id, status, at)`` in
-        turn, at its instant, in one store change; None for an unknown order. Raises
-        :class:`~swifteats.domain.orders.InvalidTransitionError` (nothing written) when
-        a move is not allowed."""
-        results = self.store.change_many(
-            [(order_id, _advance_rule(target, at)) for order_id, target, at in moves]
-        )
-        orders = [None if result is None else result.order for result in results]
-        for (_, target, at), order in zip(moves, orders, strict=True):
-            if order is not None and target is OrderStatus.DELIVERED:
-                self._free_at_door(order, at)
-        return orders
-
-    def _free_at_door(self, order: OrderRecord, at: datetime) -> None:
-        """The delivered order's driver is free at the customer's door (or starts its
-        queued route) if it still holds the order."""
         if order.driver_id is not None and not self._drivers.release(
-            order.driver_id, order.order_id, order.order.customer, at
+            order.driver_id, order_id, order.order.customer, self.clock()
         ):
             log.info(
                 "driver %s stays busy: it holds another order than %s (a route's last) or none",
                 order.driver_id,
-                order.order_id,
+                order_id,
             )
+        return order
 
     @property
     def simulated(self) -> bool:
@@ -320,7 +298,8 @@ class OrderCore:
             return self._handled_changed.wait_for(lambda: self._handled >= count, timeout_s)
 
     def _advance(self, order_id: str, target: OrderStatus) -> OrderRecord:
-        return self.store.change(order_id, _advance_rule(target, self.clock())).order
+        now = self.clock()
+        return self.store.change(order_id, lambda o: advance_order(o, target, now=now)).order
 
     def _count_handled(self, records: int = 1) -> None:
         with self._handled_changed:
@@ -345,7 +324,3 @@ class OrderCore:
             release.order_id,
             "freed" if freed else "holds it no more",
         )
-
-
-def _advance_rule(target: OrderStatus, now: datetime) -> Callable[[OrderRecord], OrderChange]:
-    return lambda order: advance_order(order, target, now=now)
