@@ -330,34 +330,3 @@ def test_any_input_gives_one_response_or_dead_letter(raw: bytes) -> None:
         assert out.payload["status"] in {"assigned", "failed"}
         assert out.key == out.payload["orderId"]
     json.loads(out.value())
-
-
-def test_a_poll_of_requests_is_answered_in_turn_with_one_search(harness: Harness) -> None:
-    harness.index.register("near", north(0.8), DriverStatus.AVAILABLE)
-    harness.index.register("far", north(3.5), DriverStatus.AVAILABLE)
-    searches: list[int] = []
-    search_many = harness.index.search_many
-    harness.index.search_many = lambda areas: searches.append(len(areas)) or search_many(areas)  # type: ignore[method-assign]
-    records = [
-        (encode(request(orderId="o1")), SOURCE, "o1", None),
-        (b"not json", SOURCE, "x", None),
-        (encode(request(orderId="o2")), SOURCE, "o2", None),
-        (encode(request(orderId="o3")), SOURCE, "o3", None),
-    ]
-
-    answers = harness.handler.handle_many(records)
-
-    assert searches == [3]
-    assert [m.topic if m else None for m, _ in answers] == [
-        "driver_assignment.responses",
-        "driver_assignment.dlq",
-        "driver_assignment.responses",
-        "driver_assignment.responses",
-    ]
-    payloads = [m.payload for m, _ in answers if m and m.topic.endswith("responses")]
-    assert [(p["orderId"], p.get("driverId"), p["status"]) for p in payloads] == [
-        ("o1", "near", "assigned"),
-        ("o2", "far", "assigned"),
-        ("o3", None, "failed"),
-    ]
-    assert all(held is None for _, held in answers)

@@ -58,7 +58,6 @@ class AssignmentService:
             dead_letter=self._dead_letter,
             after_poll=self.core.on_poll if self.core.step is not None else None,
             uncommitted=self.core.uncommitted,
-            handle_batch=self._handle_batch,
         )
         self.api: FastAPI = build_api(
             self, HttpSecurity.from_settings(settings, service="driver-assignment")
@@ -116,21 +115,6 @@ class AssignmentService:
         position = (record.partition, record.offset)
         self.core.on_request(
             record.value, topic=record.topic, key=key, headers=record.headers, position=position
-        )
-
-    def _handle_batch(self, records: list[Record]) -> None:
-        """A poll's requests; those decided now with one search for all."""
-        self.core.on_requests(
-            [
-                (
-                    r.value,
-                    r.topic,
-                    r.key.decode(errors="replace") if r.key else None,
-                    r.headers,
-                    (r.partition, r.offset),
-                )
-                for r in records
-            ]
         )
 
     def _dead_letter(self, record: Record, reason: str) -> None:

@@ -133,21 +133,6 @@ class AssignmentCore:
             self.requests_seen += 1
             self._changed.notify_all()
 
-    def on_requests(
-        self, records: list[tuple[bytes | None, str, str | None, Headers | None, tuple[int, int]]]
-    ) -> None:
-        """:meth:`on_request` for each ``(raw, topic, key, headers, (partition, offset))``
-        of a poll, those decided now decided together (one search of the index for all)."""
-        with self._changed:
-            results = self.handler.handle_many([r[:4] for r in records])
-            for (_, topic, _, _, position), (message, held) in zip(records, results, strict=True):
-                if message is not None:
-                    self._send(message)
-                elif held is not None:
-                    self._held_records.setdefault(held, (topic, *position))
-            self.requests_seen += len(records)
-            self._changed.notify_all()
-
     def uncommitted(self) -> dict[tuple[str, int], int]:
         """Per ``(topic, partition)``, the offset of the earliest record whose request is
         still held: the consumer commits no further, so a process that dies holding it

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
 
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.events import (
     UNKNOWN_INSTANT,
-    AssignmentRequested,
     InvalidMessageError,
     parse_assignment_requested,
     wire_text,
@@ -30,9 +28,6 @@ from swifteats.services.outgoing import (
 )
 
 log = logging.getLogger("swifteats.assignment")
-
-RequestRecord = tuple[bytes | None, str, str | None, Headers | None]
-"""A request record: its value, topic, key and headers."""
 
 
 class RequestHandler:
@@ -85,30 +80,6 @@ class RequestHandler:
     ) -> Outgoing | None:
         """The message to publish for this request (None: held for a window); bad input
         never raises."""
-        read = self._read(raw, source_topic, key, headers)
-        if isinstance(read, tuple):
-            return self._decide(*read)
-        return read
-
-    def handle_many(self, records: list[RequestRecord]) -> list[tuple[Outgoing | None, str | None]]:
-        """:meth:`handle` each ``(raw, source_topic, key, headers)`` in turn, the requests
-        to decide now decided together (:meth:`OneRequest.many`: one search for all);
-        per record its message (None: held) and the order it held (None: none)."""
-        read: list[tuple[AssignmentRequested, datetime] | Outgoing | None] = []
-        held: list[str | None] = []
-        for raw, source_topic, key, headers in records:
-            read.append(self._read(raw, source_topic, key, headers))
-            held.append(self.held_order)
-        now = [r for r in read if isinstance(r, tuple)]
-        answers = iter(self._decide.many(now) if now else [])
-        messages = [next(answers) if isinstance(r, tuple) else r for r in read]
-        return list(zip(messages, held, strict=True))
-
-    def _read(
-        self, raw: bytes | None, source_topic: str, key: str | None, headers: Headers | None
-    ) -> tuple[AssignmentRequested, datetime] | Outgoing | None:
-        """A request to decide now with its wall reading instant, or what to publish
-        instead (a dead letter, a failure), or None when it was held."""
         self.held_order = None
         consumed_at = self._clock()
         received_at = system_clock()
@@ -134,7 +105,7 @@ class RequestHandler:
             self._held.hold(Arrival(request, consumed_at, received_at, placed_at))
             self.held_order = request.order_id
             return None
-        return request, received_at
+        return self._decide(request, received_at)
 
     def reject(
         self, raw: bytes | None, *, source_topic: str, key: str | None, reason: str
