@@ -19,6 +19,9 @@ from typing import Any, Protocol
 from replay.inputs import LoggedOrder
 from swifteats.domain.geo import Point
 
+HeldRoute = tuple[tuple[str, int], ...]
+"""The orders a driver holds, in drop-off order, with their ETAs."""
+
 PIPELINE_STAGES = (
     "accepted_at",
     "request_published_at",
@@ -92,8 +95,8 @@ class Engine(Protocol):
         """The order is at the door; the service frees its driver (or starts its next route)."""
         ...
 
-    def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
-        """The orders the driver holds now, in drop-off order, with their ETAs."""
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
+        """The orders each driver holds now, in drop-off order, with their ETAs."""
         ...
 
     def settle(self, now: datetime) -> Settled:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from replay.engine import Engine
+from replay.engine import Engine, HeldRoute
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from replay.scheduler import Priority, Scheduler
 from swifteats.domain.fleet import Delivery, Route, Trip, plan_route
@@ -59,17 +59,27 @@ class Fleet:
             self._scheduler.at(shift.shift_start, Priority.SHIFT_START, self._shift_start, shift)
             self._scheduler.at(shift.shift_end, Priority.SHIFT_END, self._shift_end, shift)
 
-    def assigned(self, order_id: str, driver_id: str) -> None:
-        """The Order Service applied ``order_id``'s assignment to ``driver_id``: put the
-        driver's route on the road unless it is already on it."""
-        self._confirmed.add(order_id)
-        if order_id not in self.trips:
-            self._launch_held_route(driver_id)
-        for action in self._deferred.pop(order_id, []):
-            self._tell(action, order_id)
+    def assigned(self, answers: list[tuple[str, str]]) -> None:
+        """The Order Service applied these ``(order_id, driver_id)`` assignments, in turn:
+        put each driver's route on the road unless it is already on it.
 
-    def _launch_held_route(self, driver_id: str) -> None:
-        held = self._engine.driver_route(driver_id)
+        The routes are read in one call for all answers; a pickup or drop-off told
+        meanwhile (it may start a queued route) makes the next ones read again.
+        """
+        routes: dict[str, HeldRoute] = {}
+        for i, (order_id, driver_id) in enumerate(answers):
+            self._confirmed.add(order_id)
+            if order_id not in self.trips:
+                if driver_id not in routes:
+                    later = [d for o, d in answers[i:] if o not in self.trips]
+                    routes = self._engine.driver_routes(list(dict.fromkeys(later)))
+                self._launch_held_route(driver_id, routes.get(driver_id, ()))
+            deferred = self._deferred.pop(order_id, [])
+            for action in deferred:
+                routes = {}
+                self._tell(action, order_id)
+
+    def _launch_held_route(self, driver_id: str, held: HeldRoute) -> None:
         if held and held[0][0] not in self.trips:
             self._launch(driver_id, [order_id for order_id, _ in held])
 
@@ -129,7 +139,8 @@ class Fleet:
             self._tell("delivered", order_id)
         self._record(driver_id, "available", door)
         if self._queued_routes:
-            self._launch_held_route(driver_id)
+            held = self._engine.driver_routes([driver_id]).get(driver_id, ())
+            self._launch_held_route(driver_id, held)
         ended = self._scheduler.minutes >= self._shifts[driver_id].shift_end
         if driver_id not in self._on_route and ended:
             self._go_offline(driver_id, door)

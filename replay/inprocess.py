@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from replay.engine import Applied, FinalOrder, Settled, order_body
+from replay.engine import Applied, FinalOrder, HeldRoute, Settled, order_body
 from replay.inputs import LoggedOrder
 from swifteats.adapters.memory_bus import Delivery, InProcessBus
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
@@ -94,10 +94,10 @@ class InProcessEngine:
         self._sync()
         self.orders.delivered(order_id)
 
-    def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
-        """The route the driver index holds for the driver."""
-        driver = self.drivers.get(driver_id)
-        return driver.route if driver is not None else ()
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
+        """The routes the driver index holds for the drivers."""
+        found = {driver_id: self.drivers.get(driver_id) for driver_id in driver_ids}
+        return {d: driver.route if driver is not None else () for d, driver in found.items()}
 
     def settle(self, now: datetime) -> Settled:
         """Publish what is due, decide and apply the answers (all delivered at once)."""

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from replay.decision_log import read_decision_log
-from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, Settled, order_body
+from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, HeldRoute, Settled, order_body
 from replay.inputs import LoggedOrder, ReplayInput
 from replay.service_config import ServiceConfig
 from swifteats.adapters.kafka.topics import create_topics
@@ -114,7 +114,13 @@ def _subscribe_ahead(settings: Settings, assignment_url: str, topics: tuple[str,
 
 
 class LiveEngine:
-    """The running services over HTTP, Kafka between them (see ``replay.engine``)."""
+    """The running services over HTTP, Kafka between them (see ``replay.engine``).
+
+    What happens for the Order Service (orders placed, picked up, delivered) is kept,
+    each event with its instant, and sent in one ``PUT /clock``: at the next barrier, or
+    before a call to the Assignment Service, which must see it first (a drop-off frees a
+    driver). Nothing reads the Order Service's state in between.
+    """
 
     def __init__(self, services: LiveServices, *, api_key: SecretStr | None = None) -> None:
         self._services = services
@@ -124,22 +130,28 @@ class LiveEngine:
         self._answers = 0
         """Responses the assignment service has published in all."""
         self._now: datetime | None = None
-        self._synced = True
+        self._events: list[dict[str, Any]] = []
+        """The instant's events not sent yet."""
         self._published = 0
         self._pending: list[dict[str, Any]] = []
 
     def begin(self, now: datetime) -> None:
-        """The Order Service's clock moves to ``now`` before it hears of the instant."""
-        self._now, self._synced = now, False
+        """A new instant: the events told from now on happened at ``now``."""
+        self._now = now
 
-    def _sync(self) -> None:
-        """``PUT /clock`` once per instant, before the first call that reads the clock."""
-        if self._synced or self._now is None:
+    def _flush(self) -> None:
+        """``PUT /clock`` with the events told since the last one, at their instant."""
+        if not self._events or self._now is None:
             return
-        report = self._client.set_clock(format_instant(self._now), after_responses=self._answers)
+        self._clock(self._now)
+
+    def _clock(self, now: datetime) -> None:
+        events, self._events = self._events, []
+        report = self._client.set_clock(
+            format_instant(now), after_responses=self._answers, events=events
+        )
         self._published = report["requestsPublished"]
         self._pending += report["applied"]
-        self._synced = True
 
     def close(self) -> None:
         """Close both HTTP clients."""
@@ -147,40 +159,47 @@ class LiveEngine:
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """Register the driver, available until the end of the shift."""
+        self._flush()
         self._client.register_driver(
             driver_id, at.latitude, at.longitude, shift_ends_at=format_instant(shift_ends_at)
         )
 
     def driver_off(self, driver_id: str) -> None:
         """Sign the driver off."""
+        self._flush()
         self._client.set_driver_status(driver_id, "offline")
 
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
-        """POST /orders."""
-        self._sync()
-        self._client.place_order(order_body(order, radius_km=radius_km, now_min=now_min))
+        """``POST /orders``'s body, sent with the instant."""
+        self._tell({"placed": order_body(order, radius_km=radius_km, now_min=now_min)})
 
     def picked_up(self, order_id: str) -> None:
         """Tell the Order Service the food left the restaurant."""
-        self._sync()
-        self._client.pick_up(order_id)
+        self._tell({"pickedUp": order_id})
 
     def delivered(self, order_id: str) -> None:
         """Tell the Order Service; it frees the driver at the door."""
-        self._sync()
-        self._client.deliver(order_id)
+        self._tell({"delivered": order_id})
 
-    def driver_route(self, driver_id: str) -> tuple[tuple[str, int], ...]:
-        """The route the assignment service holds for the driver."""
-        route = self._client.get_driver(driver_id)["route"]
-        return tuple((stop["orderId"], int(stop["eta"])) for stop in route)
+    def _tell(self, event: dict[str, Any]) -> None:
+        at = None if self._now is None else format_instant(self._now)
+        self._events.append({**event, "at": at})
+
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
+        """The routes the assignment service holds for the drivers (one call)."""
+        self._flush()
+        routes = self._client.driver_routes(driver_ids)
+        return {
+            driver_id: tuple((stop["orderId"], int(stop["eta"])) for stop in route)
+            for driver_id, route in routes.items()
+        }
 
     def settle(self, now: datetime) -> Settled:
         """Publish what is due, decide, and wait until every answer is applied."""
         started = time.perf_counter()
         instant = format_instant(now)
-        self._now, self._synced = now, False
-        self._sync()
+        self._now = now
+        self._clock(now)
         decided = self._client.decide(instant, after_requests=self._published)
         self._answers = decided["answersPublished"]
         applied = self._client.set_clock(instant, after_responses=self._answers)
@@ -194,11 +213,14 @@ class LiveEngine:
 
     def decisions(self) -> list[dict[str, Any]]:
         """The decisions the assignment service logged."""
+        self._flush()
         return read_decision_log(self._services.decision_log)
 
     def final_orders(self, order_ids: list[str]) -> dict[str, FinalOrder]:
-        """Each order as the Order Service holds it."""
-        return {order_id: _final(self._client.get_order(order_id)) for order_id in order_ids}
+        """Each order as the Order Service holds it (one call)."""
+        self._flush()
+        found = {o["orderId"]: o for o in self._client.get_orders(order_ids)}
+        return {order_id: _final(found[order_id]) for order_id in order_ids}
 
 
 def _applied(answer: dict[str, Any]) -> Applied:

@@ -152,6 +152,7 @@ class Replay:
         self._due = False
         now = self._scheduler.minutes
         settled = self._engine.settle(self._scheduler.now())
+        assigned = []
         for applied in settled.applied:
             if applied.outcome != "retry":
                 self._open -= 1
@@ -169,7 +170,8 @@ class Replay:
             )
             if applied.outcome == "assigned" and applied.driver_id is not None:
                 self._outcomes[applied.order_id].eta = applied.eta
-                self._fleet.assigned(applied.order_id, applied.driver_id)
+                assigned.append((applied.order_id, applied.driver_id))
+        self._fleet.assigned(assigned)
         if settled.wake_at is not None:
             minute = self._scheduler.minute_of(settled.wake_at)
             last = self._day_end if self._config.stop_at_day_end else float("inf")

@@ -65,11 +65,32 @@ class SwiftEatsClient:
         }
         return _json(self._assignment.post("/drivers", json=body))
 
-    def set_clock(self, instant: str, *, after_responses: int = 0) -> dict[str, Any]:
+    def set_clock(
+        self,
+        instant: str,
+        *,
+        after_responses: int = 0,
+        events: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         """PUT /clock on an Order Service that runs on a simulated clock, once it has read
-        ``after_responses`` responses in all; what it published and applied."""
-        body = {"now": instant, "afterResponses": after_responses}
-        return _json(self._orders.put("/clock", json=body))
+        ``after_responses`` responses in all, with the ``events`` of the instant (orders
+        placed, picked up, delivered); what it published and applied. ServiceError if an
+        event was refused."""
+        body = {"now": instant, "afterResponses": after_responses, "events": events or []}
+        report = _json(self._orders.put("/clock", json=body))
+        refused = [
+            (event, result)
+            for event, result in zip(events or [], report["events"], strict=True)
+            if result["status"] >= 300
+        ]
+        if refused:
+            raise ServiceError(f"PUT /clock: {len(refused)} event(s) refused, first {refused[0]}")
+        return report
+
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The route each driver holds (``POST /drivers/routes``)."""
+        answer = self._assignment.post("/drivers/routes", json={"driverIds": driver_ids})
+        return cast(dict[str, list[dict[str, Any]]], _json(answer)["routes"])
 
     def decide(self, instant: str, *, after_requests: int) -> dict[str, Any]:
         """POST /decisions on an Assignment Service with an external decision clock, once
@@ -111,6 +132,11 @@ class SwiftEatsClient:
     def get_order(self, order_id: str) -> dict[str, Any]:
         """GET /orders/{id}."""
         return _json(self._orders.get(f"/orders/{order_id}"))
+
+    def get_orders(self, order_ids: list[str]) -> list[dict[str, Any]]:
+        """Many orders in one call (``POST /orders/lookup``); unknown ones left out."""
+        found = self._orders.post("/orders/lookup", json={"orderIds": order_ids})
+        return cast(list[dict[str, Any]], _json(found)["orders"])
 
     def pick_up(self, order_id: str) -> dict[str, Any]:
         """POST /orders/{id}/picked-up."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -72,6 +72,30 @@ class InMemoryOrderStore:
                 self._orders[order_id] = result.order
             self._enqueue_all(result.messages)
         return result
+
+    def change_many(
+        self, changes: Sequence[tuple[str, Callable[[OrderRecord], Change]]]
+    ) -> list[Change | None]:
+        """Run every rule under the lock; keep what they returned once all have run."""
+        with self._lock:
+            staged: dict[str, OrderRecord] = {}
+            results: list[Change | None] = []
+            for order_id, rule in changes:
+                order = staged.get(order_id)
+                if order is None and order_id in self._orders:
+                    order = self._require(order_id)
+                if order is None:
+                    results.append(None)
+                    continue
+                result = rule(order)
+                if result.written:
+                    staged[order_id] = result.order
+                results.append(result)
+            self._orders.update(staged)
+            for done in results:
+                if done is not None:
+                    self._enqueue_all(done.messages)
+        return results
 
     def enqueue(self, message: Enqueued) -> None:
         """Queue a message of no order's change."""

@@ -19,7 +19,13 @@ from typing import cast
 import redis
 
 from swifteats.adapters import redis_driver_scripts as lua
-from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
+from swifteats.adapters.redis_records import (
+    GeoHit,
+    driver_plan,
+    driver_record,
+    found_driver,
+    found_drivers,
+)
 from swifteats.domain.drivers import (
     Claim,
     DriverHoldsOrderError,
@@ -177,30 +183,39 @@ class RedisDriverIndex:
 
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
         """:meth:`search` for each ``(center, radius_km)`` in two round trips: every
-        GEOSEARCH in one pipeline, then the statuses and shift ends of all drivers found."""
+        distinct area's GEOSEARCH (members only) in one pipeline, then the positions,
+        statuses and shift ends of all drivers found, each driver's record made once."""
+        keys = list(dict.fromkeys((c.longitude, c.latitude, r) for c, r in areas))
         pipe = self._redis.pipeline(transaction=False)
-        for center, radius_km in areas:
+        for longitude, latitude, radius_km in keys:
             pipe.geosearch(
                 self._geo,
-                longitude=center.longitude,
-                latitude=center.latitude,
+                longitude=longitude,
+                latitude=latitude,
                 radius=radius_km,
                 unit="km",
-                withcoord=True,
                 sort="ASC",
             )
-        found = cast(list[list[GeoHit]], pipe.execute())
-        ids = list(dict.fromkeys(driver_id for hits in found for driver_id, _ in hits))
+        found = cast(list[list[str]], pipe.execute())
+        ids = list(dict.fromkeys(driver_id for hits in found for driver_id in hits))
         if not ids:
-            return [[] for _ in found]
+            return [[] for _ in areas]
+        pipe.geopos(self._geo, *ids)
         pipe.hmget(self._status, ids)
         pipe.hmget(self._shift_end, ids)
-        statuses, shift_ends = cast(tuple[list[str | None], list[str | None]], pipe.execute())
-        status, end = dict(zip(ids, statuses, strict=True)), dict(zip(ids, shift_ends, strict=True))
-        return [
-            found_drivers(hits, [status[d] for d, _ in hits], [end[d] for d, _ in hits])
-            for hits in found
-        ]
+        positions, statuses, ends = cast(
+            tuple[list[tuple[float, float] | None], list[str | None], list[str | None]],
+            pipe.execute(),
+        )
+        records = {
+            driver_id: found_driver(driver_id, position, status, end)
+            for driver_id, position, status, end in zip(ids, positions, statuses, ends, strict=True)
+        }
+        by_area = {
+            key: [d for d in (records[driver_id] for driver_id in hits) if d is not None]
+            for key, hits in zip(keys, found, strict=True)
+        }
+        return [list(by_area[(c.longitude, c.latitude, r)]) for c, r in areas]
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""

@@ -70,17 +70,28 @@ def found_drivers(
 ) -> list[DriverRecord]:
     """The drivers a search found, in its order; those without a status (not registered)
     are left out, those whose record cannot be read too, with a warning each."""
-    found = []
-    for (driver_id, (longitude, latitude)), status, end in zip(
-        hits, statuses, shift_ends, strict=True
-    ):
-        if status is None:
-            continue
-        try:
-            found.append(driver_record(driver_id, Point(latitude, longitude), status, None, end))
-        except UnreadableDriverError as error:
-            log.warning("search skips a driver: %s", error)
-    return found
+    found = (
+        found_driver(driver_id, position, status, end)
+        for (driver_id, position), status, end in zip(hits, statuses, shift_ends, strict=True)
+    )
+    return [driver for driver in found if driver is not None]
+
+
+def found_driver(
+    driver_id: str,
+    position: tuple[float, float] | None,
+    status: str | None,
+    shift_end: str | None,
+) -> DriverRecord | None:
+    """One driver a search found at ``(longitude, latitude)``; None when it has no
+    position or status (not registered) or its record cannot be read (with a warning)."""
+    if position is None or status is None:
+        return None
+    try:
+        return driver_record(driver_id, Point(position[1], position[0]), status, None, shift_end)
+    except UnreadableDriverError as error:
+        log.warning("search skips a driver: %s", error)
+        return None
 
 
 def driver_plan(driver_id: str, end: str | None, queued: str | None) -> DriverPlan | None:

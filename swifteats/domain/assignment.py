@@ -7,13 +7,13 @@ in-process replay (memory index).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from swifteats.domain.clock import Clock
-from swifteats.domain.drivers import DriverIndex
+from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
 from swifteats.domain.eta import EtaModel
 from swifteats.domain.events import (
     MAX_ETA_MINUTES,
@@ -93,7 +93,40 @@ class Assigner:
         """Claim the best available driver near the restaurant, or say why none could be."""
         start = self.timer()
         nearby = self.drivers.search(request.restaurant, request.radius_km)
-        searched = self.timer()
+        return self._decide(request, nearby, start, self.timer())
+
+    def assign_many(self, requests: Sequence[AssignmentRequested]) -> Iterator[Decision]:
+        """:meth:`assign` each request in turn, with one search for all of them.
+
+        The areas are searched together (:meth:`DriverIndex.search_many`); each decision
+        then sees the drivers the earlier ones claimed as busy, so the decisions are
+        those of :meth:`assign` in turn as long as nobody else changes the index
+        meanwhile, and a claim stays atomic whatever happens. Each decision's ``search``
+        timing is its share of the one search. Decisions are yielded as they are made.
+        """
+        if not requests:
+            return
+        start = self.timer()
+        found = self.drivers.search_many([(r.restaurant, r.radius_km) for r in requests])
+        share = (self.timer() - start) / len(requests)
+        taken: set[str] = set()
+        for request, nearby in zip(requests, found, strict=True):
+            if taken:
+                nearby = [_busy(d) if d.driver_id in taken else d for d in nearby]
+            began = self.timer()
+            decision = self._decide(request, nearby, began - share, began)
+            if isinstance(decision.response, DriverAssigned) and not decision.reused_claim:
+                taken.add(decision.response.driver_id)
+            yield decision
+
+    def _decide(
+        self,
+        request: AssignmentRequested,
+        nearby: list[DriverRecord],
+        start: float,
+        searched: float,
+    ) -> Decision:
+        """Rank ``nearby`` (found from ``start`` to ``searched``) and claim the best."""
         ranked = self.policy(
             rank_drivers(
                 request.job(),
@@ -128,3 +161,8 @@ class Assigner:
         if request.occurred_at == UNKNOWN_INSTANT:
             return self.clock()
         return request.occurred_at
+
+
+def _busy(driver: DriverRecord) -> DriverRecord:
+    """The driver as a search finds it once claimed."""
+    return replace(driver, status=DriverStatus.BUSY)

@@ -7,7 +7,7 @@ The store applies no rule itself: :meth:`OrderStore.change` runs one of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -48,6 +48,15 @@ class OrderStore(Protocol):
         not ``written``) and enqueue its messages atomically; return what ``rule`` returned.
 
         Raises :class:`OrderNotFoundError`, or what ``rule`` raised (nothing is written).
+        """
+        ...
+
+    def change_many(
+        self, changes: Sequence[tuple[str, Callable[[OrderRecord], Change]]]
+    ) -> list[Change | None]:
+        """:meth:`change` for each ``(order_id, rule)`` in turn, all atomically (one
+        transaction): a rule sees the order as the rules before it left it. None where no
+        order has the id. If a rule raises, that is raised and nothing is written.
         """
         ...
 

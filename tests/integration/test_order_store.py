@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -184,6 +185,45 @@ class TestOrderStoreContract:
         untagged = ResponseContext(None, None, T0)
         assert orders.answer(DriverAssigned("o-1", "d-2", 9, T0), untagged).outcome == "assigned"
         assert orders.store.get("o-1").driver_id == "d-2"
+
+    def test_answers_changed_together_apply_in_turn_and_all_or_nothing(
+        self, orders: Orders
+    ) -> None:
+        orders.place("o-1")
+        orders.place("o-2")
+        orders.sent(T0)
+        first, second = orders.current("o-1", T0), orders.current("o-2", T0)
+        failed = AssignmentFailed("o-2", "All drivers busy", T0)
+
+        def rule(response: AssignmentResponse, context: ResponseContext) -> Any:
+            return lambda order: apply_answer(
+                order, response, context, retry=RETRY, new_event_id=lambda: "retry-1"
+            )
+
+        def broken(order: OrderRecord) -> AnswerResult:
+            raise RuntimeError("a rule that raises")
+
+        with pytest.raises(RuntimeError):
+            orders.store.change_many(
+                [("o-1", rule(DriverAssigned("o-1", "d-1", 9, T0), first)), ("o-2", broken)]
+            )
+        assert orders.store.get("o-1").status == OrderStatus.NEW_ORDER  # nothing written
+        results = orders.store.change_many(
+            [
+                ("o-1", rule(DriverAssigned("o-1", "d-1", 9, T0), first)),
+                ("o-2", rule(failed, second)),
+                ("o-9", rule(failed, second)),
+                ("o-1", rule(DriverAssigned("o-1", "d-2", 9, T0), first)),
+            ]
+        )
+
+        assert [r.outcome if r else None for r in results] == ["assigned", "retry", None, "stale"]
+        assert orders.store.get("o-1").driver_id == "d-1"
+        retried = orders.store.get("o-2")
+        assert (retried.attempts, retried.current_request_id) == (2, "retry-1")
+        assert retried.next_attempt_at == T0 + timedelta(seconds=1)
+        (retry,) = orders.sent(T0 + timedelta(seconds=1))
+        assert retry.payload["eventId"] == "retry-1"
 
     def test_failures_are_retried_after_backoff_then_dead_lettered(self, orders: Orders) -> None:
         orders.place()

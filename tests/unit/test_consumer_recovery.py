@@ -296,3 +296,24 @@ def test_problem_names_a_stale_poll_and_an_idle_member(monkeypatch: pytest.Monke
 
     loop._poll_once(FakeConsumer(Log()))
     assert loop.problem() is None
+
+
+def test_a_poll_is_handled_as_one_batch_and_one_by_one_when_the_batch_fails(
+    harness: Harness,
+) -> None:
+    batches: list[list[int]] = []
+
+    def together(records: list[Any]) -> None:
+        offsets = [record.offset for record in records]
+        batches.append(offsets)
+        if 3 in offsets:
+            raise RuntimeError("a poison record among them")
+
+    harness.log.append(3)
+    harness.start(handle_batch=together)
+    _wait(lambda: batches == [[0, 1, 2]], "the first poll handled together")
+    harness.log.append(2)
+    _wait(lambda: harness.handled == [3, 4], "the failed batch handled one by one")
+
+    assert batches == [[0, 1, 2], [3, 4]]
+    _wait(lambda: harness.log.committed == 5, "everything committed")

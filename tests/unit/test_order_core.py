@@ -192,6 +192,39 @@ def test_waiting_for_responses_counts_every_record_handled(engine: Engine) -> No
     assert engine.core.wait_for_responses(2, timeout_s=0)
 
 
+def test_a_poll_batch_of_answers_is_applied_in_one_store_change(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.drivers.register("d-1", RESTAURANT, DriverStatus.AVAILABLE)
+    engine.drivers.register("d-3", RESTAURANT, DriverStatus.AVAILABLE)
+    engine.drivers.claim("o-ghost", [("d-3", 7)])
+    engine.core.place(_order("o-1"))
+    request_id = engine.core.get("o-1").current_request_id
+    single = engine.core.store.change
+    monkeypatch.setattr(engine.core.store, "change", lambda *_: pytest.fail("one by one"))
+    records = [
+        _success("o-1", "d-1", request_id),
+        None,
+        _success("o-ghost", "d-3", None),
+        _success("o-1", "d-1", request_id),
+    ]
+    raw = [
+        (m.value(), RESPONSES_TOPIC, [(k, v.encode()) for k, v in m.headers.items()])
+        if m
+        else (b"not json", RESPONSES_TOPIC, None)
+        for m in records
+    ]
+
+    outcomes = engine.core.on_responses(raw)
+
+    assert outcomes == ["assigned", "dead_letter", "dead_letter", "stale"]
+    assert engine.core.responses_handled == 4
+    assert engine.core.get("o-1").driver_id == "d-1"
+    driver = engine.drivers.get("d-3")
+    assert driver is not None and driver.status is DriverStatus.AVAILABLE  # the stray freed
+    monkeypatch.setattr(engine.core.store, "change", single)
+
+
 def test_a_wall_clock_cannot_be_advanced() -> None:
     store = InMemoryOrderStore()
     core = OrderCore(

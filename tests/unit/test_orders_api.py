@@ -116,11 +116,41 @@ def test_put_clock_reports_and_times_out_waiting_for_answers(
         "requestsPublished": 1,
         "nextDueAt": None,
         "applied": [],
+        "events": [],
     }
     monkeypatch.setattr(api, "CLOCK_WAIT_S", 0.05)
     late = call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:06Z", "afterResponses": 1})
     assert late.status_code == 504
     assert "0 responses handled, 1 awaited" in late.text
+
+
+def test_put_clock_applies_the_instants_events_in_turn_and_reports_each() -> None:
+    store = InMemoryOrderStore()
+    app = app_over(store, ManualClock(T0))
+    events = [
+        {"placed": sample_order() | {"orderId": "o-1"}},
+        {"placed": sample_order() | {"orderId": "o-1"}},
+        {"placed": sample_order("broke") | {"orderId": "o-2"}},
+        {"pickedUp": "o-9", "at": "2026-01-15T12:00:01Z"},
+        {"delivered": "o-1"},
+    ]
+
+    moved = call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:05Z", "events": events})
+
+    assert moved.status_code == 200
+    report = moved.json()
+    assert [e["status"] for e in report["events"]] == [201, 409, 402, 404, 409]
+    assert report["requestsPublished"] == 1
+    placed = call(app, "GET", "/orders/o-1").json()
+    assert placed["timestamps"]["placedAt"] == "2026-01-15T12:00:05.000Z"
+    looked_up = call(app, "POST", "/orders/lookup", json={"orderIds": ["o-1", "o-9", "o-1"]})
+    assert looked_up.json() == {"orders": [placed]}
+    earlier = {"placed": sample_order() | {"orderId": "o-3"}, "at": "2026-01-15T12:00:05.5Z"}
+    call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:06Z", "events": [earlier]})
+    stamps = call(app, "GET", "/orders/o-3").json()["timestamps"]
+    assert stamps["placedAt"] == "2026-01-15T12:00:05.500Z"
+    both = {"now": "2026-01-15T12:00:06Z", "events": [{"pickedUp": "o-1", "delivered": "o-1"}]}
+    assert call(app, "PUT", "/clock", json=both).status_code == 422
 
 
 def test_an_unreachable_store_is_503_with_retry_after() -> None:

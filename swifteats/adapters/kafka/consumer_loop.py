@@ -89,12 +89,15 @@ class ConsumerLoop(threading.Thread):
         uncommitted: Uncommitted | None = None,
         backoff: RetryPolicy = _BACKOFF,
         batch_budget_s: float = 1.0,
+        handle_batch: Callable[[list[Record]], None] | None = None,
     ) -> None:
         """``dead_letter`` None keeps re-reading a record that always fails (the old way);
         ``after_poll`` runs after every poll, records or none, once they are committed
         (while the broker answers: every 200 ms, every second while the consumer owns no
         partition); ``batch_budget_s`` must stay
-        well below the consumer's ``max_poll_interval_ms``."""
+        well below the consumer's ``max_poll_interval_ms``. ``handle_batch``, when given,
+        handles a poll's records together first; if it raises, they are handled one by
+        one with ``handle`` (so a poison record is found and dead-lettered alone)."""
         super().__init__(name=name, daemon=True)
         self._connect = connect
         self._handle = handle
@@ -107,6 +110,7 @@ class ConsumerLoop(threading.Thread):
         self._held_at_commit: dict[tuple[str, int], int] = {}
         self._backoff = backoff
         self._batch_budget_s = batch_budget_s
+        self._handle_batch = handle_batch
         self._failures: dict[tuple[str, int, int], int] = {}
         """Failed attempts per (topic, partition, offset) not yet handled or dead-lettered."""
         self.dead_lettered = 0
@@ -226,6 +230,18 @@ class ConsumerLoop(threading.Thread):
 
     def _handle_within_budget(self, batches: Batches) -> Batches:
         """Handle records until ``batch_budget_s`` is spent; return those left by partition."""
+        if self._handle_batch is not None:
+            records = [record for records in batches.values() for record in records]
+            try:
+                self._handle_batch(records)
+                return {}
+            except Exception:
+                log.warning(
+                    "%s: %d records together failed; one by one now",
+                    self.name,
+                    len(records),
+                    exc_info=True,
+                )
         deadline = time.monotonic() + self._batch_budget_s
         left: Batches = {}
         for partition, records in batches.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg import Connection, errors
@@ -54,6 +54,32 @@ class PostgresOrderStore:
             enqueue(conn, result.messages)
         return result
 
+    def change_many(
+        self, changes: Sequence[tuple[str, Callable[[OrderRecord], Change]]]
+    ) -> list[Change | None]:
+        """Lock every row (one SELECT, in id order), run the rules in turn, write the
+        orders and messages (one batch each), commit once."""
+        ids = sorted({order_id for order_id, _ in changes})
+        with connection(self._pool, transaction=True) as conn:
+            rows = conn.execute(_SELECT_MANY_FOR_UPDATE, (ids,)).fetchall()
+            current = {row["id"]: record_of(row) for row in rows}
+            written: dict[str, OrderRecord] = {}
+            results: list[Change | None] = []
+            for order_id, rule in changes:
+                order = current.get(order_id)
+                if order is None:
+                    results.append(None)
+                    continue
+                result = rule(order)
+                if result.written:
+                    current[order_id] = written[order_id] = result.order
+                results.append(result)
+            if written:
+                with conn.cursor() as cursor:
+                    cursor.executemany(_UPDATE_ORDER, [_update_params(o) for o in written.values()])
+            enqueue(conn, tuple(m for r in results if r is not None for m in r.messages))
+        return results
+
     def enqueue(self, message: Enqueued) -> None:
         """Insert one outbox row."""
         with connection(self._pool, transaction=True) as conn:
@@ -61,21 +87,25 @@ class PostgresOrderStore:
 
 
 def enqueue(conn: Connection[Row], messages: tuple[Enqueued, ...]) -> None:
-    """Insert outbox rows; ``order_id`` is the message key (an order's id, or a dead
-    letter's key)."""
-    for enqueued in messages:
-        message = enqueued.message
-        conn.execute(
+    """Insert outbox rows (one batch); ``order_id`` is the message key (an order's id, or
+    a dead letter's key)."""
+    if not messages:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
             "INSERT INTO outbox (topic, message_key, payload, headers, order_id, created_at,"
             " available_at) VALUES (%s, %s, %s, %s, %s, now(), %s)",
-            (
-                message.topic,
-                message.key,
-                json.dumps(message.payload),
-                json.dumps(message.headers),
-                message.key,
-                enqueued.due,
-            ),
+            [
+                (
+                    e.message.topic,
+                    e.message.key,
+                    json.dumps(e.message.payload),
+                    json.dumps(e.message.headers),
+                    e.message.key,
+                    e.due,
+                )
+                for e in messages
+            ],
         )
 
 
@@ -182,6 +212,11 @@ FROM orders o WHERE o.id = %s
 """
 
 _SELECT_FOR_UPDATE = _SELECT_WITH_NEXT_ATTEMPT + " FOR UPDATE OF o"
+
+_SELECT_MANY_FOR_UPDATE = (
+    _SELECT_WITH_NEXT_ATTEMPT.replace("WHERE o.id = %s", "WHERE o.id = ANY(%s)")
+    + " ORDER BY o.id FOR UPDATE OF o"
+)
 
 _INSERT_ORDER = """
 INSERT INTO orders (id, customer_id, restaurant_id, restaurant_latitude, restaurant_longitude,

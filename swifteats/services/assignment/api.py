@@ -94,6 +94,14 @@ class DriverOut(BaseModel):
     route: list[RouteStop]
 
 
+class RoutesIn(BaseModel):
+    """Drivers whose routes are wanted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    driver_ids: list[StorableId] = Field(alias="driverIds", max_length=10_000)
+
+
 class AssignmentRuntime(Observable, Protocol):
     """What the routes need of the running service."""
 
@@ -217,6 +225,19 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
         runtime.metrics.count("driver_releases")
         log.warning("driver released by an operator", extra={"fields": fields})
         return driver_json(known(driver_id))
+
+    @router.post("/routes")
+    def routes(body: RoutesIn) -> dict[str, Any]:
+        """The orders each driver holds, in drop-off order with their ETAs (unknown
+        drivers left out): one call for every route a replay's instant needs."""
+        found = {d: drivers.get(d) for d in dict.fromkeys(body.driver_ids)}
+        return {
+            "routes": {
+                driver_id: [{"orderId": order_id, "eta": eta} for order_id, eta in d.route]
+                for driver_id, d in found.items()
+                if d is not None
+            }
+        }
 
     @router.get("/{driver_id}", response_model=DriverOut, responses=_UNKNOWN)
     def get_one(driver_id: StorableId) -> dict[str, Any]:

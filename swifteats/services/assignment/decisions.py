@@ -8,7 +8,7 @@ back, an in-process one takes the same fields from the callback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -54,6 +54,21 @@ class OneRequest:
             return self.failed(request.order_id, INTERNAL_ERROR, request.event_id, received_at)
         self._record(decision)
         return answer(decision.response, request.event_id, received_at)
+
+    def many(self, requests: Sequence[tuple[AssignmentRequested, datetime]]) -> list[Outgoing]:
+        """The answers to ``(request, received_at)`` pairs, decided in turn with one search
+        for all (:meth:`Assigner.assign_many`). If that raises, the requests not decided
+        yet are decided one by one (so each failure is answered as in :meth:`__call__`)."""
+        answers: list[Outgoing] = []
+        try:
+            batch = self._assigner.assign_many([request for request, _ in requests])
+            for decision, (request, received_at) in zip(batch, requests, strict=False):
+                self._record(decision)
+                answers.append(answer(decision.response, request.event_id, received_at))
+        except Exception:
+            log.exception("deciding %d requests together failed; one by one now", len(requests))
+            answers += [self(request, at) for request, at in requests[len(answers) :]]
+        return answers
 
     def failed(
         self, order_id: str, reason: str, request_id: str | None, received_at: datetime

@@ -44,7 +44,7 @@ class OneByOneStep:
         return bool(self._held)
 
     def step(self) -> list[Outgoing]:
-        """Decide every held request in turn."""
+        """Decide every held request in turn (one search for all: :meth:`OneRequest.many`)."""
         held = sorted(self._held.values(), key=lambda arrival: arrival.turn)
         self._held.clear()
-        return [self._decide(h.request, h.received_at) for h in held]
+        return self._decide.many([(h.request, h.received_at) for h in held])

@@ -31,6 +31,12 @@ from swifteats.services.http import (
     observability_routes,
 )
 from swifteats.services.orders.admission import Admission, ShedOrders
+from swifteats.services.orders.clock_events import (
+    MAX_CLOCK_EVENTS,
+    ClockEvent,
+    apply_events,
+    lookup_routes,
+)
 from swifteats.services.orders.core import ClockReport, OrderCore, PaymentDeclinedError
 from swifteats.services.orders.models import ClockOut, OrderOut, refusals
 from swifteats.services.orders.schemas import OrderIn
@@ -79,6 +85,8 @@ class ClockIn(BaseModel):
     now: AwareDatetime
     after_responses: int = Field(0, ge=0, alias="afterResponses")
     """Wait until the service has handled this many response records in total."""
+    events: list[ClockEvent] = Field(default_factory=list, max_length=MAX_CLOCK_EVENTS)
+    """What happened until ``now``, each applied at its instant (``clock_events``)."""
 
 
 def order_json(order: OrderRecord) -> dict[str, Any]:
@@ -110,9 +118,10 @@ def order_json(order: OrderRecord) -> dict[str, Any]:
     }
 
 
-def clock_json(report: ClockReport) -> dict[str, Any]:
-    """The answer of ``PUT /clock``."""
+def clock_json(report: ClockReport, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer of ``PUT /clock``; ``events``: the status of each event it carried."""
     return {
+        "events": events,
         "now": format_instant(report.now),
         "requestsPublished": report.requests_published,
         "nextDueAt": _instant(report.next_due_at),
@@ -179,7 +188,10 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
                 504,
                 f"{core.responses_handled} responses handled, {body.after_responses} awaited",
             )
-        return clock_json(core.advance_clock(body.now))
+        results = []
+        if body.events:
+            results = apply_events(core, body.events, body.now)
+        return clock_json(core.advance_clock(body.now), results)
 
     @api.get("/orders/{order_id}", response_model=OrderOut, responses=refusals(404, 503))
     def get_order(order_id: StorableId) -> dict[str, Any]:
@@ -193,6 +205,7 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
     def delivered(order_id: StorableId) -> dict[str, Any]:
         return order_json(_found(core.delivered, order_id))
 
+    app.include_router(lookup_routes(core, security, order_json))
     app.include_router(api)
     app.include_router(observability_routes("order-service", runtime, security))
     return app

@@ -96,6 +96,7 @@ class OrderService:
             after_batch=self.core.relay.notify,
             stop=self._stop,
             dead_letter=self._dead_letter,
+            handle_batch=self._handle_batch,
         )
         self._expose_gauges()
         self.api: FastAPI = build_api(
@@ -180,6 +181,10 @@ class OrderService:
 
     def _handle(self, record: Record) -> None:
         self.core.on_response(record.value, record.topic, record.headers)
+
+    def _handle_batch(self, records: list[Record]) -> None:
+        """A poll's answers, applied in one transaction."""
+        self.core.on_responses([(r.value, r.topic, r.headers) for r in records])
 
     def _dead_letter(self, record: Record, reason: str) -> None:
         """A response whose handling kept raising goes to the DLQ with the reason."""

@@ -21,6 +21,7 @@ from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.events import AssignmentResponse
 from swifteats.domain.order_rules import (
+    AnswerResult,
     DriverRelease,
     Outcome,
     ResponseContext,
@@ -36,7 +37,7 @@ from swifteats.domain.payment import PaymentProvider, SimulatedPayments
 from swifteats.domain.retry import RetryPolicy
 from swifteats.observability import ServiceMetrics
 from swifteats.services.orders.relay import OutboxRelay
-from swifteats.services.orders.responses import Headers, ResponseHandler
+from swifteats.services.orders.responses import Headers, Raw, ResponseHandler
 
 log = logging.getLogger("swifteats.orders")
 
@@ -166,6 +167,13 @@ class OrderCore:
         self._count_handled()
         return outcome
 
+    def on_responses(self, records: list[Raw]) -> list[str]:
+        """:meth:`on_response` for each ``(value, topic, headers)``, the answers applied in
+        one transaction (a poll batch)."""
+        outcomes = self._responses.handle_many(records, self.apply_many)
+        self._count_handled(len(records))
+        return outcomes
+
     def reject_response(
         self, raw: bytes | None, topic: str, headers: Headers | None, reason: str
     ) -> str:
@@ -178,13 +186,35 @@ class OrderCore:
         """Apply a decoded answer; None when no order has its id. A driver a success
         claimed for an order that will never take it is freed."""
         try:
-            result = self.store.change(
-                response.order_id,
-                lambda order: apply_answer(
-                    order, response, context, retry=self._retry, new_event_id=self._new_event_id
-                ),
-            )
+            result = self.store.change(response.order_id, self._answer_rule(response, context))
         except OrderNotFoundError:
+            return self._after_answer(response, None)
+        return self._after_answer(response, result)
+
+    def apply_many(
+        self, answers: list[tuple[AssignmentResponse, ResponseContext]]
+    ) -> list[Outcome | None]:
+        """:meth:`apply` each answer in turn, all in one transaction of the store."""
+        changes = [(r.order_id, self._answer_rule(r, context)) for r, context in answers]
+        results = self.store.change_many(changes)
+        return [
+            self._after_answer(response, result)
+            for (response, _), result in zip(answers, results, strict=True)
+        ]
+
+    def _answer_rule(
+        self, response: AssignmentResponse, context: ResponseContext
+    ) -> Callable[[OrderRecord], AnswerResult]:
+        return lambda order: apply_answer(
+            order, response, context, retry=self._retry, new_event_id=self._new_event_id
+        )
+
+    def _after_answer(
+        self, response: AssignmentResponse, result: AnswerResult | None
+    ) -> Outcome | None:
+        """After an answer's change: free a stray driver, note the answer (simulated
+        clock); None when no order has its id."""
+        if result is None:
             self._free(stray_driver(None, response))
             return None
         self._free(result.release)
@@ -233,15 +263,20 @@ class OrderCore:
         """True when the business clock is a :class:`ManualClock` someone moves."""
         return isinstance(self.clock, ManualClock)
 
+    def move_clock(self, now: datetime) -> None:
+        """Move the simulated clock to ``now`` without publishing; raise
+        :class:`WallClockError` on the wall clock."""
+        if not isinstance(self.clock, ManualClock):
+            raise WallClockError("this service runs on the wall clock")
+        self.clock.advance_to(now)
+
     def advance_clock(self, now: datetime) -> ClockReport:
         """Move the simulated clock to ``now``, publish everything due then, and report.
 
         Raises :class:`WallClockError` on the wall clock, and what publishing raised (what
         was not published stays due).
         """
-        if not isinstance(self.clock, ManualClock):
-            raise WallClockError("this service runs on the wall clock")
-        self.clock.advance_to(now)
+        self.move_clock(now)
         self.relay.publish_due(self.clock())
         with self._applied_lock:
             applied, self._applied = tuple(self._applied), []
@@ -267,9 +302,9 @@ class OrderCore:
         now = self.clock()
         return self.store.change(order_id, lambda o: advance_order(o, target, now=now)).order
 
-    def _count_handled(self) -> None:
+    def _count_handled(self, records: int = 1) -> None:
         with self._handled_changed:
-            self._handled += 1
+            self._handled += records
             self._handled_changed.notify_all()
 
     def _free(self, release: DriverRelease | None) -> None:

@@ -113,9 +113,17 @@ class AppliedAnswer(_Out):
     attempt: int
 
 
+class EventOutcome(BaseModel):
+    """What one event carried by ``PUT /clock`` came to: its own route's status."""
+
+    status: int
+    detail: str | None = None
+
+
 class ClockOut(_Out):
     """Where the simulated clock stands after ``PUT /clock``."""
 
+    events: list[EventOutcome]
     now: str
     requests_published: int = Field(alias="requestsPublished")
     next_due_at: str | None = Field(alias="nextDueAt")

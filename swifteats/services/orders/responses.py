@@ -37,6 +37,12 @@ Headers = list[tuple[str, bytes]]
 ApplyAnswer = Callable[[AssignmentResponse, ResponseContext], Outcome | None]
 """Applies a decoded answer to its order: the outcome, or None when no order has its id."""
 
+ApplyAnswers = Callable[[list[tuple[AssignmentResponse, ResponseContext]]], list[Outcome | None]]
+"""Applies decoded answers in turn, all in one go: :data:`ApplyAnswer` of each."""
+
+Raw = tuple[bytes | None, str, Headers | None]
+"""A response record: its value, topic and headers."""
+
 
 class ResponseHandler:
     """Decodes one response and hands it to ``apply``; invalid ones and those for unknown
@@ -69,6 +75,26 @@ class ResponseHandler:
 
     def handle(self, raw: bytes | None, *, topic: str, headers: Headers | None) -> str:
         """What happened: ``assigned``, ``retry``, ``failed``, ``stale`` or ``dead_letter``."""
+        decoded = self._decode(raw, topic, headers)
+        if isinstance(decoded, str):
+            return decoded
+        return self._applied(self._apply(*decoded), decoded[0], raw, topic, headers)
+
+    def handle_many(self, records: list[Raw], apply_many: ApplyAnswers) -> list[str]:
+        """:meth:`handle` each record, the valid answers applied together by
+        ``apply_many`` (one transaction); what happened to each, in turn."""
+        decoded = [self._decode(raw, topic, headers) for raw, topic, headers in records]
+        answers = [d for d in decoded if not isinstance(d, str)]
+        outcomes = iter(apply_many(answers) if answers else [])
+        return [
+            d if isinstance(d, str) else self._applied(next(outcomes), d[0], *record)
+            for d, record in zip(decoded, records, strict=True)
+        ]
+
+    def _decode(
+        self, raw: bytes | None, topic: str, headers: Headers | None
+    ) -> tuple[AssignmentResponse, ResponseContext] | str:
+        """The answer and its context, or ``dead_letter`` once the record is sent there."""
         now = self._clock()
         if raw is not None and (too_big := oversize(raw, self._max_bytes)):
             return self._dead_letter(too_big, topic, raw, headers, None, now)
@@ -88,9 +114,20 @@ class ResponseHandler:
             received_at=self._wall(),
             decided_at=header_instant(headers, DECIDED_AT_HEADER),
         )
-        outcome = self._apply(response, context)
+        return response, context
+
+    def _applied(
+        self,
+        outcome: Outcome | None,
+        response: AssignmentResponse,
+        raw: bytes | None,
+        topic: str,
+        headers: Headers | None,
+    ) -> str:
+        """Count and log an applied answer; one of no known order goes to the DLQ."""
         if outcome is None:
-            return self._dead_letter("unknown order", topic, raw, headers, response.order_id, now)
+            reason = "unknown order"
+            return self._dead_letter(reason, topic, raw, headers, response.order_id, self._clock())
         self._metrics.count(f"responses:{outcome}")
         log.info(
             "response applied", extra={"fields": {"orderId": response.order_id, "outcome": outcome}}
