@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import cast
 
 import redis
+from redis.cluster import RedisCluster
 
 from swifteats.adapters import redis_driver_scripts as lua
 from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
@@ -368,9 +369,26 @@ def connect_redis(
     )
 
 
-def redis_for(settings: Settings) -> redis.Redis:
-    """:func:`connect_redis` with the settings' address, TLS and credentials."""
+RedisClient = redis.Redis | RedisCluster
+"""A client of one server, or of a cluster (``REDIS_CLUSTER``)."""
+
+
+def redis_for(settings: Settings) -> RedisClient:
+    """:func:`connect_redis` (or a cluster client, with ``redis_cluster``) with the
+    settings' address, TLS and credentials."""
     password = settings.redis_password
+    if settings.redis_cluster:
+        return RedisCluster(
+            host=settings.redis_host,
+            port=settings.redis_port,
+            decode_responses=True,
+            socket_connect_timeout=2.0,
+            socket_timeout=5.0,
+            ssl=settings.redis_ssl,
+            ssl_ca_certs=settings.redis_ssl_ca_certs,
+            username=settings.redis_username,
+            password=password.get_secret_value() if password else None,
+        )
     return connect_redis(
         settings.redis_host,
         settings.redis_port,

@@ -1,0 +1,20 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_cluster import ClusterNodes, missing_binaries, redis_cluster
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterNodes]:
+    """A 3-primary Redis Cluster on loopback for the session; skipped when Debian's
+    ``redis-server`` is not installed."""
+    missing = missing_binaries()
+    if missing is not None:
+        pytest.skip(f"no Redis Cluster can be started: {missing}")
+    with redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as nodes:
+        yield nodes
