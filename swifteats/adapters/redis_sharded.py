@@ -43,6 +43,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from swifteats.adapters import redis_sharded_scripts as lua
+from swifteats.adapters.memory_drivers import redis_geo_distance_m
 from swifteats.adapters.redis_drivers import RedisDriverIndex, _claim, _end_json, _pairs
 from swifteats.adapters.redis_keys import ShardedKeys, region_of, regions_touched
 from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
@@ -62,7 +63,7 @@ from swifteats.domain.geo import Point, geo_key
 
 _RECORD = ("status", "order", "shift_end", "route", "region")
 _Hit = tuple[float, str, str, tuple[float, float]]
-"""A GEOSEARCH answer with its region: ``(km, driverId, region, (longitude, latitude))``."""
+"""A GEOSEARCH answer with its region: ``(metres, driverId, region, (longitude, latitude))``."""
 
 
 def driver_index_for(client: redis.Redis | RedisCluster, prefix: str) -> DriverIndex:
@@ -188,13 +189,12 @@ class ShardedRedisDriverIndex:
                     radius=radius,
                     unit="km",
                     withcoord=True,
-                    withdist=True,
                     sort="ASC",
                 )
         answers = iter(pipe.execute())
         found = [
-            _nearest_first([(region, next(answers)) for region in cast(list[str], regions)])
-            for regions in touched
+            _nearest_first(center, [(region, next(answers)) for region in cast(list[str], regions)])
+            for (center, _), regions in zip(areas, touched, strict=True)
         ]
         ids = list(dict.fromkeys(hit[1] for hits in found for hit in hits))
         for driver_id in ids:
@@ -358,10 +358,14 @@ class ShardedRedisDriverIndex:
         return dict(keys)
 
 
-def _nearest_first(answers: list[tuple[str, list[Any]]]) -> list[_Hit]:
-    """Merge each region's GEOSEARCH answer (nearest first) into one, nearest first."""
+def _nearest_first(center: Point, answers: list[tuple[str, list[GeoHit]]]) -> list[_Hit]:
+    """Merge each region's GEOSEARCH answer (nearest first) into one, nearest first, by
+    the distance Redis sorts by (its answer's WITHDIST is rounded to 0.1 m)."""
     per_region = [
-        [(float(dist), member, region, (coord[0], coord[1])) for member, dist, coord in hits]
+        [
+            (redis_geo_distance_m(center, Point(lat, lon)), member, region, (lon, lat))
+            for member, (lon, lat) in hits
+        ]
         for region, hits in answers
     ]
     return list(heapq.merge(*per_region, key=lambda hit: hit[0]))

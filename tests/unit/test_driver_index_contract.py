@@ -19,7 +19,6 @@ from typing import cast
 import pytest
 import redis
 from redis.backoff import NoBackoff
-from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
@@ -40,7 +39,6 @@ from swifteats.domain.drivers import (
     UnreadableDriverError,
 )
 from swifteats.domain.geo import Point, haversine_km
-from tests.redis_cluster import ClusterNodes
 
 AVAILABLE, BUSY, OFFLINE = DriverStatus.AVAILABLE, DriverStatus.BUSY, DriverStatus.OFFLINE
 CENTER = Point(40.7128, -74.0060)
@@ -80,13 +78,6 @@ def _redis_index(client: redis.Redis) -> Iterator[RedisDriverIndex]:
     keys = list(client.scan_iter(match=f"{prefix}:*"))
     if keys:
         client.delete(*keys)
-
-
-@pytest.fixture(scope="session")
-def cluster_client(redis_cluster_nodes: ClusterNodes) -> Iterator[RedisCluster]:
-    client = RedisCluster(host="127.0.0.1", port=redis_cluster_nodes.port, decode_responses=True)
-    yield client
-    client.close()
 
 
 def _sharded_index(request: pytest.FixtureRequest) -> ShardedRedisDriverIndex:
