@@ -1,4 +1,5 @@
-"""Drivers in Redis: one GEO set of positions, a status hash and atomic claims in Lua.
+"""Drivers in one Redis server: one GEO set of positions, a status hash and atomic claims in
+Lua (a Redis Cluster uses ``redis_sharded``; every key name is in ``redis_keys``).
 
 Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver → status),
 ``drivers:order`` (driver → order held; of a route, the last), ``orders:driver`` (order →
@@ -20,6 +21,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from swifteats.adapters import redis_driver_scripts as lua
+from swifteats.adapters.redis_keys import SingleNodeKeys
 from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
 from swifteats.domain.drivers import (
     Claim,
@@ -41,14 +43,15 @@ class RedisDriverIndex:
 
     def __init__(self, client: redis.Redis, prefix: str = "swifteats") -> None:
         self._redis = client
-        self._geo = f"{prefix}:drivers:geo"
-        self._status = f"{prefix}:drivers:status"
-        self._driver_order = f"{prefix}:drivers:order"
-        self._order_driver = f"{prefix}:orders:driver"
-        self._shift_end = f"{prefix}:drivers:shift_end"
-        self._route_end = f"{prefix}:drivers:route_end"
-        self._next_route = f"{prefix}:drivers:next_route"
-        self._route = f"{prefix}:drivers:route"
+        keys = SingleNodeKeys(prefix)
+        self._geo = keys.geo
+        self._status = keys.status
+        self._driver_order = keys.driver_order
+        self._order_driver = keys.order_driver
+        self._shift_end = keys.shift_end
+        self._route_end = keys.route_end
+        self._next_route = keys.next_route
+        self._route = keys.route
         self._claim = client.register_script(lua.CLAIM)
         self._claim_route = client.register_script(lua.CLAIM_ROUTE)
         self._queue_route = client.register_script(lua.QUEUE_ROUTE)

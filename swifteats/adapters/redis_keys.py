@@ -29,9 +29,6 @@ class SingleNodeKeys:
 
     prefix: str
 
-    def __getattr__(self, kind: str) -> str:
-        raise AttributeError(kind)
-
     @property
     def geo(self) -> str:
         return f"{self.prefix}:drivers:geo"

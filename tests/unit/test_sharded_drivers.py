@@ -11,10 +11,13 @@ import pytest
 from redis.cluster import RedisCluster
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
+from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
 from swifteats.adapters.redis_keys import ShardedKeys, region_of, regions_touched
-from swifteats.adapters.redis_sharded import ShardedRedisDriverIndex
+from swifteats.adapters.redis_sharded import ShardedRedisDriverIndex, driver_index_for
 from swifteats.domain.drivers import Claim, DriverIndex, DriverStatus
 from swifteats.domain.geo import Point
+from swifteats.settings import Settings
+from tests.redis_cluster import ClusterNodes
 
 CORNER = Point(41.0, -74.0)
 """Where four regions meet: 40_-75, 40_-74, 41_-75, 41_-74."""
@@ -119,3 +122,21 @@ def test_racing_claims_of_one_order_take_one_driver(
     assert len({c.driver_id for c in results if c is not None}) == 1
     assert sum(1 for c in results if c is not None and not c.existing) == 1
     assert index.count_available() == 5
+
+
+def test_redis_cluster_true_gives_the_cluster_client_and_the_sharded_index(
+    redis_cluster_nodes: ClusterNodes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_CLUSTER", "true")
+    monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
+    monkeypatch.setenv("REDIS_PORT", str(redis_cluster_nodes.port))
+    client = redis_for(Settings())
+    try:
+        assert isinstance(client, RedisCluster)
+        assert isinstance(driver_index_for(client, "test"), ShardedRedisDriverIndex)
+    finally:
+        client.close()
+    monkeypatch.delenv("REDIS_CLUSTER")
+    single = redis_for(Settings())
+    assert isinstance(driver_index_for(single, "test"), RedisDriverIndex)
+    single.close()
