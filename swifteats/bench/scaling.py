@@ -80,7 +80,8 @@ def _measure(
     rng = random.Random(options.seed)  # noqa: S311 - test data, not cryptography
     shape = E2eOptions(drivers=options.drivers)
     area = Area.for_fleet(shape.drivers, found=shape.found, radius_km=shape.radius_km)
-    with _instances(settings, area, orders=orders, assignments=assignments) as (urls, db, prefix):
+    with _instances(settings, area, orders=orders, assignments=assignments) as running:
+        urls, db, prefix = running.orders, running.database_url, running.prefix
         client = bench_redis(settings)
         index = RedisDriverIndex(client, prefix)
         index.register_many(
@@ -101,16 +102,27 @@ def _measure(
                     "accepted": accepted,
                     "drained": drained,
                     **_throughput(conn),
+                    "requests_per_assignment_instance": _handled(settings, running.assignments),
                 }
         finally:
             client.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """Where the instances of one layout answer and keep their data."""
+
+    orders: list[str]
+    assignments: list[str]
+    database_url: str
+    prefix: str
+
+
 @contextmanager
 def _instances(
     settings: Settings, area: Area, *, orders: int, assignments: int
-) -> Iterator[tuple[list[str], str, str]]:
-    """Order Service URLs, the database and the Redis prefix of running instances."""
+) -> Iterator[_Running]:
+    """Running instances on a fresh database and Redis prefix."""
     tag = uuid.uuid4().hex[:10]
     database_url = f"{settings.database_url.get_secret_value().rsplit('/', 1)[0]}/scale_{tag}"
     prefix = f"bench:{tag}"
@@ -133,7 +145,8 @@ def _instances(
             service.wait_until_up(timeout_s=_START_TIMEOUT_S)
         create_topics(settings, _topics(area))
         _wait_for_partitions(settings, [s.url for s in started[orders:]])
-        yield [s.url for s in started[:orders]], database_url, prefix
+        urls = [s.url for s in started]
+        yield _Running(urls[:orders], urls[orders:], database_url, prefix)
     finally:
         for service in started:
             service.stop()
@@ -156,6 +169,15 @@ def _wait_for_partitions(settings: Settings, assignment_urls: list[str]) -> None
             return
         time.sleep(0.2)
     raise TimeoutError("the assignment instances never all owned a partition")
+
+
+def _handled(settings: Settings, assignment_urls: list[str]) -> list[int]:
+    """Requests each assignment instance handled (warm-up included)."""
+    headers = auth_headers(settings)
+    return [
+        int(httpx.get(f"{url}/stats", headers=headers, timeout=10).json()["requests"])
+        for url in assignment_urls
+    ]
 
 
 def _offer(settings: Settings, urls: list[str], bodies: list[bytes], rate: float) -> list[Offer]:
