@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     """Interface the HTTP servers bind to."""
     redis_prefix: str = "swifteats"
     """Namespace of every Redis key the project writes."""
+    redis_cluster: bool = Field(False, validation_alias=_design("REDIS_CLUSTER"))
+    """REDIS_HOST:REDIS_PORT is a node of a Redis Cluster: drivers are sharded by region."""
     redis_ssl: bool = False
     redis_ssl_ca_certs: str | None = None
     """CA bundle that signs the Redis server's certificate (default: the system's)."""

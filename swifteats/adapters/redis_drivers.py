@@ -1,4 +1,5 @@
-"""Drivers in Redis: one GEO set of positions, a status hash and atomic claims in Lua.
+"""Drivers in one Redis server: one GEO set of positions, a status hash and atomic claims in
+Lua (a Redis Cluster uses ``redis_sharded``; every key name is in ``redis_keys``).
 
 Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver → status),
 ``drivers:order`` (driver → order held; of a route, the last), ``orders:driver`` (order →
@@ -17,8 +18,10 @@ from datetime import datetime
 from typing import cast
 
 import redis
+from redis.cluster import RedisCluster
 
 from swifteats.adapters import redis_driver_scripts as lua
+from swifteats.adapters.redis_keys import SingleNodeKeys
 from swifteats.adapters.redis_records import (
     GeoHit,
     driver_plan,
@@ -46,14 +49,15 @@ class RedisDriverIndex:
 
     def __init__(self, client: redis.Redis, prefix: str = "swifteats") -> None:
         self._redis = client
-        self._geo = f"{prefix}:drivers:geo"
-        self._status = f"{prefix}:drivers:status"
-        self._driver_order = f"{prefix}:drivers:order"
-        self._order_driver = f"{prefix}:orders:driver"
-        self._shift_end = f"{prefix}:drivers:shift_end"
-        self._route_end = f"{prefix}:drivers:route_end"
-        self._next_route = f"{prefix}:drivers:next_route"
-        self._route = f"{prefix}:drivers:route"
+        keys = SingleNodeKeys(prefix)
+        self._geo = keys.geo
+        self._status = keys.status
+        self._driver_order = keys.driver_order
+        self._order_driver = keys.order_driver
+        self._shift_end = keys.shift_end
+        self._route_end = keys.route_end
+        self._next_route = keys.next_route
+        self._route = keys.route
         self._claim = client.register_script(lua.CLAIM)
         self._claim_route = client.register_script(lua.CLAIM_ROUTE)
         self._queue_route = client.register_script(lua.QUEUE_ROUTE)
@@ -383,9 +387,26 @@ def connect_redis(
     )
 
 
-def redis_for(settings: Settings) -> redis.Redis:
-    """:func:`connect_redis` with the settings' address, TLS and credentials."""
+RedisClient = redis.Redis | RedisCluster
+"""A client of one server, or of a cluster (``REDIS_CLUSTER``)."""
+
+
+def redis_for(settings: Settings) -> RedisClient:
+    """:func:`connect_redis` (or a cluster client, with ``redis_cluster``) with the
+    settings' address, TLS and credentials."""
     password = settings.redis_password
+    if settings.redis_cluster:
+        return RedisCluster(
+            host=settings.redis_host,
+            port=settings.redis_port,
+            decode_responses=True,
+            socket_connect_timeout=2.0,
+            socket_timeout=5.0,
+            ssl=settings.redis_ssl,
+            ssl_ca_certs=settings.redis_ssl_ca_certs,
+            username=settings.redis_username,
+            password=password.get_secret_value() if password else None,
+        )
     return connect_redis(
         settings.redis_host,
         settings.redis_port,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import cast
 
 import redis
+from redis.cluster import RedisCluster
 
 from swifteats.domain.ratelimit import (
     BucketState,
@@ -37,7 +38,9 @@ _MAX_RACES = 16
 class RedisRateLimiter:
     """:class:`~swifteats.domain.ratelimit.RateLimiter` shared through a Redis server."""
 
-    def __init__(self, client: redis.Redis, bucket: TokenBucket, *, prefix: str) -> None:
+    def __init__(
+        self, client: redis.Redis | RedisCluster, bucket: TokenBucket, *, prefix: str
+    ) -> None:
         self._redis = client
         self._bucket = bucket
         self._prefix = f"{prefix}:ratelimit:"

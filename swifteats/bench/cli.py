@@ -89,3 +89,36 @@ def _run_all(
         typer.echo(f"\ngoodput curve written to {DEFAULT_PLOT}")
     if json_file is not None:
         typer.echo(f"\nresults written to {json_file}")
+
+
+Layouts = Annotated[
+    str, typer.Option("--layouts", help="order×assignment instances, e.g. '1x1,2x3'")
+]
+
+
+@bench_app.command("scaling")
+def scaling(
+    layouts: Layouts = "1x1,1x2,1x3,2x1,2x2,2x3",
+    rate: Annotated[float, typer.Option(help="orders offered per second in total")] = 400.0,
+    batch: Annotated[int, typer.Option(help="orders offered per layout")] = 2_000,
+    json_file: JsonFile = None,
+) -> None:
+    """Assigned orders per second with 1–2 Order Service and 1–3 Assignment Service
+    instances, on a private broker; the ratio to the first layout."""
+    import json
+
+    from swifteats.bench.scaling import ScalingOptions, run_scaling
+    from swifteats.bench.services import private_stack
+    from swifteats.settings import load_settings
+
+    pairs = tuple((int(o), int(a)) for o, a in (part.split("x") for part in layouts.split(",")))
+    options = ScalingOptions(layouts=pairs, rate=rate, batch=batch)
+    with private_stack(load_settings()) as own:
+        results = run_scaling(own, options, echo=typer.echo)
+    for run in results["runs"]:
+        typer.echo(
+            f"{run['order_services']}×{run['assignment_services']}: "
+            f"{run['assigned_per_s']}/s, ratio {run['ratio']}"
+        )
+    if json_file is not None:
+        json_file.write_text(json.dumps(results, indent=2))

@@ -77,7 +77,7 @@ def run_e2e(settings: Settings, options: E2eOptions, *, echo: Echo) -> dict[str,
     ``overload`` figures under that key when they were run."""
     rng = fresh_rng(options.seed)
     area = Area.for_fleet(options.drivers, found=options.found, radius_km=options.radius_km)
-    with bench_services(settings, topics=_topics(area), env=options.service_env) as services:
+    with bench_services(settings, topics=request_topics(area), env=options.service_env) as services:
         redis_client = bench_redis(settings)
         index = RedisDriverIndex(redis_client, services.redis_prefix)
         index.register_many(
@@ -138,7 +138,7 @@ def commit_latency_ms(conn: psycopg.Connection[Any], commits: int = 50) -> Summa
     return summarise(took)
 
 
-def _topics(area: Area) -> tuple[str, ...]:
+def request_topics(area: Area) -> tuple[str, ...]:
     """The request topics of every restaurant the area can hold (its corners' geo keys)."""
     half = area.side_km / 2
     corners = [area.offset(x, y) for x in (-half, half) for y in (-half, half)]

@@ -1,6 +1,7 @@
 """Two assignment-service processes, 200 simultaneous orders, 40 drivers: nobody double-booked,
 with the design's greedy policy and with a windowed one (both processes decide each window
-over the same drivers; the Redis claim settles who gets a driver)."""
+over the same drivers; the Redis claim settles who gets a driver), on one Redis server and
+on a 3-primary Redis Cluster (``REDIS_CLUSTER=true``: drivers sharded by region)."""
 
 from __future__ import annotations
 
@@ -40,10 +41,21 @@ WINDOWED = {
 }
 
 
+@pytest.mark.parametrize("redis_kind", ["server", "cluster"])
 @pytest.mark.parametrize("policy", [{}, WINDOWED], ids=["greedy-score", "batch-matching"])
 def test_no_driver_ever_holds_two_orders(
-    kafka: Broker, deployment: Deployment, make_client: MakeClient, policy: dict[str, str]
+    kafka: Broker,
+    deployment: Deployment,
+    make_client: MakeClient,
+    policy: dict[str, str],
+    redis_kind: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if redis_kind == "cluster":
+        nodes = request.getfixturevalue("redis_cluster_nodes")
+        deployment.env.update(
+            REDIS_CLUSTER="true", REDIS_HOST="127.0.0.1", REDIS_PORT=str(nodes.port)
+        )
     admin = KafkaAdminClient(bootstrap_servers=kafka.host)
     admin.create_topics([NewTopic("driver_assignment.requests.4_-7", 4, 1)])
     admin.close()

@@ -1,8 +1,10 @@
-"""One DriverIndex contract, run over the in-memory index and a real Redis server.
+"""One DriverIndex contract, run over the in-memory index, a real Redis server and a
+3-primary Redis Cluster (drivers sharded by region).
 
 The Redis variant uses the server at 127.0.0.1:6379 (``REDIS_HOST``/``REDIS_PORT``
 override it), a unique key prefix per test, and deletes its keys afterwards. It is
-skipped, saying why, when no server answers PING.
+skipped, saying why, when no server answers PING. The cluster variant starts its own
+cluster for the session (``redis_cluster_nodes``), a unique key prefix per test.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from redis.retry import Retry
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.adapters.redis_sharded import ShardedRedisDriverIndex
 from swifteats.domain.drivers import (
     SHIFT_END_EARLIEST,
     SHIFT_END_LATEST,
@@ -42,6 +45,8 @@ CENTER = Point(40.7128, -74.0060)
 KM_PER_DEGREE_LAT = haversine_km(Point(0, 0), Point(1, 0))
 GEO_TOLERANCE = 1e-4
 NOON = datetime(2026, 1, 1, 12, tzinfo=UTC)
+Bulk = InMemoryDriverIndex | RedisDriverIndex | ShardedRedisDriverIndex
+"""The indexes with ``register_many`` and ``release_many`` (not in the port)."""
 
 
 def north(km: float) -> Point:
@@ -75,6 +80,11 @@ def _redis_index(client: redis.Redis) -> Iterator[RedisDriverIndex]:
         client.delete(*keys)
 
 
+def _sharded_index(request: pytest.FixtureRequest) -> ShardedRedisDriverIndex:
+    client = request.getfixturevalue("cluster_client")
+    return ShardedRedisDriverIndex(client, prefix=f"test:{uuid.uuid4()}")
+
+
 @pytest.fixture
 def redis_index(redis_client: redis.Redis) -> Iterator[RedisDriverIndex]:
     yield from _redis_index(redis_client)
@@ -84,6 +94,17 @@ def redis_index(redis_client: redis.Redis) -> Iterator[RedisDriverIndex]:
 def index(request: pytest.FixtureRequest) -> Iterator[DriverIndex]:
     if request.param == "memory":
         yield InMemoryDriverIndex()
+    elif request.param == "cluster":
+        yield _sharded_index(request)
+    else:
+        yield from _redis_index(request.getfixturevalue("redis_client"))
+
+
+@pytest.fixture(params=["redis", pytest.param("cluster")])
+def shared_index(request: pytest.FixtureRequest) -> Iterator[DriverIndex]:
+    """An index that several threads share: a server's, or a cluster's."""
+    if request.param == "cluster":
+        yield _sharded_index(request)
     else:
         yield from _redis_index(request.getfixturevalue("redis_client"))
 
@@ -94,7 +115,13 @@ def assert_near(actual: Point, expected: Point) -> None:
 
 
 @pytest.mark.parametrize(
-    "index", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+    "index",
+    [
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("cluster", marks=pytest.mark.redis),
+    ],
+    indirect=True,
 )
 class TestDriverIndexContract:
     def test_register_then_get(self, index: DriverIndex) -> None:
@@ -396,7 +423,7 @@ class TestDriverIndexContract:
         index.register("held", CENTER, AVAILABLE)
         index.claim("order_1", [("held", 5)])
         fleet = [DriverRecord("held", north(1), AVAILABLE), DriverRecord("free", north(2), BUSY)]
-        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        bulk = cast(Bulk, index)  # not in the port
         assert bulk.register_many(fleet) == 1
         held, free = index.get("held"), index.get("free")
         assert held is not None and free is not None
@@ -460,7 +487,7 @@ class TestDriverIndexContract:
             DriverRecord("held", north(1), BUSY),  # shift end cleared, order kept
             *(DriverRecord(f"d{i}", north(i * 0.1), AVAILABLE, None, ends) for i in range(7)),
         ]
-        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        bulk = cast(Bulk, index)  # not in the port
         assert bulk.register_many(fleet) == 8
         held = index.get("held")
         assert held is not None
@@ -477,7 +504,7 @@ class TestDriverIndexContract:
             index.register(driver_id, CENTER, AVAILABLE)
         index.claim("order_1", [("d1", 5)])
         index.claim("order_2", [("d2", 5)])
-        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        bulk = cast(Bulk, index)  # not in the port
         releases = [("d1", "order_1", north(3)), ("d2", "order_other", north(3))]
         assert bulk.release_many([*releases, ("ghost", "order_3", north(3))]) == 1
         assert bulk.release_many([]) == 0
@@ -507,7 +534,7 @@ class TestDriverIndexContract:
     ) -> None:
         with pytest.raises(ValueError, match="shift end"):
             index.register("d1", CENTER, AVAILABLE, ends)
-        bulk = cast(InMemoryDriverIndex | RedisDriverIndex, index)  # not in the port
+        bulk = cast(Bulk, index)  # not in the port
         with pytest.raises(ValueError, match="shift end"):
             bulk.register_many(
                 [
@@ -528,7 +555,8 @@ class TestDriverIndexContract:
 
 
 @pytest.mark.redis
-def test_concurrent_claims_never_share_a_driver(redis_index: RedisDriverIndex) -> None:
+def test_concurrent_claims_never_share_a_driver(shared_index: DriverIndex) -> None:
+    redis_index = shared_index
     drivers = [f"d{i}" for i in range(5)]
     for i, driver_id in enumerate(drivers):
         redis_index.register(driver_id, north(i * 0.1), AVAILABLE)

@@ -6,7 +6,6 @@ import logging
 import threading
 from typing import Any
 
-import redis
 from fastapi import FastAPI
 from kafka import KafkaConsumer
 
@@ -14,7 +13,8 @@ from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
 from swifteats.adapters.kafka.topics import TopicCreator
-from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
+from swifteats.adapters.redis_drivers import RedisClient, redis_for
+from swifteats.adapters.redis_sharded import driver_index_for
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN
@@ -37,7 +37,7 @@ class AssignmentService:
         settings: Settings,
         *,
         drivers: DriverIndex,
-        redis_client: redis.Redis,
+        redis_client: RedisClient,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
@@ -147,5 +147,5 @@ def build_assignment_service(
 ) -> AssignmentService:
     """The service with a Redis driver index unless ``drivers`` is given."""
     client = redis_for(settings)
-    index = drivers or RedisDriverIndex(client, settings.redis_prefix)
+    index = drivers or driver_index_for(client, settings.redis_prefix)
     return AssignmentService(settings, drivers=index, redis_client=client)

@@ -7,7 +7,6 @@ import logging
 import threading
 from typing import Any
 
-import redis
 from fastapi import FastAPI
 from kafka import KafkaConsumer
 from psycopg import Connection
@@ -22,8 +21,9 @@ from swifteats.adapters.postgres.orders import PostgresOrderStore
 from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Row, open_pool
 from swifteats.adapters.postgres.stats import order_stats, queue_depths
-from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
+from swifteats.adapters.redis_drivers import RedisClient, redis_for
 from swifteats.adapters.redis_ratelimit import RedisRateLimiter
+from swifteats.adapters.redis_sharded import driver_index_for
 from swifteats.domain.clock import Clock, ManualClock, system_clock
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.payment import PaymentProvider, SimulatedPayments
@@ -50,7 +50,7 @@ class OrderService:
         *,
         pool: ConnectionPool[Connection[Row]],
         drivers: DriverIndex,
-        redis_client: redis.Redis,
+        redis_client: RedisClient,
         payments: PaymentProvider,
         order_limiter: RateLimiter | None = None,
         clock: Clock = system_clock,
@@ -202,7 +202,7 @@ def build_order_service(
     return OrderService(
         settings,
         pool=pool,
-        drivers=RedisDriverIndex(client, settings.redis_prefix),
+        drivers=driver_index_for(client, settings.redis_prefix),
         redis_client=client,
         payments=payments or SimulatedPayments.from_setting(settings.payment_decline_customers),
         order_limiter=_order_limiter(settings, client),
@@ -210,7 +210,7 @@ def build_order_service(
     )
 
 
-def _order_limiter(settings: Settings, client: redis.Redis) -> RateLimiter | None:
+def _order_limiter(settings: Settings, client: RedisClient) -> RateLimiter | None:
     """Per-customer order buckets in Redis, or None when ``SWIFTEATS_ORDER_BURST`` is 0."""
     if settings.order_burst == 0:
         return None
