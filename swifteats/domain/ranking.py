@@ -67,7 +67,7 @@ def rank_drivers(
     """
     pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
-    near = neighbours(pool, weights)
+    near = neighbours([driver.location for driver in pool], weights)
     ranked = [
         _rank_one(job, driver, to_customer, weights, eta, n)
         for driver, n in zip(pool, near, strict=True)
@@ -89,14 +89,13 @@ def _pickup(now: datetime, job: Job, ranked: RankedDriver, lead: float) -> datet
     return now + timedelta(minutes=minutes)
 
 
-def neighbours(pool: Sequence[DriverRecord], weights: ScoringWeights) -> list[int]:
-    """For each driver of ``pool``, the others within ``supply_radius_km`` of it; all 0
+def neighbours(points: Sequence[Point], weights: ScoringWeights) -> list[int]:
+    """For each driver at ``points``, the others within ``supply_radius_km`` of it; all 0
     (and nothing computed) while ``supply_bonus_per_driver`` is 0."""
-    if not weights.supply_bonus_per_driver or len(pool) < 2:
-        return [0] * len(pool)
+    if not weights.supply_bonus_per_driver or len(points) < 2:
+        return [0] * len(points)
     from swifteats.domain.policies.support.travel_matrix import distance_km  # noqa: PLC0415
 
-    points = [driver.location for driver in pool]
     near = distance_km(points, points) <= weights.supply_radius_km
     return [int(n) - 1 for n in near.sum(axis=1)]
 

@@ -20,6 +20,9 @@ import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 
 @dataclass(frozen=True, slots=True)
 class ScoringWeights:
@@ -88,3 +91,28 @@ def priority_score(
     raw = weights.base + slack_term + distance_term + eta_term + wait_term + supply_term
     score = max(raw, weights.floor)
     return ScoreTerms(slack_term, distance_term, eta_term, score, wait_term, supply_term)
+
+
+def priority_scores(
+    slack: npt.NDArray[np.float64],
+    distance_km: npt.NDArray[np.float64],
+    total_eta: npt.NDArray[np.float64],
+    weights: ScoringWeights,
+    neighbours: npt.NDArray[np.float64] | float = 0.0,
+) -> npt.NDArray[np.float64]:
+    """:func:`priority_score` element-wise over broadcastable arrays, before the floor
+    (a matching weighs every pair, including those the floor would clip)."""
+    slack_term = np.where(
+        slack > 0,
+        np.minimum(slack * weights.slack_bonus_per_minute, weights.slack_bonus_cap),
+        -np.abs(slack) * weights.slack_penalty_per_minute,
+    )
+    result: npt.NDArray[np.float64] = (
+        weights.base
+        + slack_term
+        - distance_km * weights.distance_penalty_per_km
+        - total_eta * weights.eta_penalty_per_minute
+        - np.maximum(slack, 0.0) * weights.wait_penalty_per_minute
+        + np.asarray(neighbours) * weights.supply_bonus_per_driver
+    )
+    return result

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from swifteats.domain.eta import ConstantSpeedEta
 from swifteats.domain.geo import Point, haversine_km
-from swifteats.domain.scoring import ScoringWeights, priority_score
+from swifteats.domain.scoring import ScoringWeights, priority_score, priority_scores
 
 ORIGIN = Point(0.0, 0.0)
 KM_PER_DEGREE = haversine_km(Point(0, 0), Point(1, 0))
@@ -169,3 +170,24 @@ def test_with_a_wait_penalty_an_early_near_driver_can_lose_to_a_later_far_one() 
         priority_score(20, 0.5, 15, ScoringWeights()).score
         > priority_score(6, 3.5, 29, ScoringWeights()).score
     )
+
+
+@given(
+    slack=st.floats(-120, 120),
+    distance=st.floats(0, 60),
+    total_eta=st.floats(0, 240),
+    near=st.integers(0, 20),
+    wait=st.floats(0, 30),
+    supply=st.floats(0, 30),
+)
+def test_the_matrix_score_is_the_one_drivers_score_before_the_floor(
+    slack: float, distance: float, total_eta: float, near: int, wait: float, supply: float
+) -> None:
+    weights = ScoringWeights(
+        wait_penalty_per_minute=wait, supply_bonus_per_driver=supply, floor=-1e9
+    )
+    one = priority_score(slack, distance, total_eta, weights, near).score
+    many = priority_scores(
+        np.array([[slack]]), np.array([[distance]]), np.array([[total_eta]]), weights, near
+    )
+    assert float(many[0, 0]) == pytest.approx(one, abs=1e-9)

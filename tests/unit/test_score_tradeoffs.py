@@ -54,7 +54,7 @@ def test_a_supply_bonus_keeps_the_lone_near_driver_and_takes_one_from_a_crowd() 
 
 
 def test_neighbours_count_the_others_within_the_radius_and_cost_nothing_by_default() -> None:
-    pool = [_driver("a", 40.0, -74.0), _driver("b", 40.001, -74.0), _driver("c", 41.0, -74.0)]
+    pool = [Point(40.0, -74.0), Point(40.001, -74.0), Point(41.0, -74.0)]
     weights = ScoringWeights(supply_bonus_per_driver=1.0, supply_radius_km=0.5)
     assert neighbours(pool, weights) == [1, 1, 0]
     assert neighbours(pool, ScoringWeights(supply_radius_km=500.0)) == [0, 0, 0]

@@ -24,10 +24,11 @@ from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, Po
 from swifteats.domain.policies.support.bundles import Legs
 from swifteats.domain.policies.support.explain import Explanation
 from swifteats.domain.policies.support.explain import explain as explain_pairs
-from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
+from swifteats.domain.policies.support.matching import Candidates, match
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 from swifteats.domain.policies.support.windowed import WindowedMatching
-from swifteats.domain.scoring import ScoringWeights
+from swifteats.domain.ranking import neighbours
+from swifteats.domain.scoring import priority_scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +72,13 @@ class BatchMatching(WindowedMatching):
         km = distance_km(restaurants, idle.free_location)
         ready = np.array([o.ready_at for o in waiting])
         to_customer = np.array([self._legs(o.restaurant, o.customer) for o in waiting], float)
-        score = _score(
+        weights = self.context.weights
+        score = priority_scores(
             np.maximum(ready - now, 0.0)[:, None] - to_restaurant,
             km,
             to_restaurant + to_customer[:, None],
-            self.context.weights,
+            weights,
+            np.array(neighbours(list(idle.free_location), weights))[None, :],
         )
         placed = np.array([o.placed_at for o in waiting])
         worth = self.params.reward + self.params.age_weight * (now - placed)
@@ -100,23 +103,3 @@ class BatchMatching(WindowedMatching):
             job_orders=[(o.order_id,) for o in waiting],
             terms=terms,
         )
-
-
-def _score(
-    slack: FloatArray, km: FloatArray, total_eta: FloatArray, w: ScoringWeights
-) -> FloatArray:
-    """``priority_score`` element-wise, without the floor."""
-    slack_term = np.where(
-        slack > 0,
-        np.minimum(slack * w.slack_bonus_per_minute, w.slack_bonus_cap),
-        -np.abs(slack) * w.slack_penalty_per_minute,
-    )
-    wait_term = -np.maximum(slack, 0.0) * w.wait_penalty_per_minute
-    result: FloatArray = (
-        w.base
-        + slack_term
-        - km * w.distance_penalty_per_km
-        - total_eta * w.eta_penalty_per_minute
-        + wait_term
-    )
-    return result
