@@ -28,6 +28,10 @@ from swifteats.adapters.redis_records import (
     driver_record,
     found_driver,
     found_drivers,
+    pairs_json,
+    queued_route_json,
+    route_end_json,
+    stored_claim,
 )
 from swifteats.domain.drivers import (
     Claim,
@@ -223,12 +227,12 @@ class RedisDriverIndex:
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""
-        args = [order_id, _pairs_json(ranked)]
+        args = [order_id, pairs_json(ranked)]
         result = self._claim(keys=self._claim_keys, args=args)
         if not result:
             return None
         kind, held = cast(list[str], result)
-        return _claim(held, existing=kind == "existing")
+        return stored_claim(held, existing=kind == "existing")
 
     def claim_route(
         self, driver_id: str, etas: list[tuple[str, int]], end: RouteEnd | None = None
@@ -236,25 +240,13 @@ class RedisDriverIndex:
         """Atomically give an available driver every order of the route (none held yet)."""
         if not etas:
             raise ValueError(f"a route of {driver_id} carries no order")
-        ends = "" if end is None else json.dumps(_end_json(end))
-        args = [driver_id, _pairs_json(etas), ends]
+        ends = route_end_json(end)
+        args = [driver_id, pairs_json(etas), ends]
         return bool(self._claim_route(keys=self._claim_keys, args=args))
 
     def queue_route(self, driver_id: str, route: QueuedRoute | None) -> bool:
         """Give a busy driver this next route (None: none); False if it is not busy."""
-        queued = ""
-        if route is not None:
-            if not route.etas:
-                raise ValueError(f"a route of {driver_id} carries no order")
-            queued = json.dumps(
-                {
-                    "route": _pairs(route.etas),
-                    "minutes": route.minutes,
-                    "lon": route.end.longitude,
-                    "lat": route.end.latitude,
-                },
-                ensure_ascii=False,
-            )
+        queued = queued_route_json(driver_id, route)
         keys = [self._status, self._next_route]
         return bool(self._queue_route(keys=keys, args=[driver_id, queued]))
 
@@ -279,7 +271,7 @@ class RedisDriverIndex:
             return {}
         held = cast(list[str | None], self._redis.hmget(self._order_driver, order_ids))
         return {
-            order_id: _claim(h, existing=True)
+            order_id: stored_claim(h, existing=True)
             for order_id, h in zip(order_ids, held, strict=True)
             if h is not None
         }
@@ -331,19 +323,6 @@ class RedisDriverIndex:
             raise UnknownDriverError(driver_id)
 
 
-def _pairs(pairs: Iterable[tuple[str, int]]) -> list[str]:
-    """Ids with ETAs as the Lua scripts read them: ``[id, eta, id, eta, …]``, all strings."""
-    return [part for key, eta in pairs for part in (key, str(eta))]
-
-
-def _pairs_json(pairs: Iterable[tuple[str, int]]) -> str:
-    return json.dumps(_pairs(pairs), ensure_ascii=False)
-
-
-def _end_json(end: RouteEnd) -> list[float]:
-    return [end.free_at.timestamp(), end.location.longitude, end.location.latitude]
-
-
 def _release_args(
     driver_id: str, order_id: str, location: Point | None, at: datetime | None
 ) -> list[str | float]:
@@ -351,12 +330,6 @@ def _release_args(
     if location is None:
         return [driver_id, order_id, "", "", now]
     return [driver_id, order_id, location.longitude, location.latitude, now]
-
-
-def _claim(held: str, *, existing: bool) -> Claim:
-    """A claim as stored: ``driverId|eta``."""
-    driver_id, _, eta = held.rpartition("|")
-    return Claim(driver_id, int(eta), existing=existing)
 
 
 def connect_redis(

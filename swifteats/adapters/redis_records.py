@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from swifteats.domain.drivers import (
+    Claim,
     DriverPlan,
     DriverRecord,
     DriverStatus,
@@ -130,3 +131,47 @@ def _queued_route(stored: str) -> QueuedRoute:
     route = queued["route"]
     etas = tuple((route[i], int(route[i + 1])) for i in range(0, len(route), 2))
     return QueuedRoute(etas, float(queued["minutes"]), Point(queued["lat"], queued["lon"]))
+
+
+def stored_claim(held: str, *, existing: bool) -> Claim:
+    """A claim as stored: ``driverId|eta``."""
+    driver_id, _, eta = held.rpartition("|")
+    return Claim(driver_id, int(eta), existing=existing)
+
+
+def script_pairs(pairs: Iterable[tuple[str, int]]) -> list[str]:
+    """Ids with ETAs as the Lua scripts read them: ``[id, eta, id, eta, …]``, all strings."""
+    return [part for key, eta in pairs for part in (key, str(eta))]
+
+
+def pairs_json(pairs: Iterable[tuple[str, int]]) -> str:
+    """:func:`script_pairs` as the JSON argument of a script."""
+    return json.dumps(script_pairs(pairs), ensure_ascii=False)
+
+
+def route_end_json(end: RouteEnd | None) -> str:
+    """Where and when a route ends, as scripts store it (``""``: no end)."""
+    if end is None:
+        return ""
+    return json.dumps([end.free_at.timestamp(), end.location.longitude, end.location.latitude])
+
+
+def queued_route_json(driver_id: str, route: QueuedRoute | None) -> str:
+    """A busy driver's next route as scripts store it (``""``: none).
+
+    Raises:
+        ValueError: the route carries no order.
+    """
+    if route is None:
+        return ""
+    if not route.etas:
+        raise ValueError(f"a route of {driver_id} carries no order")
+    return json.dumps(
+        {
+            "route": script_pairs(route.etas),
+            "minutes": route.minutes,
+            "lon": route.end.longitude,
+            "lat": route.end.latitude,
+        },
+        ensure_ascii=False,
+    )

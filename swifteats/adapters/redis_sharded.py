@@ -44,9 +44,18 @@ from redis.cluster import RedisCluster
 
 from swifteats.adapters import redis_sharded_scripts as lua
 from swifteats.adapters.memory_drivers import redis_geo_distance_m
-from swifteats.adapters.redis_drivers import RedisDriverIndex, _claim, _end_json, _pairs
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.adapters.redis_keys import ShardedKeys, region_of, regions_touched
-from swifteats.adapters.redis_records import GeoHit, driver_plan, driver_record, found_drivers
+from swifteats.adapters.redis_records import (
+    GeoHit,
+    driver_plan,
+    driver_record,
+    found_drivers,
+    pairs_json,
+    queued_route_json,
+    route_end_json,
+    stored_claim,
+)
 from swifteats.domain.drivers import (
     Claim,
     DriverHoldsOrderError,
@@ -207,15 +216,15 @@ class ShardedRedisDriverIndex:
         order_key = self._keys.order(order_id)
         held = cast(str | None, self._redis.get(order_key))
         if held is not None:
-            return _claim(held, existing=True)
+            return stored_claim(held, existing=True)
         for driver_id, eta in ranked:
-            route = _route_json([(order_id, eta)])
+            route = pairs_json([(order_id, eta)])
             if self._run("CLAIM", self._keys.driver(driver_id), order_id, route):
                 claim = f"{driver_id}|{eta}"
                 if self._redis.set(order_key, claim, nx=True):
-                    return _claim(claim, existing=False)
+                    return stored_claim(claim, existing=False)
                 self._run("UNCLAIM", self._keys.driver(driver_id), order_id, route)
-                return _claim(cast(str, self._redis.get(order_key)), existing=True)
+                return stored_claim(cast(str, self._redis.get(order_key)), existing=True)
         return None
 
     def claim_route(
@@ -226,8 +235,8 @@ class ShardedRedisDriverIndex:
             raise ValueError(f"a route of {driver_id} carries no order")
         if self.claims([order_id for order_id, _ in etas]):
             return False
-        ends = "" if end is None else json.dumps(_end_json(end))
-        route = _route_json(etas)
+        ends = route_end_json(end)
+        route = pairs_json(etas)
         last = etas[-1][0]
         if not self._run("CLAIM_ROUTE", self._keys.driver(driver_id), route, last, ends):
             return False
@@ -252,19 +261,7 @@ class ShardedRedisDriverIndex:
 
     def queue_route(self, driver_id: str, route: QueuedRoute | None) -> bool:
         """Give a busy driver this next route (None: none); False if it is not busy."""
-        queued = ""
-        if route is not None:
-            if not route.etas:
-                raise ValueError(f"a route of {driver_id} carries no order")
-            queued = json.dumps(
-                {
-                    "route": _pairs(route.etas),
-                    "minutes": route.minutes,
-                    "lon": route.end.longitude,
-                    "lat": route.end.latitude,
-                },
-                ensure_ascii=False,
-            )
+        queued = queued_route_json(driver_id, route)
         return bool(self._run("QUEUE_ROUTE", self._keys.driver(driver_id), queued))
 
     def plans(self, driver_ids: list[str]) -> dict[str, DriverPlan]:
@@ -285,7 +282,7 @@ class ShardedRedisDriverIndex:
             pipe.get(self._keys.order(order_id))
         held = cast(list[str | None], pipe.execute())
         return {
-            order_id: _claim(h, existing=True)
+            order_id: stored_claim(h, existing=True)
             for order_id, h in zip(order_ids, held, strict=True)
             if h is not None
         }
@@ -382,10 +379,6 @@ def _found(hits: list[_Hit], records: dict[str, list[str | None]]) -> list[Drive
             statuses.append(status)
             ends.append(end)
     return found_drivers(kept, statuses, ends)
-
-
-def _route_json(etas: Iterable[tuple[str, int]]) -> str:
-    return json.dumps(_pairs(etas), ensure_ascii=False)
 
 
 def _queued_etas(queued: str) -> list[tuple[str, int]]:
