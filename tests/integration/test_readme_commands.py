@@ -55,9 +55,11 @@ def readme_commands(text: str) -> list[list[str]]:
 
 
 def _setup_step(argv: list[str]) -> bool:
-    """Creating the virtual environment, installing, or CI itself (which runs these tests)."""
+    """Creating or activating the virtual environment, installing, or CI itself (which
+    runs these tests)."""
     return (
         argv[:3] == ["python3", "-m", "venv"]
+        or argv == [".", ".venv/bin/activate"]
         or (Path(argv[0]).name == "pip" and argv[1:2] == ["install"])
         or argv == ["bash", ".ci/run"]
     )
@@ -163,4 +165,4 @@ def test_the_readme_has_the_commands_this_test_expects() -> None:
     names = {c[1] for c in COMMANDS if Path(c[0]).name == "swifteats"}
     assert {"replay", "report", "sweep", "stack", "drivers", "check-flow", "bench"} <= names
     assert ["swifteats", "drivers", "register", "d1", "40.713", "-74.006"] in COMMANDS
-    assert sum(_setup_step(c) for c in COMMANDS) == 4  # venv, two installs, .ci/run
+    assert sum(_setup_step(c) for c in COMMANDS) == 5  # venv, activate, two installs, .ci/run

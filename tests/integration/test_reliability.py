@@ -29,6 +29,14 @@ CENTER = (40.7128, -74.0060)
 TOPIC = "driver_assignment.requests.4_-7"
 
 
+NO_SHEDDING = {
+    "SWIFTEATS_ADMISSION_MAX_OUTBOX_BACKLOG": "0",
+    "SWIFTEATS_ADMISSION_MAX_UNANSWERED": "0",
+}
+"""Admission control off: these tests place a whole burst at once on purpose (shedding
+has its own test, ``test_overload.py``)."""
+
+
 def _place_all(orders_url: str, bodies: list[dict[str, Any]]) -> list[int]:
     with ThreadPoolExecutor(max_workers=16) as pool:
         return list(
@@ -100,7 +108,10 @@ def test_no_driver_is_double_booked_when_an_assignment_service_is_killed(
     admin.create_topics([NewTopic(TOPIC, 6, 1)])
     admin.close()
     orders = deployment.start(
-        "order-service", SWIFTEATS_RETRY_MAX_ATTEMPTS="1", SWIFTEATS_ANSWER_TIMEOUT_S="60"
+        "order-service",
+        SWIFTEATS_RETRY_MAX_ATTEMPTS="1",
+        SWIFTEATS_ANSWER_TIMEOUT_S="60",
+        **NO_SHEDDING,
     )
     workers = [deployment.start("assignment-service") for _ in range(3)]
     wait_until(
@@ -205,7 +216,10 @@ def test_sigterm_hands_back_in_flight_work_and_strands_no_driver(
     admin.close()
     # No re-sending of slow answers: every second decision would come from a redelivery.
     orders = deployment.start(
-        "order-service", SWIFTEATS_RETRY_MAX_ATTEMPTS="1", SWIFTEATS_ANSWER_TIMEOUT_S="3600"
+        "order-service",
+        SWIFTEATS_RETRY_MAX_ATTEMPTS="1",
+        SWIFTEATS_ANSWER_TIMEOUT_S="3600",
+        **NO_SHEDDING,
     )
     workers = [deployment.start("assignment-service") for _ in range(2)]
     wait_until(
