@@ -11,10 +11,12 @@ when they listen, and run until the module ends, as in a second terminal.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -92,7 +94,12 @@ class Workspace:
         log = self.cwd / f"{argv[1]}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(  # noqa: S603 - our interpreter
-                _python(argv), cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                _python(argv),
+                cwd=self.cwd,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # stopped with its children (the dashboard's Streamlit)
             )
         self.servers.append(process)
         try:
@@ -130,7 +137,8 @@ def workspace(servers: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     space = Workspace(cwd, env)
     yield space
     for process in space.servers:
-        process.terminate()
+        with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     space.run(["swifteats", "stack", "down"])
     drop_database(database_url)
