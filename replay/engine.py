@@ -56,6 +56,9 @@ class Settled:
     ends); None: nothing until the next input event."""
     answer_ms: float
     """Wall milliseconds the barrier took."""
+    queued: tuple[str, ...] = ()
+    """The drivers the instant's decision gave a queued route: a route that starts when
+    their current one ends (only a decision queues routes)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,8 @@ class Fleet:
         self._shifts = {d.driver_id: d for d in data.drivers}
         self._position = {d.driver_id: d.start for d in data.drivers}
         self._on_route: dict[str, Route] = {}
+        self._may_start: set[str] = set()
+        """Drivers a decision gave a queued route since their last drop-off."""
         self._confirmed: set[str] = set()
         self._deferred: defaultdict[str, list[str]] = defaultdict(list)
         self.trips: dict[str, Trip] = {}
@@ -59,17 +61,24 @@ class Fleet:
             self._scheduler.at(shift.shift_start, Priority.SHIFT_START, self._shift_start, shift)
             self._scheduler.at(shift.shift_end, Priority.SHIFT_END, self._shift_end, shift)
 
+    def queued(self, driver_ids: tuple[str, ...]) -> None:
+        """A decision gave these drivers a queued route: their next drop-off may start it."""
+        self._may_start.update(driver_ids)
+
     def assigned(self, answers: list[tuple[str, str]]) -> None:
         """The Order Service applied these ``(order_id, driver_id)`` assignments, in turn:
         put each driver's route on the road unless it is already on it.
 
-        The routes are read in one call for all answers; a pickup or drop-off told
-        meanwhile (it may start a queued route) makes the next ones read again.
+        A one-at-a-time policy's route is its one order. A windowed policy's routes are
+        read in one call for all answers; a pickup or drop-off told meanwhile (it may
+        start a queued route) makes the next ones read again.
         """
         routes: dict[str, HeldRoute] = {}
         for i, (order_id, driver_id) in enumerate(answers):
             self._confirmed.add(order_id)
-            if order_id not in self.trips:
+            if order_id not in self.trips and not self._queued_routes:
+                self._launch(driver_id, [order_id])
+            elif order_id not in self.trips:
                 if driver_id not in routes:
                     later = [d for o, d in answers[i:] if o not in self.trips]
                     routes = self._engine.driver_routes(list(dict.fromkeys(later)))
@@ -138,7 +147,8 @@ class Fleet:
         for order_id in route.order_ids:
             self._tell("delivered", order_id)
         self._record(driver_id, "available", door)
-        if self._queued_routes:
+        if driver_id in self._may_start:
+            self._may_start.discard(driver_id)
             held = self._engine.driver_routes([driver_id]).get(driver_id, ())
             self._launch_held_route(driver_id, held)
         ended = self._scheduler.minutes >= self._shifts[driver_id].shift_end

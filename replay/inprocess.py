@@ -112,6 +112,7 @@ class InProcessEngine:
             [_applied(a) for a in [*pending, *applied.applied]],
             min(wakes, default=None),
             (time.perf_counter() - started) * 1000,
+            decided.queued,
         )
 
     def decisions(self) -> list[dict[str, Any]]:

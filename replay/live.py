@@ -32,7 +32,13 @@ from swifteats.domain.geo import Point, geo_key
 from swifteats.domain.topics import request_topic
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
-from swifteats.stack import drop_database, ensure_database, free_port, stack_up
+from swifteats.stack import (
+    drop_database,
+    ensure_database,
+    free_port,
+    skip_commit_flush,
+    stack_up,
+)
 
 _SUBSCRIBE_TIMEOUT_S = 120.0
 
@@ -57,6 +63,7 @@ def live_services(
     base = settings.database_url.get_secret_value().rsplit("/", 1)[0]
     database_url = f"{base}/swifteats_replay_{tag}"
     ensure_database(database_url)
+    skip_commit_flush(database_url)  # a replay's database is dropped at its end
     common = {
         **stack_env(settings),
         "DATABASE_URL": database_url,
@@ -145,13 +152,14 @@ class LiveEngine:
             return
         self._clock(self._now)
 
-    def _clock(self, now: datetime) -> None:
+    def _clock(self, now: datetime, routes_of: list[str] | None = None) -> dict[str, Any]:
         events, self._events = self._events, []
         report = self._client.set_clock(
-            format_instant(now), after_responses=self._answers, events=events
+            format_instant(now), after_responses=self._answers, events=events, routes_of=routes_of
         )
         self._published = report["requestsPublished"]
         self._pending += report["applied"]
+        return report
 
     def close(self) -> None:
         """Close both HTTP clients."""
@@ -186,9 +194,12 @@ class LiveEngine:
         self._events.append({**event, "at": at})
 
     def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
-        """The routes the assignment service holds for the drivers (one call)."""
-        self._flush()
-        routes = self._client.driver_routes(driver_ids)
+        """The routes the driver index holds for the drivers, read after the events told
+        so far are applied (one call: with those events when there are some)."""
+        if self._events and self._now is not None:
+            routes = self._clock(self._now, routes_of=driver_ids)["routes"]
+        else:
+            routes = self._client.driver_routes(driver_ids)
         return {
             driver_id: tuple((stop["orderId"], int(stop["eta"])) for stop in route)
             for driver_id, route in routes.items()
@@ -199,16 +210,18 @@ class LiveEngine:
         started = time.perf_counter()
         instant = format_instant(now)
         self._now = now
-        self._clock(now)
+        published = self._clock(now)
         decided = self._client.decide(instant, after_requests=self._published)
-        self._answers = decided["answersPublished"]
-        applied = self._client.set_clock(instant, after_responses=self._answers)
+        if decided["answersPublished"] > self._answers:  # else nothing more to apply
+            self._answers = decided["answersPublished"]
+            published = self._clock(now)
         pending, self._pending = self._pending, []
-        wakes = [w for w in (applied["nextDueAt"], decided["nextDecisionAt"]) if w is not None]
+        wakes = [w for w in (published["nextDueAt"], decided["nextDecisionAt"]) if w is not None]
         return Settled(
-            [_applied(a) for a in [*pending, *applied["applied"]]],
+            [_applied(a) for a in pending],
             min((parse_instant(w) for w in wakes), default=None),
             (time.perf_counter() - started) * 1000,
+            tuple(decided["queuedDrivers"]),
         )
 
     def decisions(self) -> list[dict[str, Any]]:

@@ -171,6 +171,7 @@ class Replay:
             if applied.outcome == "assigned" and applied.driver_id is not None:
                 self._outcomes[applied.order_id].eta = applied.eta
                 assigned.append((applied.order_id, applied.driver_id))
+        self._fleet.queued(settled.queued)
         self._fleet.assigned(assigned)
         if settled.wake_at is not None:
             minute = self._scheduler.minute_of(settled.wake_at)

@@ -71,12 +71,18 @@ class SwiftEatsClient:
         *,
         after_responses: int = 0,
         events: list[dict[str, Any]] | None = None,
+        routes_of: list[str] | None = None,
     ) -> dict[str, Any]:
         """PUT /clock on an Order Service that runs on a simulated clock, once it has read
         ``after_responses`` responses in all, with the ``events`` of the instant (orders
-        placed, picked up, delivered); what it published and applied. ServiceError if an
-        event was refused."""
-        body = {"now": instant, "afterResponses": after_responses, "events": events or []}
+        placed, picked up, delivered); what it published and applied, and the routes of the
+        drivers in ``routes_of`` after the events. ServiceError if an event was refused."""
+        body = {
+            "now": instant,
+            "afterResponses": after_responses,
+            "events": events or [],
+            "routesOf": routes_of or [],
+        }
         report = _json(self._orders.put("/clock", json=body))
         refused = [
             (event, result)

@@ -10,6 +10,7 @@ errors a user can fix into messages, ``progress`` shows long work.
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -62,6 +63,13 @@ def main(
     ] = False,
 ) -> None:
     """swifteats: order-to-driver assignment — services, replay, research."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C: a live replay stops the services it started and drops
+    its database instead of leaving them behind (the services install their own)."""
+    raise SystemExit(128 + signum)
 
 
 app.command("order-service")(services.order_service)

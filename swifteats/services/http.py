@@ -198,3 +198,19 @@ def _failure(check: Check) -> str | None:
         return str(unhealthy)
     except Exception as error:
         return type(error).__name__
+
+
+class RouteStop(BaseModel):
+    """An order a driver holds, and its ETA in minutes."""
+
+    order_id: str = Field(alias="orderId")
+    eta: int
+
+
+def routes_json(routes: dict[str, tuple[tuple[str, int], ...]]) -> dict[str, list[dict[str, Any]]]:
+    """Drivers' routes as both services answer them: per driver, each order it holds in
+    drop-off order, with its ETA."""
+    return {
+        driver_id: [{"orderId": order_id, "eta": eta} for order_id, eta in route]
+        for driver_id, route in routes.items()
+    }

@@ -3,7 +3,7 @@
 from swifteats.stack.errors import StackError
 from swifteats.stack.kafka_broker import start_tansu
 from swifteats.stack.network import free_port, wait_for_port
-from swifteats.stack.postgres_server import drop_database, ensure_database
+from swifteats.stack.postgres_server import drop_database, ensure_database, skip_commit_flush
 from swifteats.stack.records import Component, StackState
 from swifteats.stack.stack import ComponentStatus, stack_down, stack_status, stack_up
 
@@ -14,6 +14,7 @@ __all__ = [
     "StackState",
     "drop_database",
     "ensure_database",
+    "skip_commit_flush",
     "free_port",
     "stack_down",
     "stack_status",

@@ -69,6 +69,19 @@ def ensure_database(database_url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def skip_commit_flush(database_url: str) -> None:
+    """Let the database's commits return before their WAL reaches the disk
+    (``synchronous_commit = off``): for a throwaway database (a replay's), whose last
+    transactions nobody needs after a crash. New sessions only."""
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(
+        maintenance_url(database_url), autocommit=True, connect_timeout=10
+    ) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name))
+        )
+
+
 def drop_database(database_url: str) -> None:
     """Drop the database named in ``database_url`` (closing its sessions), if it exists."""
     name = urlsplit(database_url).path.lstrip("/")

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from pydantic import SecretStr
 
+from swifteats.adapters.redis_drivers import connect_redis
 from swifteats.client import SwiftEatsClient
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database, free_port, stack_down, stack_up
@@ -38,6 +40,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     stack_up(settings)
     yield settings
     stack_down(settings)
+
+
+@pytest.fixture(scope="session")
+def redis_client(servers: Settings) -> Iterator[redis.Redis]:
+    """A client of the session's Redis; each test keeps to its own key prefix."""
+    client = connect_redis(servers.redis_host, servers.redis_port)
+    yield client
+    client.close()
 
 
 @pytest.fixture

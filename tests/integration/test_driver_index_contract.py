@@ -9,7 +9,6 @@ cluster for the session (``redis_cluster_nodes``), a unique key prefix per test.
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,11 +17,9 @@ from typing import cast
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
-from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.adapters.redis_sharded import ShardedRedisDriverIndex
 from swifteats.domain.drivers import (
     SHIFT_END_EARLIEST,
@@ -52,24 +49,6 @@ Bulk = InMemoryDriverIndex | RedisDriverIndex | ShardedRedisDriverIndex
 def north(km: float) -> Point:
     """A point ``km`` kilometres north of the centre."""
     return Point(CENTER.latitude + km / KM_PER_DEGREE_LAT, CENTER.longitude)
-
-
-@pytest.fixture(scope="session")
-def redis_client() -> Iterator[redis.Redis]:
-    host = os.environ.get("REDIS_HOST", "127.0.0.1")
-    port = int(os.environ.get("REDIS_PORT", "6379"))
-    probe = redis.Redis(
-        host=host, port=port, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
-    )
-    try:
-        probe.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"no Redis server answers PING at {host}:{port} ({error})")
-    finally:
-        probe.close()
-    client = connect_redis(host, port)
-    yield client
-    client.close()
 
 
 def _redis_index(client: redis.Redis) -> Iterator[RedisDriverIndex]:

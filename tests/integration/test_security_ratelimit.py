@@ -6,7 +6,6 @@ override it) under a unique key prefix, and is skipped, saying why, when none an
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +19,6 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from swifteats.adapters.memory_ratelimit import InMemoryRateLimiter
-from swifteats.adapters.redis_drivers import connect_redis
 from swifteats.adapters.redis_ratelimit import RedisRateLimiter
 from swifteats.domain.ratelimit import (
     BucketState,
@@ -116,24 +114,6 @@ def test_no_window_lets_more_through_than_burst_plus_what_refilled(
 
 
 # The contract, over both adapters.
-
-
-@pytest.fixture(scope="module")
-def redis_client() -> Iterator[redis.Redis]:
-    host = os.environ.get("REDIS_HOST", "127.0.0.1")
-    port = int(os.environ.get("REDIS_PORT", "6379"))
-    probe = redis.Redis(
-        host=host, port=port, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
-    )
-    try:
-        probe.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"no Redis server answers PING at {host}:{port} ({error})")
-    finally:
-        probe.close()
-    client = connect_redis(host, port)
-    yield client
-    client.close()
 
 
 @pytest.fixture

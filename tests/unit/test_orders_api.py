@@ -17,6 +17,8 @@ from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.memory_orders import InMemoryOrderStore
 from swifteats.check_flow import sample_order
 from swifteats.domain.clock import Clock, ManualClock
+from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.geo import Point
 from swifteats.domain.order_store import StoreUnavailableError
 from swifteats.domain.orders import OrderRecord
 from swifteats.domain.payment import SimulatedPayments
@@ -55,13 +57,17 @@ class Runtime:
 
 
 def app_over(
-    store: InMemoryOrderStore, clock: Clock, *, admission: Admission | None = None
+    store: InMemoryOrderStore,
+    clock: Clock,
+    *,
+    admission: Admission | None = None,
+    drivers: InMemoryDriverIndex | None = None,
 ) -> FastAPI:
     core = OrderCore(
         store,
         store,
         InProcessBus(),
-        InMemoryDriverIndex(),
+        drivers or InMemoryDriverIndex(),
         retry=RetryPolicy(),
         clock=clock,
         metrics=ServiceMetrics("orders"),
@@ -117,6 +123,7 @@ def test_put_clock_reports_and_times_out_waiting_for_answers(
         "nextDueAt": None,
         "applied": [],
         "events": [],
+        "routes": {},
     }
     monkeypatch.setattr(api, "CLOCK_WAIT_S", 0.05)
     late = call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:06Z", "afterResponses": 1})
@@ -151,6 +158,22 @@ def test_put_clock_applies_the_instants_events_in_turn_and_reports_each() -> Non
     assert stamps["placedAt"] == "2026-01-15T12:00:05.500Z"
     both = {"now": "2026-01-15T12:00:06Z", "events": [{"pickedUp": "o-1", "delivered": "o-1"}]}
     assert call(app, "PUT", "/clock", json=both).status_code == 422
+
+
+def test_put_clock_reports_the_routes_of_the_drivers_it_names() -> None:
+    drivers = InMemoryDriverIndex()
+    drivers.register("d-1", Point(40.7, -74.0), DriverStatus.AVAILABLE)
+    drivers.register("d-2", Point(40.7, -74.0), DriverStatus.AVAILABLE)
+    assert drivers.claim_route("d-1", [("o-1", 12), ("o-2", 20)])
+    app = app_over(InMemoryOrderStore(), ManualClock(T0), drivers=drivers)
+
+    body = {"now": "2026-01-15T12:00:05Z", "routesOf": ["d-1", "d-2", "d-9"]}
+    moved = call(app, "PUT", "/clock", json=body)
+
+    assert moved.json()["routes"] == {
+        "d-1": [{"orderId": "o-1", "eta": 12}, {"orderId": "o-2", "eta": 20}],
+        "d-2": [],
+    }
 
 
 def test_an_unreachable_store_is_503_with_retry_after() -> None:

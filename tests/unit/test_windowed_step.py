@@ -113,6 +113,7 @@ def test_a_route_whose_driver_was_taken_meanwhile_stays_held_for_the_next_window
     drivers.register("d2", at(-1.0), DriverStatus.AVAILABLE)
     later(clock, 30)
     (answer,) = step.step()
+    assert step.queued == ()
     assert (answer.key, answer.payload["driverId"]) == ("o", "d2")
 
 
@@ -159,6 +160,7 @@ def test_a_route_queued_on_a_busy_driver_starts_at_its_drop_off_and_is_answered_
     later(clock, 30)
 
     assert step.step() == []  # queued on b, free in 3 minutes next door: better than far
+    assert step.queued == ("b",)  # a replay reads b's route at b's next drop-off
     plan = drivers.plans(["b"])["b"]
     assert plan.queued is not None
     assert plan.queued.order_ids == ("o",)

@@ -30,8 +30,10 @@ from swifteats.services.http import (
     Longitude,
     NewId,
     Observable,
+    RouteStop,
     StorableId,
     observability_routes,
+    routes_json,
 )
 
 log = logging.getLogger("swifteats.assignment")
@@ -73,13 +75,6 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: DriverStatus
-
-
-class RouteStop(BaseModel):
-    """An order the driver carries, and its ETA in minutes."""
-
-    order_id: str = Field(alias="orderId")
-    eta: int
 
 
 class DriverOut(BaseModel):
@@ -231,13 +226,7 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
         """The orders each driver holds, in drop-off order with their ETAs (unknown
         drivers left out): one call for every route a replay's instant needs."""
         found = {d: drivers.get(d) for d in dict.fromkeys(body.driver_ids)}
-        return {
-            "routes": {
-                driver_id: [{"orderId": order_id, "eta": eta} for order_id, eta in d.route]
-                for driver_id, d in found.items()
-                if d is not None
-            }
-        }
+        return {"routes": routes_json({d: r.route for d, r in found.items() if r is not None})}
 
     @router.get("/{driver_id}", response_model=DriverOut, responses=_UNKNOWN)
     def get_one(driver_id: StorableId) -> dict[str, Any]:

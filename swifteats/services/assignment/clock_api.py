@@ -53,6 +53,7 @@ def decision_routes(core: AssignmentCore, security: HttpSecurity) -> APIRouter:
             "nextDecisionAt": (
                 format_instant(report.next_decision_at) if report.next_decision_at else None
             ),
+            "queuedDrivers": list(report.queued),
         }
 
     return router

@@ -42,11 +42,13 @@ log = logging.getLogger("swifteats.assignment")
 @dataclass(frozen=True, slots=True)
 class DecisionReport:
     """After a decision at an external clock's instant: the answers published so far
-    (running total), the requests still held and when the next decision is due."""
+    (running total), the requests still held, when the next decision is due, and the
+    drivers this decision gave a queued route."""
 
     answers_published: int
     held: int
     next_decision_at: datetime | None
+    queued: tuple[str, ...] = ()
 
 
 class NotExternalClockError(RuntimeError):
@@ -188,13 +190,16 @@ class AssignmentCore:
             if not self._anchored and isinstance(self.step, WindowedStep):
                 self.step.restart(self.clock())
             self._anchored = True
+            queued: tuple[str, ...] = ()
             if self.step is not None and self.step.due():
                 self._run_step()
+                queued = self.step.queued if isinstance(self.step, WindowedStep) else ()
             self._bus.flush()
             return DecisionReport(
                 self.answers_published,
                 self.step.held if self.step else 0,
                 self.step.next_at if self.step else None,
+                queued,
             )
 
     @property

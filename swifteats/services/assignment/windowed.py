@@ -102,6 +102,9 @@ class WindowedStep:
         self._timer = timer
         self._on_decision = on_decision
         self._held: dict[str, _Held] = {}
+        self.queued: tuple[str, ...] = ()
+        """The drivers the last step gave a queued route (one that starts when their
+        current route ends): only a step queues routes."""
         self._explained: dict[str, tuple[Any, ...]] = {}
         """Per held order, the last queued or postponed pair recorded (a pair repeated
         window after window is recorded once, when it first appears or changes)."""
@@ -139,6 +142,7 @@ class WindowedStep:
         """Decide for every held request; the answers to publish (held ones stay held)."""
         now = self._clock()
         self._next_at += self._window * ((now - self._next_at) // self._window + 1)
+        self.queued = ()
         if not self._held:
             return []
         start = self._timer()
@@ -173,7 +177,9 @@ class WindowedStep:
         for fields in explanation_records(decision.explanations, claimed_by, now, self._new):
             self._emit(fields, EXPLAINED)
         for driver_id, route in decision.queued.items():
-            self._drivers.queue_route(driver_id, route)  # a driver freed meanwhile: next window
+            # a driver freed meanwhile is not queued: next window
+            if self._drivers.queue_route(driver_id, route) and route is not None:
+                self.queued += (driver_id,)
         claimed = self._timer()
         queued = {
             order_id

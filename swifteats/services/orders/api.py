@@ -29,6 +29,7 @@ from swifteats.services.http import (
     Observable,
     StorableId,
     observability_routes,
+    routes_json,
 )
 from swifteats.services.orders.admission import Admission, ShedOrders
 from swifteats.services.orders.clock_events import (
@@ -87,6 +88,11 @@ class ClockIn(BaseModel):
     """Wait until the service has handled this many response records in total."""
     events: list[ClockEvent] = Field(default_factory=list, max_length=MAX_CLOCK_EVENTS)
     """What happened until ``now``, each applied at its instant (``clock_events``)."""
+    routes_of: list[StorableId] = Field(
+        default_factory=list, alias="routesOf", max_length=MAX_CLOCK_EVENTS
+    )
+    """Drivers whose routes to report once the events are applied (a drop-off may have
+    started a driver's queued route)."""
 
 
 def order_json(order: OrderRecord) -> dict[str, Any]:
@@ -118,10 +124,16 @@ def order_json(order: OrderRecord) -> dict[str, Any]:
     }
 
 
-def clock_json(report: ClockReport, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The answer of ``PUT /clock``; ``events``: the status of each event it carried."""
+def clock_json(
+    report: ClockReport,
+    events: list[dict[str, Any]],
+    routes: dict[str, tuple[tuple[str, int], ...]],
+) -> dict[str, Any]:
+    """The answer of ``PUT /clock``; ``events``: the status of each event it carried;
+    ``routes``: those of the drivers it named."""
     return {
         "events": events,
+        "routes": routes_json(routes),
         "now": format_instant(report.now),
         "requestsPublished": report.requests_published,
         "nextDueAt": _instant(report.next_due_at),
@@ -191,7 +203,8 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
         results = []
         if body.events:
             results = apply_events(core, body.events, body.now)
-        return clock_json(core.advance_clock(body.now), results)
+        report = core.advance_clock(body.now)
+        return clock_json(report, results, core.driver_routes(body.routes_of))
 
     @api.get("/orders/{order_id}", response_model=OrderOut, responses=refusals(404, 503))
     def get_order(order_id: StorableId) -> dict[str, Any]:

@@ -258,6 +258,12 @@ class OrderCore:
             )
         return order
 
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, tuple[tuple[str, int], ...]]:
+        """The orders each known driver holds now, in drop-off order with their ETAs: a
+        lockstep replay reads the route a drop-off started with the call that told it."""
+        found = {driver_id: self._drivers.get(driver_id) for driver_id in driver_ids}
+        return {d: driver.route for d, driver in found.items() if driver is not None}
+
     @property
     def simulated(self) -> bool:
         """True when the business clock is a :class:`ManualClock` someone moves."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from swifteats.domain.orders import OrderStatus
+from swifteats.services.http import RouteStop
 from swifteats.services.orders.schemas import EXAMPLE_ORDER
 
 WireMoney = Annotated[Decimal, PlainSerializer(float, return_type=float)]
@@ -124,6 +125,8 @@ class ClockOut(_Out):
     """Where the simulated clock stands after ``PUT /clock``."""
 
     events: list[EventOutcome]
+    routes: dict[str, list[RouteStop]]
+    """The routes of the drivers named in ``routesOf``."""
     now: str
     requests_published: int = Field(alias="requestsPublished")
     next_due_at: str | None = Field(alias="nextDueAt")
