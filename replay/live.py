@@ -10,6 +10,7 @@ barrier (``replay.engine``): one Kafka round trip serves every request of the in
 
 from __future__ import annotations
 
+import fcntl
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,28 @@ from swifteats.stack import (
 _SUBSCRIBE_TIMEOUT_S = 120.0
 
 
+class BrokerBusyError(RuntimeError):
+    """Another live replay uses the broker: the two would read each other's messages
+    (topic names and consumer groups are the design's, the same for every run)."""
+
+
+@contextmanager
+def sole_live_replay(settings: Settings) -> Iterator[None]:
+    """Hold the broker for one live replay of this machine's (a lock file in the state
+    directory); raise :class:`BrokerBusyError` while another holds it."""
+    name = "".join(c if c.isalnum() else "_" for c in settings.kafka_host)
+    path = settings.state_dir / "locks" / f"live-replay-{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BrokerBusyError(
+                f"another live replay uses the broker at {settings.kafka_host}"
+            ) from None
+        yield
+
+
 @dataclass(frozen=True, slots=True)
 class LiveServices:
     """Where the services of one live replay answer, and where decisions are logged."""
@@ -58,6 +81,13 @@ def live_services(
 ) -> Iterator[LiveServices]:
     """Both services on a fresh database and Redis namespace, configured by ``config``;
     the input's ``request_topics`` are created and read before the clock runs."""
+    with sole_live_replay(settings):
+        yield from _live_services(settings, config, request_topics)
+
+
+def _live_services(
+    settings: Settings, config: ServiceConfig, request_topics: tuple[str, ...]
+) -> Iterator[LiveServices]:
     stack_up(settings)
     tag = uuid.uuid4().hex[:10]
     base = settings.database_url.get_secret_value().rsplit("/", 1)[0]

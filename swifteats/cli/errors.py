@@ -52,6 +52,7 @@ SERVICES_FIX = (
 
 def explain(error: Exception) -> CliError | None:
     """The message for an error the user can fix; None for a bug."""
+    from replay.live import BrokerBusyError
     from swifteats.client import ServiceError
     from swifteats.dashboard_launcher import DashboardUnavailable
     from swifteats.launcher import ServiceStartError
@@ -59,6 +60,8 @@ def explain(error: Exception) -> CliError | None:
 
     if isinstance(error, CliError):
         return error
+    if isinstance(error, BrokerBusyError):
+        return CliError(str(error), "wait until it ends, or point KAFKA_HOST at another broker")
     if isinstance(error, StackError):
         fix = None if INSTALL_HINT in str(error) else "swifteats stack status shows each server"
         return CliError(str(error), fix)
