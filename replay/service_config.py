@@ -19,6 +19,8 @@ from swifteats.settings import Settings
 REPLAY_RETRY = RetryPolicy(60.0, 2.0, 300.0, 5)
 """Backoff in simulated seconds: 1, 2, 4, 5 minutes between 5 attempts (the design's five;
 ``RunRequest.max_attempts`` changes the count, 0 retrying every 5 minutes until the day ends)."""
+NO_RESEND_S = 1e9
+"""The services' answer timeouts in a replay: no request is sent again."""
 LOCKSTEP_FETCH_WAIT_MS = 2
 """The services' Kafka fetch wait in a replay (``SWIFTEATS_KAFKA_FETCH_MAX_WAIT_MS``)."""
 REPLAY_MAX_HOLD_S = 86_400.0
@@ -55,6 +57,11 @@ class ServiceConfig:
             "SWIFTEATS_ORDER_BURST": "0",
             "SWIFTEATS_ADMISSION_MAX_OUTBOX_BACKLOG": "0",  # a replay's log is never shed
             "SWIFTEATS_ADMISSION_MAX_UNANSWERED": "0",
+            # every instant's barrier waits until each request is read: nothing is lost for
+            # a re-send to recover, and a copy of a request a windowed policy holds (for
+            # wall seconds, on a slow machine) would only race it
+            "SWIFTEATS_ANSWER_TIMEOUT_S": repr(NO_RESEND_S),
+            "SWIFTEATS_RESEND_UNPROVEN_AFTER_S": repr(NO_RESEND_S),
             # each instant waits for two Kafka hops; a broker that answers an empty fetch
             # only when its wait ends adds half of that wait to each
             "SWIFTEATS_KAFKA_FETCH_MAX_WAIT_MS": str(LOCKSTEP_FETCH_WAIT_MS),
