@@ -17,10 +17,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from replay.inputs import LoggedOrder
+from swifteats.domain.drivers import RouteStops
 from swifteats.domain.geo import Point
-
-HeldRoute = tuple[tuple[str, int], ...]
-"""The orders a driver holds, in drop-off order, with their ETAs."""
 
 PIPELINE_STAGES = (
     "accepted_at",
@@ -98,7 +96,7 @@ class Engine(Protocol):
         """The order is at the door; the service frees its driver (or starts its next route)."""
         ...
 
-    def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, RouteStops]:
         """The orders each driver holds now, in drop-off order, with their ETAs."""
         ...
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from replay.engine import Engine, HeldRoute
+from replay.engine import Engine
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from replay.scheduler import Priority, Scheduler
+from swifteats.domain.drivers import RouteStops
 from swifteats.domain.fleet import Delivery, Route, Trip, plan_route
 from swifteats.domain.geo import Point
 
@@ -73,7 +74,7 @@ class Fleet:
         read in one call for all answers; a pickup or drop-off told meanwhile (it may
         start a queued route) makes the next ones read again.
         """
-        routes: dict[str, HeldRoute] = {}
+        routes: dict[str, RouteStops] = {}
         for i, (order_id, driver_id) in enumerate(answers):
             self._confirmed.add(order_id)
             if order_id not in self.trips and not self._queued_routes:
@@ -88,7 +89,7 @@ class Fleet:
                 routes = {}
                 self._tell(action, order_id)
 
-    def _launch_held_route(self, driver_id: str, held: HeldRoute) -> None:
+    def _launch_held_route(self, driver_id: str, held: RouteStops) -> None:
         if held and held[0][0] not in self.trips:
             self._launch(driver_id, [order_id for order_id, _ in held])
 

@@ -13,13 +13,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from replay.engine import Applied, FinalOrder, HeldRoute, Settled, order_body
+from replay.engine import Applied, FinalOrder, Settled, order_body
 from replay.inputs import LoggedOrder
 from swifteats.adapters.memory_bus import Delivery, InProcessBus
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.memory_orders import InMemoryOrderStore
 from swifteats.domain.clock import ManualClock
-from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.drivers import DriverStatus, RouteStops
 from swifteats.domain.geo import Point
 from swifteats.domain.topics import REQUEST_TOPIC_PATTERN, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
@@ -94,7 +94,7 @@ class InProcessEngine:
         self._sync()
         self.orders.delivered(order_id)
 
-    def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, RouteStops]:
         """The routes the driver index holds for the drivers."""
         found = {driver_id: self.drivers.get(driver_id) for driver_id in driver_ids}
         return {d: driver.route if driver is not None else () for d, driver in found.items()}

@@ -23,11 +23,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from replay.decision_log import read_decision_log
-from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, HeldRoute, Settled, order_body
+from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, Settled, order_body
 from replay.inputs import LoggedOrder, ReplayInput
 from replay.service_config import ServiceConfig
 from swifteats.adapters.kafka.topics import create_topics
 from swifteats.client import SwiftEatsClient
+from swifteats.domain.drivers import RouteStops
 from swifteats.domain.events import format_instant, parse_instant
 from swifteats.domain.geo import Point, geo_key
 from swifteats.domain.topics import request_topic
@@ -223,7 +224,7 @@ class LiveEngine:
         at = None if self._now is None else format_instant(self._now)
         self._events.append({**event, "at": at})
 
-    def driver_routes(self, driver_ids: list[str]) -> dict[str, HeldRoute]:
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, RouteStops]:
         """The routes the driver index holds for the drivers, read after the events told
         so far are applied (one call: with those events when there are some)."""
         if self._events and self._now is not None:

@@ -21,6 +21,7 @@ from swifteats.domain.drivers import (
     DriverStatus,
     QueuedRoute,
     RouteEnd,
+    RouteStops,
     UnreadableDriverError,
     checked_shift_end,
 )
@@ -58,7 +59,7 @@ def driver_record(
         raise UnreadableDriverError(driver_id, str(error)) from None
 
 
-def _route(stored: str | None) -> tuple[tuple[str, int], ...]:
+def _route(stored: str | None) -> RouteStops:
     """``[orderId, eta, …]`` as ``((orderId, eta), …)``; none stored: empty."""
     if stored is None:
         return ()

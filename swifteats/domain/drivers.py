@@ -38,6 +38,11 @@ class DriverStatus(StrEnum):
     OFFLINE = "offline"
 
 
+RouteStops = tuple[tuple[str, int], ...]
+"""A route's orders in drop-off order, each with its ETA in minutes: what a driver holds
+(``DriverRecord.route``), is queued (``QueuedRoute.etas``) or is given (``RoutePlan``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DriverRecord:
     """A driver's last known position, status and current order (of a route, the last)."""
@@ -48,7 +53,7 @@ class DriverRecord:
     order_id: str | None = None
     shift_ends_at: datetime | None = None
     """No order is given to this driver if it could only be picked up after this instant."""
-    route: tuple[tuple[str, int], ...] = ()
+    route: RouteStops = ()
     """The orders it holds, in drop-off order, each with its ETA, as ``get`` reads them."""
 
 
@@ -73,7 +78,7 @@ class RouteEnd:
 class QueuedRoute:
     """A busy driver's next route, changeable until it starts at the current one's end."""
 
-    etas: tuple[tuple[str, int], ...]
+    etas: RouteStops
     """Each order with the minutes from the route's start to its door, in drop-off order."""
     minutes: float
     """From the route's start until the driver is free at its last door."""

@@ -20,7 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from swifteats.domain.dispatch_board import DispatchBoard, Underway
-from swifteats.domain.drivers import DriverPlan, DriverRecord, DriverStatus, QueuedRoute, RouteEnd
+from swifteats.domain.drivers import (
+    DriverPlan,
+    DriverRecord,
+    DriverStatus,
+    QueuedRoute,
+    RouteEnd,
+    RouteStops,
+)
 from swifteats.domain.fleet import Route
 from swifteats.domain.geo import haversine_km
 from swifteats.domain.policies.base import DispatchPolicy, OpenOrder, PolicyContext
@@ -33,7 +40,7 @@ class RoutePlan:
     and the route as planned (for the decision's record)."""
 
     driver_id: str
-    etas: tuple[tuple[str, int], ...]
+    etas: RouteStops
     end: RouteEnd | None = None
     route: Route | None = field(default=None, compare=False)
 

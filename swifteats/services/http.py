@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from swifteats.domain.drivers import RouteStops
 from swifteats.domain.events import ID_PATTERN, text_problem
 from swifteats.domain.geo import SEARCHABLE_LATITUDE, searchable_latitude
 from swifteats.observability import ServiceMetrics
@@ -207,7 +208,7 @@ class RouteStop(BaseModel):
     eta: int
 
 
-def routes_json(routes: dict[str, tuple[tuple[str, int], ...]]) -> dict[str, list[dict[str, Any]]]:
+def routes_json(routes: dict[str, RouteStops]) -> dict[str, list[dict[str, Any]]]:
     """Drivers' routes as both services answer them: per driver, each order it holds in
     drop-off order, with its ETA."""
     return {

@@ -32,6 +32,7 @@ from swifteats.domain.drivers import (
     DriverStatus,
     QueuedRoute,
     RouteEnd,
+    RouteStops,
     UnknownDriverError,
     UnreadableDriverError,
 )
@@ -287,7 +288,7 @@ class TestDriverIndexContract:
         index.register("d1", CENTER, AVAILABLE)
         index.register("d2", north(1), AVAILABLE)
 
-        def route(driver_id: str) -> tuple[tuple[str, int], ...]:
+        def route(driver_id: str) -> RouteStops:
             record = index.get(driver_id)
             assert record is not None
             return record.route

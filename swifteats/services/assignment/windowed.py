@@ -34,7 +34,7 @@ from typing import Any
 from swifteats.domain.assignment import Timer
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.clock import Clock
-from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus
+from swifteats.domain.drivers import DriverIndex, DriverRecord, DriverStatus, RouteStops
 from swifteats.domain.events import (
     MAX_ETA_MINUTES,
     AssignmentFailed,
@@ -296,7 +296,7 @@ def _answerable(decision: WindowDecision) -> WindowDecision:
     """The decision without the routes whose ETAs no answer may carry (a queued one is
     dropped: the driver has no next route)."""
 
-    def in_time(etas: tuple[tuple[str, int], ...]) -> bool:
+    def in_time(etas: RouteStops) -> bool:
         return all(eta <= MAX_ETA_MINUTES for _, eta in etas)
 
     started = [plan for plan in decision.started if in_time(plan.etas)]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from swifteats.domain.clock import Clock
+from swifteats.domain.drivers import RouteStops
 from swifteats.domain.events import format_instant
 from swifteats.domain.order_store import (
     DuplicateOrderError,
@@ -127,7 +128,7 @@ def order_json(order: OrderRecord) -> dict[str, Any]:
 def clock_json(
     report: ClockReport,
     events: list[dict[str, Any]],
-    routes: dict[str, tuple[tuple[str, int], ...]],
+    routes: dict[str, RouteStops],
 ) -> dict[str, Any]:
     """The answer of ``PUT /clock``; ``events``: the status of each event it carried;
     ``routes``: those of the drivers it named."""

@@ -18,7 +18,7 @@ from datetime import datetime
 from swifteats.domain.admission import ResendPolicy
 from swifteats.domain.bus import EventBus
 from swifteats.domain.clock import Clock, ManualClock, system_clock
-from swifteats.domain.drivers import DriverIndex
+from swifteats.domain.drivers import DriverIndex, RouteStops
 from swifteats.domain.events import AssignmentResponse
 from swifteats.domain.order_rules import (
     AnswerResult,
@@ -258,7 +258,7 @@ class OrderCore:
             )
         return order
 
-    def driver_routes(self, driver_ids: list[str]) -> dict[str, tuple[tuple[str, int], ...]]:
+    def driver_routes(self, driver_ids: list[str]) -> dict[str, RouteStops]:
         """The orders each known driver holds now, in drop-off order with their ETAs: a
         lockstep replay reads the route a drop-off started with the call that told it."""
         found = {driver_id: self._drivers.get(driver_id) for driver_id in driver_ids}
