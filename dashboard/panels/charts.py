@@ -22,6 +22,7 @@ TERM_COLOURS = {
     "eta_term": "#e15759",
     "wait_term": "#76b7b2",
     "supply_term": "#edc948",
+    "idle_term": "#b07aa1",
     "customer_minutes": "#4e79a7",
     "courier_term": "#f28e2b",
     "minus_worth": "#59a14f",
