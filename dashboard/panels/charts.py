@@ -138,7 +138,9 @@ def score_breakdown(
         .mark_bar()
         .encode(
             x=alt.X("points:Q", title=title),
-            color=alt.Color("term:N", scale=_fixed(TERM_COLOURS), sort=list(terms)),
+            color=alt.Color(
+                "term:N", scale=_fixed({t: TERM_COLOURS[t] for t in terms}), sort=list(terms)
+            ),
             tooltip=["label:N", "term:N", alt.Tooltip("points:Q", format=".2f")],
         )
     )
