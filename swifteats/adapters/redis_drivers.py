@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -138,8 +138,8 @@ class RedisDriverIndex:
                 instant_arg(d.available_since if d.status is DriverStatus.AVAILABLE else None),
             )
         ]
-        keys = [self._geo, self._status, self._driver_order, self._shift_end]
-        keys.append(self._available_since)
+        keys = [self._geo, self._status, self._driver_order]
+        keys += [self._shift_end, self._available_since]
         refused = cast(
             list[str],
             self._register_script(keys=keys, args=[json.dumps(fields, ensure_ascii=False)]),
@@ -226,15 +226,8 @@ class RedisDriverIndex:
         pipe.hmget(self._status, ids)
         pipe.hmget(self._shift_end, ids)
         pipe.hmget(self._available_since, ids)
-        positions, statuses, ends, since = cast(
-            tuple[
-                list[tuple[float, float] | None],
-                list[str | None],
-                list[str | None],
-                list[str | None],
-            ],
-            pipe.execute(),
-        )
+        # positions: (longitude, latitude) or None; the others: stored text or None
+        positions, statuses, ends, since = cast(list[list[Any]], pipe.execute())
         records = {
             driver_id: found_driver(driver_id, position, status, end, at)
             for driver_id, position, status, end, at in zip(
