@@ -71,8 +71,8 @@ class InProcessEngine:
             self._synced = True
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
-        """Register the driver, available until the end of its shift."""
-        self.drivers.register(driver_id, at, DriverStatus.AVAILABLE, shift_ends_at)
+        """Register the driver, available from now until the end of its shift."""
+        self.drivers.register(driver_id, at, DriverStatus.AVAILABLE, shift_ends_at, self._now)
 
     def driver_off(self, driver_id: str) -> None:
         """Mark the driver offline."""

@@ -197,10 +197,14 @@ class LiveEngine:
         self._client.close()
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
-        """Register the driver, available until the end of the shift."""
+        """Register the driver, available from now until the end of the shift."""
         self._flush()
         self._client.register_driver(
-            driver_id, at.latitude, at.longitude, shift_ends_at=format_instant(shift_ends_at)
+            driver_id,
+            at.latitude,
+            at.longitude,
+            shift_ends_at=format_instant(shift_ends_at),
+            available_since=None if self._now is None else format_instant(self._now),
         )
 
     def driver_off(self, driver_id: str) -> None:

@@ -140,6 +140,7 @@ def _snake(candidate: dict[str, Any]) -> dict[str, Any]:
         "etaTerm": "eta_term",
         "waitTerm": "wait_term",
         "supplyTerm": "supply_term",
+        "idleTerm": "idle_term",
         "kind": "kind",
         "cost": "cost",
         "customerMinutes": "customer_minutes",

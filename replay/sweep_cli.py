@@ -36,6 +36,7 @@ _SHOWN = (
     "click_to_door_all_mean",
     "click_to_door_p90",
     "pickup_km_mean",
+    "pickup_minutes_mean",
     "utilisation",
     "mdrp_feasible",
     "alike",

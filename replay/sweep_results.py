@@ -25,12 +25,14 @@ KPIS = (
     "click_to_door_p90",
     "ready_to_pickup_mean",
     "pickup_km_mean",
+    "pickup_minutes_mean",
     "utilisation",
     "wall_seconds",
 )
 """Numeric figures of a run; ``click_to_door_all_mean`` counts every order (an undelivered
-one from its placement to the end of the day's last shift), ``pickup_km_mean`` is the
-chosen driver's distance to the restaurant when assigned, ``utilisation`` the drivers' busy
+one from its placement to the end of the day's last shift), ``pickup_km_mean`` and
+``pickup_minutes_mean`` are the chosen driver's distance and travel minutes to the
+restaurant when assigned (the courier's empty driving), ``utilisation`` the drivers' busy
 share of their logged time."""
 CI_KPIS = (
     "undelivered_share",
@@ -39,6 +41,7 @@ CI_KPIS = (
     "click_to_door_p90",
     "ready_to_pickup_mean",
     "pickup_km_mean",
+    "pickup_minutes_mean",
     "utilisation",
 )
 """The figures that get a ``<kpi>_ci95`` half-width per cell."""
@@ -76,18 +79,25 @@ def run_row(run_dir: Path) -> dict[str, Any]:
         "click_to_door_all_mean": summary.get("click_to_door_all_mean"),
         "click_to_door_p90": summary["click_to_door_p90"],
         "ready_to_pickup_mean": summary["ready_to_pickup_mean"],
-        "pickup_km_mean": pickup_km_mean(pl.read_parquet(run_dir / "decisions.parquet")),
+        **pickup_means(pl.read_parquet(run_dir / "decisions.parquet")),
         "utilisation": utilisation(pl.read_parquet(run_dir / "drivers.parquet")),
         "mdrp_feasible": check["feasible"] if check else None,
         "wall_seconds": round((ended - started).total_seconds(), 3),
     }
 
 
-def pickup_km_mean(decisions: pl.DataFrame) -> float | None:
-    """Mean distance (km) from the chosen driver to the restaurant at assignment."""
-    if decisions.is_empty():
-        return None
-    value = decisions.filter(pl.col("chosen"))["distance_km"].mean()
+def pickup_means(decisions: pl.DataFrame) -> dict[str, float | None]:
+    """``pickup_km_mean`` and ``pickup_minutes_mean``: the mean distance (km) and travel
+    minutes from the chosen driver to the restaurant at assignment."""
+    chosen = decisions.filter(pl.col("chosen")) if not decisions.is_empty() else decisions
+    return {
+        "pickup_km_mean": _mean(chosen, "distance_km"),
+        "pickup_minutes_mean": _mean(chosen, "eta_to_restaurant"),
+    }
+
+
+def _mean(frame: pl.DataFrame, column: str) -> float | None:
+    value = frame[column].mean() if column in frame.columns else None
     return float(value) if isinstance(value, int | float) else None
 
 

@@ -54,14 +54,17 @@ class SwiftEatsClient:
         status: str = "available",
         *,
         shift_ends_at: str | None = None,
+        available_since: str | None = None,
     ) -> dict[str, Any]:
-        """Register or re-register a driver (``shift_ends_at``: an ISO-8601 instant)."""
+        """Register or re-register a driver (``shift_ends_at``, ``available_since``:
+        ISO-8601 instants; the latter defaults to the service's now)."""
         body = {
             "driverId": driver_id,
             "latitude": latitude,
             "longitude": longitude,
             "status": status,
             "shiftEndsAt": shift_ends_at,
+            "availableSince": available_since,
         }
         return _json(self._assignment.post("/drivers", json=body))
 

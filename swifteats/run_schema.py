@@ -92,6 +92,7 @@ DECISIONS = (
     Column("eta_term", _FLOAT, "the score's ETA term"),
     Column("wait_term", _FLOAT, "the score's wait term"),
     Column("supply_term", _FLOAT, "the score's supply term (others near the driver)"),
+    Column("idle_term", _FLOAT, "the score's idle term (minutes the driver was available)"),
     Column("decision", _TEXT, "windowed: started, queued (on a busy driver) or postponed"),
     Column("kind", _TEXT, "windowed: matched, other_driver (for these orders), other_orders"),
     Column("bundle", _TEXT, "windowed: the candidate's orders, comma-separated"),

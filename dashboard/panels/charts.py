@@ -22,6 +22,7 @@ TERM_COLOURS = {
     "eta_term": "#e15759",
     "wait_term": "#76b7b2",
     "supply_term": "#edc948",
+    "idle_term": "#b07aa1",
     "customer_minutes": "#4e79a7",
     "courier_term": "#f28e2b",
     "minus_worth": "#59a14f",
@@ -137,7 +138,9 @@ def score_breakdown(
         .mark_bar()
         .encode(
             x=alt.X("points:Q", title=title),
-            color=alt.Color("term:N", scale=_fixed(TERM_COLOURS), sort=list(terms)),
+            color=alt.Color(
+                "term:N", scale=_fixed({t: TERM_COLOURS[t] for t in terms}), sort=list(terms)
+            ),
             tooltip=["label:N", "term:N", alt.Tooltip("points:Q", format=".2f")],
         )
     )

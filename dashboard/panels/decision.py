@@ -10,7 +10,10 @@ import streamlit as st
 from . import charts, data
 from .selection import Selection
 
-TERMS = ("base", "slack_term", "distance_term", "eta_term", "wait_term", "supply_term")
+TERMS = (
+    *("base", "slack_term", "distance_term", "eta_term"),
+    *("wait_term", "supply_term", "idle_term"),
+)
 """The parts of a candidate's score: ``max(base + the terms, floor)``."""
 COST_TERMS = ("customer_minutes", "courier_term", "minus_worth")
 """The parts of a windowed policy's matching cost: customer-minutes + courier weight ×

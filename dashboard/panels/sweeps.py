@@ -14,6 +14,7 @@ MINIMISED = (
     "click_to_door_mean",
     "pickup_km_mean",
     "undelivered_share",
+    "pickup_minutes_mean",
     "click_to_door_all_mean",
     "click_to_door_p90",
     "ready_to_pickup_mean",

@@ -173,21 +173,24 @@ class InMemoryDriverIndex:
         location: Point,
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
+        at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver; ValueError (nothing stored) for a refused shift end,
-        DriverHoldsOrderError if it holds an order and would be made available."""
+        """Add or replace a driver (available since ``at`` if available); ValueError
+        (nothing stored) for a refused shift end, DriverHoldsOrderError if it holds an
+        order and would be made available."""
         checked_shift_end(shift_ends_at)
         order_id = self._held_unless_made_available(driver_id, status)
         held = self._drivers.get(driver_id)
         route = held.route if held else ()
+        since = at if status is DriverStatus.AVAILABLE else None
         where = redis_geo_position(location)
-        self._store(
-            DriverRecord(driver_id, where, status, order_id, shift_ends_at, route), moved=True
-        )
+        record = DriverRecord(driver_id, where, status, order_id, shift_ends_at, route, since)
+        self._store(record, moved=True)
 
     def register_many(self, drivers: Iterable[DriverRecord]) -> int:
-        """:meth:`register` each driver (the order it holds is kept; one that holds an order
-        and would be made available is left as it was); how many were written.
+        """:meth:`register` each driver, available since its ``available_since`` (the order
+        it holds is kept; one that holds an order and would be made available is left as
+        it was); how many were written.
 
         A refused shift end raises ValueError before any driver is written."""
         fleet = list(drivers)
@@ -197,7 +200,11 @@ class InMemoryDriverIndex:
         for driver in fleet:
             try:
                 self.register(
-                    driver.driver_id, driver.location, driver.status, driver.shift_ends_at
+                    driver.driver_id,
+                    driver.location,
+                    driver.status,
+                    driver.shift_ends_at,
+                    driver.available_since,
                 )
             except DriverHoldsOrderError:
                 continue
@@ -210,12 +217,15 @@ class InMemoryDriverIndex:
             replace(self._require(driver_id), location=redis_geo_position(location)), moved=True
         )
 
-    def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status; refused if it holds an order and would be
-        made available."""
+    def set_status(self, driver_id: str, status: DriverStatus, at: datetime | None = None) -> None:
+        """Change a registered driver's status (one made available: since ``at``); refused
+        if it holds an order and would be made available."""
         driver = self._require(driver_id)
         self._held_unless_made_available(driver_id, status)
-        self._store(replace(driver, status=status), moved=False)
+        since = driver.available_since
+        if status is DriverStatus.AVAILABLE and driver.status is not DriverStatus.AVAILABLE:
+            since = at
+        self._store(replace(driver, status=status, available_since=since), moved=False)
 
     def get(self, driver_id: str) -> DriverRecord | None:
         """One driver, or None."""
@@ -306,7 +316,7 @@ class InMemoryDriverIndex:
         self, driver_id: str, order_id: str, location: Point | None, at: datetime | None = None
     ) -> bool:
         """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
-        holds it: it starts its next route, or becomes available."""
+        holds it: it starts its next route, or becomes available (since ``at``)."""
         driver = self._drivers.get(driver_id)
         if driver is None or driver.order_id != order_id:
             return False
@@ -321,9 +331,10 @@ class InMemoryDriverIndex:
                 free_at = at + timedelta(minutes=queued.minutes)
                 self._ends[driver_id] = RouteEnd(free_at, queued.end)
             return True
-        self._store(
-            replace(moved, status=DriverStatus.AVAILABLE, order_id=None, route=()), moved=False
+        free = replace(
+            moved, status=DriverStatus.AVAILABLE, order_id=None, route=(), available_since=at
         )
+        self._store(free, moved=False)
         return True
 
     def release_many(self, releases: Iterable[tuple[str, str, Point]]) -> int:

@@ -29,9 +29,19 @@ end
 return false
 """
 
+# A hash field set to a value, or deleted when the value is ''.
+SET_OR_DELETE = """
+local function set_or_delete(hash, field, value)
+  if value == '' then redis.call('HDEL', hash, field)
+  else redis.call('HSET', hash, field, value) end
+end
+"""
+
 # Shared by the route scripts. A route is [orderId, eta, orderId, eta, …] in drop-off order;
 # a driver on a route holds its last order and the whole route, each order ``driver|eta``.
-ROUTE_FUNCTIONS = """
+ROUTE_FUNCTIONS = (
+    SET_OR_DELETE
+    + """
 local function route_is_free(order_driver, route)
   for i = 1, #route, 2 do
     if redis.call('HEXISTS', order_driver, route[i]) == 1 then return false end
@@ -46,6 +56,7 @@ local function take_route(driver_order, order_driver, driver_route, driver, rout
   end
 end
 """
+)
 
 # KEYS: status, driver→order, order→driver, route end, next route, driver→route. ARGV:
 # driverId, the route as one JSON array [orderId, eta, orderId, eta, …] in drop-off order,
@@ -74,12 +85,11 @@ else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
 return 1
 """
 
-# KEYS: status, driver→order, geo, order→driver, route end, next route, driver→route.
-# ARGV: driverId,
-# orderId, longitude and latitude (both '': it stays where it is), now (epoch seconds, or
-# ''). The driver starts its next
-# route when none of its orders holds a driver yet (its ETAs count from now), else it is
-# available at the door.
+# KEYS: status, driver→order, geo, order→driver, route end, next route, driver→route,
+# available since. ARGV: driverId, orderId, longitude and latitude (both '': it stays
+# where it is), now (epoch seconds, or ''). The driver starts its next route when none of
+# its orders holds a driver yet (its ETAs count from now), else it is available at the
+# door since now.
 RELEASE = (
     ROUTE_FUNCTIONS
     + """
@@ -103,29 +113,34 @@ end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[7], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'available')
+set_or_delete(KEYS[8], ARGV[1], ARGV[5])
 return 1
 """
 )
 
 # A driver holding an order is never made available by a registration or a status change:
 # the order it holds, if the new status is 'available', else false.
-HOLD_FUNCTIONS = """
+HOLD_FUNCTIONS = (
+    SET_OR_DELETE
+    + """
 local function held_if_made_available(driver_order, driver, status)
   if status ~= 'available' then return false end
   return redis.call('HGET', driver_order, driver)
 end
 """
+)
 
-# KEYS: geo, status, driver→order, shift end. ARGV: the drivers as one JSON array of
-# strings, five per driver: [driverId, status, longitude, latitude, shift end (epoch
-# seconds) or '', …]. A driver that holds an order and would be made available is left as
-# it was; the answer lists them, [driverId, orderId, …].
+# KEYS: geo, status, driver→order, shift end, available since. ARGV: the drivers as one
+# JSON array of strings, six per driver: [driverId, status, longitude, latitude, shift end
+# (epoch seconds) or '', available since (epoch seconds; '' unless available and known),
+# …]. A driver that holds an order and would be made available is left as it was; the
+# answer lists them, [driverId, orderId, …].
 REGISTER = (
     HOLD_FUNCTIONS
     + """
 local drivers = cjson.decode(ARGV[1])
 local refused = {}
-for i = 1, #drivers, 5 do
+for i = 1, #drivers, 6 do
   local driver = drivers[i]
   local held = held_if_made_available(KEYS[3], driver, drivers[i + 1])
   if held then
@@ -134,24 +149,27 @@ for i = 1, #drivers, 5 do
   else
     redis.call('GEOADD', KEYS[1], drivers[i + 2], drivers[i + 3], driver)
     redis.call('HSET', KEYS[2], driver, drivers[i + 1])
-    if drivers[i + 4] == '' then redis.call('HDEL', KEYS[4], driver)
-    else redis.call('HSET', KEYS[4], driver, drivers[i + 4]) end
+    set_or_delete(KEYS[4], driver, drivers[i + 4])
+    set_or_delete(KEYS[5], driver, drivers[i + 5])
   end
 end
 return refused
 """
 )
 
-# KEYS: status, driver→order. ARGV: driverId, status. Answers {'unknown'} for a driver
-# never registered, {'held', orderId} for one that holds an order and would be made
-# available (nothing changed), else {'ok'}.
+# KEYS: status, driver→order, available since. ARGV: driverId, status, now (epoch seconds)
+# or ''. Answers {'unknown'} for a driver never registered, {'held', orderId} for one that
+# holds an order and would be made available (nothing changed), else {'ok'}; one made
+# available (it was not) is available since now.
 SET_STATUS = (
     HOLD_FUNCTIONS
     + """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {'unknown'} end
+local was = redis.call('HGET', KEYS[1], ARGV[1])
+if not was then return {'unknown'} end
 local held = held_if_made_available(KEYS[2], ARGV[1], ARGV[2])
 if held then return {'held', held} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[2] == 'available' and was ~= 'available' then set_or_delete(KEYS[3], ARGV[1], ARGV[3]) end
 return {'ok'}
 """
 )

@@ -6,7 +6,8 @@ Keys under ``{prefix}:``: ``drivers:geo`` (GEO set), ``drivers:status`` (driver 
 ``driver|eta``), ``drivers:shift_end``, and for windowed policies ``drivers:route_end``
 (driver → ``[freeAt, longitude, latitude]``) and ``drivers:next_route`` (driver → its
 queued route as JSON); ``drivers:route`` (driver → the orders it holds with their ETAs,
-``[orderId, eta, …]`` in drop-off order).
+``[orderId, eta, …]`` in drop-off order); ``drivers:available_since`` (driver → epoch
+seconds it last became available, when known).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -28,6 +29,7 @@ from swifteats.adapters.redis_records import (
     driver_record,
     found_driver,
     found_drivers,
+    instant_arg,
     pairs_json,
     queued_route_json,
     route_end_json,
@@ -59,6 +61,7 @@ class RedisDriverIndex:
         self._driver_order = keys.driver_order
         self._order_driver = keys.order_driver
         self._shift_end = keys.shift_end
+        self._available_since = keys.available_since
         self._route_end = keys.route_end
         self._next_route = keys.next_route
         self._route = keys.route
@@ -84,6 +87,7 @@ class RedisDriverIndex:
             self._route_end,
             self._next_route,
             self._route,
+            self._available_since,
         ]
 
     def register(
@@ -92,16 +96,20 @@ class RedisDriverIndex:
         location: Point,
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
+        at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver (one Lua step); ValueError (nothing stored) for a refused
-        shift end, DriverHoldsOrderError if it holds an order and would be made available."""
+        """Add or replace a driver (one Lua step; available since ``at`` if available);
+        ValueError (nothing stored) for a refused shift end, DriverHoldsOrderError if it
+        holds an order and would be made available."""
         checked_shift_end(shift_ends_at)
-        refused = self._register([DriverRecord(driver_id, location, status, None, shift_ends_at)])
+        driver = DriverRecord(driver_id, location, status, None, shift_ends_at, (), at)
+        refused = self._register([driver])
         if refused:
             raise DriverHoldsOrderError(*refused[0])
 
     def register_many(self, drivers: Iterable[DriverRecord], *, chunk: int = 5_000) -> int:
-        """Add or replace many drivers (order held untouched), ``chunk`` per round trip.
+        """Add or replace many drivers (order held untouched; an available one available
+        since its ``available_since``), ``chunk`` per round trip.
 
         What :meth:`register` does for each, one Lua step per chunk: a driver that holds
         an order and would be made available is left as it was. Not atomic as a whole;
@@ -126,10 +134,12 @@ class RedisDriverIndex:
                 d.status.value,
                 repr(d.location.longitude),
                 repr(d.location.latitude),
-                "" if d.shift_ends_at is None else repr(d.shift_ends_at.timestamp()),
+                instant_arg(d.shift_ends_at),
+                instant_arg(d.available_since if d.status is DriverStatus.AVAILABLE else None),
             )
         ]
-        keys = [self._geo, self._status, self._driver_order, self._shift_end]
+        keys = [self._geo, self._status, self._driver_order]
+        keys += [self._shift_end, self._available_since]
         refused = cast(
             list[str],
             self._register_script(keys=keys, args=[json.dumps(fields, ensure_ascii=False)]),
@@ -141,11 +151,12 @@ class RedisDriverIndex:
         self._require(driver_id)
         self._redis.geoadd(self._geo, (location.longitude, location.latitude, driver_id))
 
-    def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status (one Lua step); refused if it holds an order
-        and would be made available."""
-        keys = [self._status, self._driver_order]
-        answer = cast(list[str], self._set_status(keys=keys, args=[driver_id, status.value]))
+    def set_status(self, driver_id: str, status: DriverStatus, at: datetime | None = None) -> None:
+        """Change a registered driver's status (one Lua step; one made available: since
+        ``at``); refused if it holds an order and would be made available."""
+        keys = [self._status, self._driver_order, self._available_since]
+        args = [driver_id, status.value, instant_arg(at)]
+        answer = cast(list[str], self._set_status(keys=keys, args=args))
         if answer[0] == "unknown":
             raise UnknownDriverError(driver_id)
         if answer[0] == "held":
@@ -159,11 +170,12 @@ class RedisDriverIndex:
         pipe.hget(self._driver_order, driver_id)
         pipe.hget(self._shift_end, driver_id)
         pipe.hget(self._route, driver_id)
-        (position,), status, order_id, shift_end, route = pipe.execute()
+        pipe.hget(self._available_since, driver_id)
+        (position,), status, order_id, shift_end, route, since = pipe.execute()
         if position is None or status is None:
             return None
         where = Point(position[1], position[0])
-        return driver_record(driver_id, where, status, order_id, shift_end, route)
+        return driver_record(driver_id, where, status, order_id, shift_end, route, since)
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Every driver within ``radius_km`` of ``center`` (GEOSEARCH), with its status;
@@ -186,13 +198,15 @@ class RedisDriverIndex:
         pipe = self._redis.pipeline(transaction=False)
         pipe.hmget(self._status, ids)
         pipe.hmget(self._shift_end, ids)
-        statuses, shift_ends = cast(tuple[list[str | None], list[str | None]], pipe.execute())
-        return found_drivers(found, statuses, shift_ends)
+        pipe.hmget(self._available_since, ids)
+        statuses, shift_ends, since = cast(list[list[str | None]], pipe.execute())
+        return found_drivers(found, statuses, shift_ends, since)
 
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
         """:meth:`search` for each ``(center, radius_km)`` in two round trips: every
         distinct area's GEOSEARCH (members only) in one pipeline, then the positions,
-        statuses and shift ends of all drivers found, each driver's record made once."""
+        statuses, shift ends and availability instants of all drivers found, each
+        driver's record made once."""
         keys = list(dict.fromkeys((c.longitude, c.latitude, r) for c, r in areas))
         pipe = self._redis.pipeline(transaction=False)
         for longitude, latitude, radius_km in keys:
@@ -211,13 +225,14 @@ class RedisDriverIndex:
         pipe.geopos(self._geo, *ids)
         pipe.hmget(self._status, ids)
         pipe.hmget(self._shift_end, ids)
-        positions, statuses, ends = cast(
-            tuple[list[tuple[float, float] | None], list[str | None], list[str | None]],
-            pipe.execute(),
-        )
+        pipe.hmget(self._available_since, ids)
+        # positions: (longitude, latitude) or None; the others: stored text or None
+        positions, statuses, ends, since = cast(list[list[Any]], pipe.execute())
         records = {
-            driver_id: found_driver(driver_id, position, status, end)
-            for driver_id, position, status, end in zip(ids, positions, statuses, ends, strict=True)
+            driver_id: found_driver(driver_id, position, status, end, at)
+            for driver_id, position, status, end, at in zip(
+                ids, positions, statuses, ends, since, strict=True
+            )
         }
         by_area = {
             key: [d for d in (records[driver_id] for driver_id in hits) if d is not None]
@@ -280,7 +295,8 @@ class RedisDriverIndex:
         self, driver_id: str, order_id: str, location: Point | None, at: datetime | None = None
     ) -> bool:
         """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
-        holds it (one Lua step): it starts its next route, or becomes available."""
+        holds it (one Lua step): it starts its next route, or becomes available (since
+        ``at``)."""
         return bool(
             self._release(
                 keys=self._release_keys, args=_release_args(driver_id, order_id, location, at)

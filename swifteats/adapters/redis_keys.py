@@ -50,6 +50,10 @@ class SingleNodeKeys:
         return f"{self.prefix}:drivers:shift_end"
 
     @property
+    def available_since(self) -> str:
+        return f"{self.prefix}:drivers:available_since"
+
+    @property
     def route_end(self) -> str:
         return f"{self.prefix}:drivers:route_end"
 

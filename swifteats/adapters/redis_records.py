@@ -44,8 +44,10 @@ def driver_record(
     order_id: str | None,
     shift_end: str | None,
     route: str | None = None,
+    available_since: str | None = None,
 ) -> DriverRecord:
-    """A driver as stored; :class:`UnreadableDriverError` when a value cannot be read."""
+    """A driver as stored (instants as epoch seconds); :class:`UnreadableDriverError` when
+    a value cannot be read."""
     try:
         return DriverRecord(
             driver_id,
@@ -54,6 +56,7 @@ def driver_record(
             order_id,
             _shift_end(shift_end),
             _route(route),
+            _instant(available_since),
         )
     except _UNREADABLE as error:
         raise UnreadableDriverError(driver_id, str(error)) from None
@@ -68,13 +71,18 @@ def _route(stored: str | None) -> RouteStops:
 
 
 def found_drivers(
-    hits: Iterable[GeoHit], statuses: Iterable[str | None], shift_ends: Iterable[str | None]
+    hits: Iterable[GeoHit],
+    statuses: Iterable[str | None],
+    shift_ends: Iterable[str | None],
+    available_since: Iterable[str | None],
 ) -> list[DriverRecord]:
     """The drivers a search found, in its order; those without a status (not registered)
     are left out, those whose record cannot be read too, with a warning each."""
     found = (
-        found_driver(driver_id, position, status, end)
-        for (driver_id, position), status, end in zip(hits, statuses, shift_ends, strict=True)
+        found_driver(driver_id, position, status, end, since)
+        for (driver_id, position), status, end, since in zip(
+            hits, statuses, shift_ends, available_since, strict=True
+        )
     )
     return [driver for driver in found if driver is not None]
 
@@ -84,13 +92,15 @@ def found_driver(
     position: tuple[float, float] | None,
     status: str | None,
     shift_end: str | None,
+    available_since: str | None,
 ) -> DriverRecord | None:
     """One driver a search found at ``(longitude, latitude)``; None when it has no
     position or status (not registered) or its record cannot be read (with a warning)."""
     if position is None or status is None:
         return None
+    where = Point(position[1], position[0])
     try:
-        return driver_record(driver_id, Point(position[1], position[0]), status, None, shift_end)
+        return driver_record(driver_id, where, status, None, shift_end, None, available_since)
     except UnreadableDriverError as error:
         log.warning("search skips a driver: %s", error)
         return None
@@ -120,6 +130,15 @@ def _shift_end(epoch: str | None) -> datetime | None:
     if epoch is None:
         return None
     return checked_shift_end(datetime.fromtimestamp(float(epoch), UTC))
+
+
+def _instant(epoch: str | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
+
+
+def instant_arg(moment: datetime | None) -> str:
+    """An instant as scripts store it: epoch seconds (``""``: none)."""
+    return "" if moment is None else repr(moment.timestamp())
 
 
 def _route_end(stored: str) -> RouteEnd:

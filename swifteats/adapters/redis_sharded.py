@@ -51,6 +51,7 @@ from swifteats.adapters.redis_records import (
     driver_plan,
     driver_record,
     found_drivers,
+    instant_arg,
     pairs_json,
     queued_route_json,
     route_end_json,
@@ -70,7 +71,7 @@ from swifteats.domain.drivers import (
 )
 from swifteats.domain.geo import Point, geo_key
 
-_RECORD = ("status", "order", "shift_end", "route", "region")
+_RECORD = ("status", "order", "shift_end", "route", "region", "available_since")
 _Hit = tuple[float, str, str, tuple[float, float]]
 """A GEOSEARCH answer with its region: ``(metres, driverId, region, (longitude, latitude))``."""
 
@@ -104,18 +105,21 @@ class ShardedRedisDriverIndex:
         location: Point,
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
+        at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver; ValueError (nothing stored) for a refused shift end,
-        DriverHoldsOrderError if it holds an order and would be made available."""
+        """Add or replace a driver (available since ``at`` if available); ValueError
+        (nothing stored) for a refused shift end, DriverHoldsOrderError if it holds an
+        order and would be made available."""
         checked_shift_end(shift_ends_at)
-        refused = self._register([DriverRecord(driver_id, location, status, None, shift_ends_at)])
+        driver = DriverRecord(driver_id, location, status, None, shift_ends_at, (), at)
+        refused = self._register([driver])
         if refused:
             raise DriverHoldsOrderError(*refused[0])
 
     def register_many(self, drivers: Iterable[DriverRecord]) -> int:
-        """:meth:`register` each driver (a driver holding an order and made available is
-        left as it was); returns how many were written. A refused shift end raises
-        ValueError before any driver is written."""
+        """:meth:`register` each driver, available since its ``available_since`` (a driver
+        holding an order and made available is left as it was); returns how many were
+        written. A refused shift end raises ValueError before any driver is written."""
         pending = list(drivers)
         for driver in pending:
             checked_shift_end(driver.shift_ends_at)
@@ -125,8 +129,10 @@ class ShardedRedisDriverIndex:
         refused, moves = [], []
         for d in drivers:
             region = region_of(d.location)
-            end = "" if d.shift_ends_at is None else repr(d.shift_ends_at.timestamp())
-            answer = self._run("REGISTER", self._keys.driver(d.driver_id), d.status, region, end)
+            end = instant_arg(d.shift_ends_at)
+            since = instant_arg(d.available_since if d.status is DriverStatus.AVAILABLE else None)
+            key = self._keys.driver(d.driver_id)
+            answer = self._run("REGISTER", key, d.status, region, end, since)
             if answer[0] == "held":
                 refused.append((d.driver_id, answer[1]))
             else:
@@ -153,10 +159,11 @@ class ShardedRedisDriverIndex:
             raise UnknownDriverError(driver_id)
         self._place([(driver_id, location, answer[1])])
 
-    def set_status(self, driver_id: str, status: DriverStatus) -> None:
-        """Change a registered driver's status; refused if it holds an order and would be
-        made available."""
-        answer = self._run("SET_STATUS", self._keys.driver(driver_id), status.value)
+    def set_status(self, driver_id: str, status: DriverStatus, at: datetime | None = None) -> None:
+        """Change a registered driver's status (one made available: since ``at``); refused
+        if it holds an order and would be made available."""
+        key = self._keys.driver(driver_id)
+        answer = self._run("SET_STATUS", key, status.value, instant_arg(at))
         if answer[0] == "unknown":
             raise UnknownDriverError(driver_id)
         if answer[0] == "held":
@@ -165,14 +172,14 @@ class ShardedRedisDriverIndex:
     def get(self, driver_id: str) -> DriverRecord | None:
         """One driver, or None; UnreadableDriverError if its record cannot be read."""
         record = cast(list[str | None], self._redis.hmget(self._keys.driver(driver_id), _RECORD))
-        status, order_id, shift_end, route, region = record
+        status, order_id, shift_end, route, region, since = record
         if status is None or region is None:
             return None
         (position,) = self._redis.geopos(self._keys.region(region), driver_id)
         if position is None:
             return None
         where = Point(position[1], position[0])
-        return driver_record(driver_id, where, status, order_id, shift_end, route)
+        return driver_record(driver_id, where, status, order_id, shift_end, route, since)
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Every driver within ``radius_km`` of ``center``, nearest first, read from every
@@ -207,7 +214,9 @@ class ShardedRedisDriverIndex:
         ]
         ids = list(dict.fromkeys(hit[1] for hits in found for hit in hits))
         for driver_id in ids:
-            pipe.hmget(self._keys.driver(driver_id), "status", "shift_end", "region")
+            pipe.hmget(
+                self._keys.driver(driver_id), "status", "shift_end", "region", "available_since"
+            )
         records = dict(zip(ids, pipe.execute(), strict=True))
         return [_found(hits, records) for hits in found]
 
@@ -292,7 +301,7 @@ class ShardedRedisDriverIndex:
     ) -> bool:
         """Free the driver of ``order_id`` at ``location`` (None: where it is) if it still
         holds it: it starts its next route if none of its orders is held, else it is
-        available."""
+        available (since ``at``)."""
         key = self._keys.driver(driver_id)
         held, queued = cast(list[str | None], self._redis.hmget(key, "order", "next_route"))
         if held != order_id:
@@ -371,14 +380,15 @@ def _nearest_first(center: Point, answers: list[tuple[str, list[GeoHit]]]) -> li
 def _found(hits: list[_Hit], records: dict[str, list[str | None]]) -> list[DriverRecord]:
     """The hits whose record names their region, once each, as drivers."""
     kept: list[GeoHit] = []
-    statuses, ends = [], []
+    statuses, ends, since = [], [], []
     for _, driver_id, region, coord in hits:
-        status, end, home = records[driver_id]
+        status, end, home, available_since = records[driver_id]
         if home == region:
             kept.append((driver_id, coord))
             statuses.append(status)
             ends.append(end)
-    return found_drivers(kept, statuses, ends)
+            since.append(available_since)
+    return found_drivers(kept, statuses, ends, since)
 
 
 def _queued_etas(queued: str) -> list[tuple[str, int]]:

@@ -2,20 +2,26 @@
 
 Every script reads and writes one key (so one cluster slot): KEYS[1] is a driver's record,
 a hash with the fields ``status``, ``order`` (held; of a route, the last), ``route``
-(``[orderId, eta, …]``), ``route_end``, ``next_route``, ``shift_end`` and ``region``
-(the GEO set that holds its position). Values are as in ``redis_driver_scripts``.
+(``[orderId, eta, …]``), ``route_end``, ``next_route``, ``shift_end``, ``available_since``
+(epoch seconds it last became available) and ``region`` (the GEO set that holds its
+position). Values are as in ``redis_driver_scripts``.
 """
 
 # A driver holding an order is never made available by a registration or a status change.
+# set_or_delete: a field of the record set to a value, or deleted when the value is ''.
 _HELD = """
+local function set_or_delete(field, value)
+  if value == '' then redis.call('HDEL', KEYS[1], field)
+  else redis.call('HSET', KEYS[1], field, value) end
+end
 local function held_if_made_available(status)
   if status ~= 'available' then return false end
   return redis.call('HGET', KEYS[1], 'order')
 end
 """
 
-# ARGV: status, region, shift end (epoch seconds) or ''. Answers {'held', orderId} (nothing
-# changed) or {'ok', the region it was in or ''}.
+# ARGV: status, region, shift end (epoch seconds) or '', available since (epoch seconds)
+# or ''. Answers {'held', orderId} (nothing changed) or {'ok', the region it was in or ''}.
 REGISTER = (
     _HELD
     + """
@@ -23,8 +29,8 @@ local held = held_if_made_available(ARGV[1])
 if held then return {'held', held} end
 local old = redis.call('HGET', KEYS[1], 'region') or ''
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'region', ARGV[2])
-if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'shift_end')
-else redis.call('HSET', KEYS[1], 'shift_end', ARGV[3]) end
+set_or_delete('shift_end', ARGV[3])
+set_or_delete('available_since', ARGV[4])
 return {'ok', old}
 """
 )
@@ -37,14 +43,17 @@ redis.call('HSET', KEYS[1], 'region', ARGV[1])
 return {'ok', old}
 """
 
-# ARGV: status. Answers {'unknown'}, {'held', orderId} (nothing changed) or {'ok'}.
+# ARGV: status, now (epoch seconds) or ''. Answers {'unknown'}, {'held', orderId} (nothing
+# changed) or {'ok'}; one made available (it was not) is available since now.
 SET_STATUS = (
     _HELD
     + """
-if redis.call('HEXISTS', KEYS[1], 'status') == 0 then return {'unknown'} end
+local was = redis.call('HGET', KEYS[1], 'status')
+if not was then return {'unknown'} end
 local held = held_if_made_available(ARGV[1])
 if held then return {'held', held} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if ARGV[1] == 'available' and was ~= 'available' then set_or_delete('available_since', ARGV[2]) end
 return {'ok'}
 """
 )
@@ -93,8 +102,10 @@ return 1
 # ARGV: orderId, new region or '' (stays), now (epoch seconds) or '', '1' when the next
 # route's order claims were written for this driver, that next route as read. Answers {0}
 # (it does not hold the order), {2, old region} (it started the next route) or {1, old
-# region} (it is available).
-RELEASE = """
+# region} (it is available since now).
+RELEASE = (
+    _HELD
+    + """
 if redis.call('HGET', KEYS[1], 'order') ~= ARGV[1] then return {0} end
 local old = redis.call('HGET', KEYS[1], 'region') or ''
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'region', ARGV[2]) end
@@ -112,8 +123,10 @@ if queued and ARGV[4] == '1' and queued == ARGV[5] then
 end
 redis.call('HDEL', KEYS[1], 'order', 'route')
 redis.call('HSET', KEYS[1], 'status', 'available')
+set_or_delete('available_since', ARGV[3])
 return {1, old}
 """
+)
 
 # KEYS: an order's claim. ARGV: the claim written. Deletes it only if it is still that one.
 DELETE_IF = """

@@ -69,6 +69,7 @@ class Decision:
                     "etaTerm": round(c.terms.eta_term, 3),
                     "waitTerm": round(c.terms.wait_term, 3),
                     "supplyTerm": round(c.terms.supply_term, 3),
+                    "idleTerm": round(c.terms.idle_term, 3),
                 }
                 for c in self.candidates[:10]
             ],

@@ -61,9 +61,11 @@ class DispatchBoard:
         """An order asks for a driver."""
         self._orders[order.order_id] = replace(order, queued_with=None)
 
-    def driver_on(self, driver_id: str, at: Point, shift_ends_at: float) -> None:
-        """A driver starts a shift, free at ``at``."""
-        self._drivers[driver_id] = _Driver(at, shift_ends_at, free_since=0.0)
+    def driver_on(
+        self, driver_id: str, at: Point, shift_ends_at: float, free_since: float = 0.0
+    ) -> None:
+        """A driver on shift, free at ``at`` since ``free_since``."""
+        self._drivers[driver_id] = _Driver(at, shift_ends_at, free_since)
 
     def driver_underway(
         self, driver_id: str, at: Point, shift_ends_at: float, route: Underway

@@ -55,6 +55,9 @@ class DriverRecord:
     """No order is given to this driver if it could only be picked up after this instant."""
     route: RouteStops = ()
     """The orders it holds, in drop-off order, each with its ETA, as ``get`` reads them."""
+    available_since: datetime | None = None
+    """When it last became available (registered, set or released so, at the instant the
+    caller gave; None: not given), kept until it next becomes available."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +137,10 @@ class DriverIndex(Protocol):
         location: Point,
         status: DriverStatus,
         shift_ends_at: datetime | None = None,
+        at: datetime | None = None,
     ) -> None:
-        """Add or replace a driver; the order it holds, if any, stays held.
+        """Add or replace a driver; the order it holds, if any, stays held. An available
+        one is available since ``at`` (the registration's instant; None: not known).
 
         Raises:
             ValueError: a shift end :func:`checked_shift_end` refuses (nothing stored).
@@ -148,8 +153,9 @@ class DriverIndex(Protocol):
         """Update a registered driver's position."""
         ...
 
-    def set_status(self, driver_id: str, status: DriverStatus) -> None:
+    def set_status(self, driver_id: str, status: DriverStatus, at: datetime | None = None) -> None:
         """Change a registered driver's status; the order it holds, if any, stays held.
+        One made available (it was not) is available since ``at`` (None: not known).
 
         Raises:
             UnknownDriverError: the driver was never registered.
@@ -209,7 +215,7 @@ class DriverIndex(Protocol):
         holds it; False if not.
 
         A driver with a next route none of whose orders holds a driver yet starts it there
-        (at ``at``: its end becomes known); any other becomes available.
+        (at ``at``: its end becomes known); any other becomes available (since ``at``).
         """
         ...
 

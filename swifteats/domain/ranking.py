@@ -63,13 +63,14 @@ def rank_drivers(
 
     With ``now`` given, a driver whose shift ends before the order could be picked up
     (arrival plus ``pickup_lead_minutes``, or the food being ready, whichever is later)
-    is left out.
+    is left out, and a driver's idle minutes count from its ``available_since`` (none
+    without ``now`` or an ``available_since``).
     """
     pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
     near = neighbours([driver.location for driver in pool], weights)
     ranked = [
-        _rank_one(job, driver, to_customer, weights, eta, n)
+        _rank_one(job, driver, to_customer, weights, eta, n, idle_minutes(driver, now))
         for driver, n in zip(pool, near, strict=True)
     ]
     shift_end = {d.driver_id: d.shift_ends_at for d in pool if d.shift_ends_at}
@@ -100,6 +101,13 @@ def neighbours(points: Sequence[Point], weights: ScoringWeights) -> list[int]:
     return [int(n) - 1 for n in near.sum(axis=1)]
 
 
+def idle_minutes(driver: DriverRecord, now: datetime | None) -> float:
+    """Minutes since the driver became available (0 if unknown, or not yet)."""
+    if now is None or driver.available_since is None:
+        return 0.0
+    return max(0.0, (now - driver.available_since).total_seconds() / 60.0)
+
+
 def _rank_one(
     job: Job,
     driver: DriverRecord,
@@ -107,11 +115,13 @@ def _rank_one(
     weights: ScoringWeights,
     eta: EtaModel,
     near: int,
+    idle: float,
 ) -> RankedDriver:
     distance = haversine_km(driver.location, job.restaurant)
     to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
     slack = job.preparation_time - to_restaurant
-    terms = priority_score(slack, distance, to_restaurant + to_customer, weights, near)
+    total = to_restaurant + to_customer
+    terms = priority_score(slack, distance, total, weights, near, idle)
     return RankedDriver(driver.driver_id, distance, to_restaurant, to_customer, slack, terms)
 
 

@@ -11,7 +11,12 @@ better choice:
   near driver can be kept for an order that needs one;
 - ``supply_bonus_per_driver`` rewards taking a driver from where others are: points per
   other candidate within ``supply_radius_km`` of it, so the last driver of an area is kept
-  there (see ``swifteats.domain.ranking``).
+  there (see ``swifteats.domain.ranking``);
+- ``idle_bonus_per_minute`` rewards each minute the driver has been available (fairness:
+  the longest idle goes first), up to ``idle_bonus_cap`` points.
+
+A busy driver about to be free nearer the restaurant is not a candidate of a one-at-a-time
+score: the windowed ``bundling`` and ``rolling-horizon`` queue routes on such drivers.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ class ScoringWeights:
     design): the supply its area keeps once it is taken."""
     supply_radius_km: float = 2.0
     """What counts as near a driver for ``supply_bonus_per_driver``."""
+    idle_bonus_per_minute: float = 0.0
+    """Points per minute the driver has been available (not in the design): fairness."""
+    idle_bonus_cap: float = 100.0
+    """The most points ``idle_bonus_per_minute`` earns a driver."""
 
     @classmethod
     def from_json(cls, text: str) -> ScoringWeights:
@@ -68,6 +77,7 @@ class ScoreTerms:
     score: float
     wait_term: float = 0.0
     supply_term: float = 0.0
+    idle_term: float = 0.0
 
 
 def priority_score(
@@ -76,10 +86,12 @@ def priority_score(
     total_eta: float,
     weights: ScoringWeights,
     neighbours: int = 0,
+    idle_minutes: float = 0.0,
 ) -> ScoreTerms:
     """Score one driver: positive slack earns a capped bonus; lateness, distance, ETA and
     (with ``wait_penalty_per_minute``) waiting for the food cost; ``neighbours``, the other
-    candidates near the driver, earn ``supply_bonus_per_driver`` each."""
+    candidates near the driver, earn ``supply_bonus_per_driver`` each; ``idle_minutes``,
+    how long it has been available, earn ``idle_bonus_per_minute`` each (capped)."""
     if slack > 0:
         slack_term = min(slack * weights.slack_bonus_per_minute, weights.slack_bonus_cap)
     else:
@@ -88,9 +100,10 @@ def priority_score(
     eta_term = -total_eta * weights.eta_penalty_per_minute
     wait_term = -max(slack, 0.0) * weights.wait_penalty_per_minute
     supply_term = neighbours * weights.supply_bonus_per_driver
+    idle_term = min(idle_minutes * weights.idle_bonus_per_minute, weights.idle_bonus_cap)
     raw = weights.base + slack_term + distance_term + eta_term + wait_term + supply_term
-    score = max(raw, weights.floor)
-    return ScoreTerms(slack_term, distance_term, eta_term, score, wait_term, supply_term)
+    score = max(raw + idle_term, weights.floor)
+    return ScoreTerms(slack_term, distance_term, eta_term, score, wait_term, supply_term, idle_term)
 
 
 def priority_scores(
@@ -99,6 +112,7 @@ def priority_scores(
     total_eta: npt.NDArray[np.float64],
     weights: ScoringWeights,
     neighbours: npt.NDArray[np.float64] | float = 0.0,
+    idle_minutes: npt.NDArray[np.float64] | float = 0.0,
 ) -> npt.NDArray[np.float64]:
     """:func:`priority_score` element-wise over broadcastable arrays, before the floor
     (a matching weighs every pair, including those the floor would clip)."""
@@ -114,5 +128,8 @@ def priority_scores(
         - total_eta * weights.eta_penalty_per_minute
         - np.maximum(slack, 0.0) * weights.wait_penalty_per_minute
         + np.asarray(neighbours) * weights.supply_bonus_per_driver
+        + np.minimum(
+            np.asarray(idle_minutes) * weights.idle_bonus_per_minute, weights.idle_bonus_cap
+        )
     )
     return result

@@ -85,7 +85,9 @@ def decide_window(
         )
         plan = plans.get(driver.driver_id)
         if driver.status is DriverStatus.AVAILABLE:
-            board.driver_on(driver.driver_id, driver.location, shift_end)
+            since = driver.available_since
+            free_since = now if since is None else minutes_since(since, epoch)
+            board.driver_on(driver.driver_id, driver.location, shift_end, free_since)
         elif driver.status is DriverStatus.BUSY and plan is not None and plan.end is not None:
             free_at = minutes_since(plan.end.free_at, epoch)
             underway = Underway(free_at, plan.end.location)
@@ -158,6 +160,7 @@ def route_decisions(
                     "etaTerm": None,
                     "waitTerm": None,
                     "supplyTerm": None,
+                    "idleTerm": None,
                     **(_cost_fields(why) if why else {}),
                 },
                 *(explained_candidates(why)[1:] if why else []),

@@ -96,7 +96,10 @@ def test_the_decision_tab_breaks_a_score_into_its_terms(page: AppTest) -> None:
     decision = tab(page, "Decision")
     (chart,) = charts(decision)
     fold = spec(chart)["layer"][0]["transform"][0]["fold"]
-    assert fold == ["base", "slack_term", "distance_term", "eta_term", "wait_term", "supply_term"]
+    assert fold == [
+        *("base", "slack_term", "distance_term", "eta_term"),
+        *("wait_term", "supply_term", "idle_term"),
+    ]
     assert decision.selectbox[1].value in set(decision.dataframe[0].value["order_id"])
 
 

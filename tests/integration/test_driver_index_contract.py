@@ -419,6 +419,29 @@ class TestDriverIndexContract:
         assert record.status is BUSY
         assert index.search(CENTER, 1.0) == []
 
+    def test_a_driver_is_available_since_it_last_became_so(self, index: DriverIndex) -> None:
+        later = NOON + timedelta(minutes=30)
+        index.register("d1", CENTER, AVAILABLE, None, NOON)
+        index.register("d2", north(1), OFFLINE, None, NOON)
+        index.register("d3", north(2), AVAILABLE)
+
+        def since() -> dict[str, datetime | None]:
+            found = {d.driver_id: d.available_since for d in index.search(CENTER, 5.0)}
+            assert found == {d: index.get(d).available_since for d in found}  # type: ignore[union-attr]
+            return found
+
+        assert since() == {"d1": NOON, "d2": None, "d3": None}
+        index.set_status("d1", AVAILABLE, later)  # no change: still available since noon
+        index.set_status("d2", AVAILABLE, later)
+        assert since() == {"d1": NOON, "d2": later, "d3": None}
+        assert index.claim("o1", [("d1", 5)]) is not None
+        assert since()["d1"] == NOON  # kept while busy, until it is free again
+        assert index.release("d1", "o1", north(3), later + timedelta(minutes=9))
+        assert since()["d1"] == later + timedelta(minutes=9)
+        assert index.claim("o2", [("d1", 5)]) is not None
+        assert index.release("d1", "o2", None)
+        assert since()["d1"] is None
+
     def test_set_status_changes_availability(self, index: DriverIndex) -> None:
         index.register("d1", CENTER, AVAILABLE)
         index.set_status("d1", OFFLINE)

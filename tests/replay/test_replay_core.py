@@ -32,15 +32,20 @@ from swifteats.domain.scoring import ScoringWeights
 
 DAY = datetime(2026, 1, 1, tzinfo=UTC)
 RESTAURANT = Point(40.7128, -74.0060)
+DESIGN = ScoringWeights()
 
 
 def _order(order_id: str, placed: float, ready: float) -> LoggedOrder:
     return LoggedOrder(order_id, placed, "r1", RESTAURANT, Point(40.7228, -74.0060), ready)
 
 
-def _run(orders: list[LoggedOrder], drivers: list[DriverShift]) -> RunResult:
+def _run(
+    orders: list[LoggedOrder],
+    drivers: list[DriverShift],
+    weights: ScoringWeights = DESIGN,
+) -> RunResult:
     data = ReplayInput("t", tuple(orders), tuple(drivers), ServiceTimes(), ConstantSpeedEta(), "")
-    config = ServiceConfig("greedy-score", ScoringWeights(), data.eta, pickup_lead_minutes=2.0)
+    config = ServiceConfig("greedy-score", weights, data.eta, pickup_lead_minutes=2.0)
     engine = InProcessEngine(config.settings(), DAY)
     return Replay(data, engine, Scheduler(DAY), ReplayConfig()).run()
 
@@ -95,6 +100,23 @@ def test_one_driver_never_carries_two_orders_at_once_and_the_second_is_retried()
     assert first is not None and second is not None
     assert second.assigned_at >= first.free_at
     assert result.outcomes["o2"].attempts > 1
+
+
+def test_drivers_are_idle_from_their_shift_start_for_the_idle_bonus() -> None:
+    orders = [_order("o1", 600, 630)]
+    drivers = [
+        DriverShift("near", RESTAURANT, 590, 24 * 60),  # on shift 10 minutes
+        DriverShift("far", Point(40.7228, -74.0060), 0, 24 * 60),  # 1.1 km, on shift 10 h
+    ]
+    fair = ScoringWeights(idle_bonus_per_minute=1.0)
+
+    chosen = {
+        name: outcome.trip.driver_id
+        for name, weights in (("design", DESIGN), ("fair", fair))
+        if (outcome := _run(orders, drivers, weights).outcomes["o1"]).trip is not None
+    }
+
+    assert chosen == {"design": "near", "fair": "far"}
 
 
 def test_nobody_is_assigned_outside_a_shift() -> None:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 import polars as pl
 import pytest
 
-from replay.sweep_results import KPIS, pickup_km_mean, summarise_cells, t975, utilisation
+from replay.sweep_results import KPIS, pickup_means, summarise_cells, t975, utilisation
 from swifteats.analysis.pareto import pareto_front
 from swifteats.domain.scoring import ScoringWeights
 
@@ -79,11 +79,16 @@ def test_cells_get_the_mean_and_a_students_t_interval() -> None:
     assert b["click_to_door_mean_ci95"] is None
 
 
-def test_pickup_distance_is_the_chosen_candidates() -> None:
+def test_pickup_distance_and_minutes_are_the_chosen_candidates() -> None:
     decisions = pl.DataFrame(
-        {"chosen": [True, False, True, False], "distance_km": [1.0, 0.5, 3.0, 9.0]}
+        {
+            "chosen": [True, False, True, False],
+            "distance_km": [1.0, 0.5, 3.0, 9.0],
+            "eta_to_restaurant": [4.0, 2.0, 10.0, 30.0],
+        }
     )
-    assert pickup_km_mean(decisions) == 2.0
+    assert pickup_means(decisions) == {"pickup_km_mean": 2.0, "pickup_minutes_mean": 7.0}
+    assert pickup_means(pl.DataFrame()) == {"pickup_km_mean": None, "pickup_minutes_mean": None}
 
 
 def test_utilisation_is_the_busy_share_of_logged_time() -> None:

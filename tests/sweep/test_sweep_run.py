@@ -64,10 +64,8 @@ def test_one_row_per_cell_input_and_seed(swept: Swept) -> None:
     )
     assert results["orders"].to_list() == [500 if i == "sample" else 60 for i in results["input"]]
     assert results["delivered"].min() > 0  # type: ignore[operator]
-    assert results.select(pl.col("pickup_km_mean", "utilisation").is_null().any()).row(0) == (
-        False,
-        False,
-    )
+    pickup = pl.col("pickup_km_mean", "pickup_minutes_mean", "utilisation")
+    assert results.select(pickup.is_null().any()).row(0) == (False, False, False)
 
 
 def test_each_run_directory_holds_its_cells_manifest(swept: Swept) -> None:

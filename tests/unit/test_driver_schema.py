@@ -144,3 +144,19 @@ def test_drivers_are_answered_and_documented_as_driver_models() -> None:
     assert one["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/DriverOut")
     assert "404" in one
     assert {"404", "409"} <= set(paths["/drivers/{driver_id}/status"]["put"]["responses"])
+
+
+def test_a_driver_is_available_since_the_instant_given_else_the_services_now() -> None:
+    app = _assignment_app()
+    given = driver(driverId="d1", availableSince="2026-01-15T20:00:00+01:00")
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    registered = call(app, "POST", "/drivers", json=given).json()
+    now = call(app, "POST", "/drivers", json=driver(driverId="d2")).json()
+    call(app, "PUT", "/drivers/d1/status", json={"status": "offline"})
+    again = call(app, "PUT", "/drivers/d1/status", json={"status": "available"}).json()
+
+    assert registered["availableSince"] == "2026-01-15T19:00:00.000Z"
+    for answer in (now, again):
+        since = datetime.fromisoformat(answer["availableSince"])
+        assert before <= since <= datetime.now(UTC)

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swifteats.domain.eta import ConstantSpeedEta
@@ -172,6 +172,7 @@ def test_with_a_wait_penalty_an_early_near_driver_can_lose_to_a_later_far_one() 
     )
 
 
+@settings(deadline=None)  # pure arithmetic: only a loaded machine makes an example slow
 @given(
     slack=st.floats(-120, 120),
     distance=st.floats(0, 60),
@@ -179,15 +180,35 @@ def test_with_a_wait_penalty_an_early_near_driver_can_lose_to_a_later_far_one() 
     near=st.integers(0, 20),
     wait=st.floats(0, 30),
     supply=st.floats(0, 30),
+    idle=st.floats(0, 600),
+    idle_bonus=st.floats(0, 5),
+    idle_cap=st.floats(0, 300),
 )
 def test_the_matrix_score_is_the_one_drivers_score_before_the_floor(
-    slack: float, distance: float, total_eta: float, near: int, wait: float, supply: float
+    slack: float,
+    distance: float,
+    total_eta: float,
+    near: int,
+    wait: float,
+    supply: float,
+    idle: float,
+    idle_bonus: float,
+    idle_cap: float,
 ) -> None:
     weights = ScoringWeights(
-        wait_penalty_per_minute=wait, supply_bonus_per_driver=supply, floor=-1e9
+        wait_penalty_per_minute=wait,
+        supply_bonus_per_driver=supply,
+        idle_bonus_per_minute=idle_bonus,
+        idle_bonus_cap=idle_cap,
+        floor=-1e9,
     )
-    one = priority_score(slack, distance, total_eta, weights, near).score
+    one = priority_score(slack, distance, total_eta, weights, near, idle).score
     many = priority_scores(
-        np.array([[slack]]), np.array([[distance]]), np.array([[total_eta]]), weights, near
+        np.array([[slack]]),
+        np.array([[distance]]),
+        np.array([[total_eta]]),
+        weights,
+        np.array([[near]]),
+        np.array([[idle]]),
     )
     assert float(many[0, 0]) == pytest.approx(one, abs=1e-9)

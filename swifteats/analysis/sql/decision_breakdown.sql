@@ -18,6 +18,7 @@ SELECT
     d.eta_term,
     d.wait_term,
     d.supply_term,
+    d.idle_term,
     d.distance_km,
     d.slack,
     d.eta_to_restaurant,

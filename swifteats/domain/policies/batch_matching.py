@@ -79,6 +79,7 @@ class BatchMatching(WindowedMatching):
             to_restaurant + to_customer[:, None],
             weights,
             np.array(neighbours(list(idle.free_location), weights))[None, :],
+            np.array([max(0.0, now - d.free_at) for d in idle.drivers])[None, :],
         )
         placed = np.array([o.placed_at for o in waiting])
         worth = self.params.reward + self.params.age_weight * (now - placed)

@@ -88,6 +88,7 @@ class OneAtATime:
                 d.location,
                 DriverStatus.AVAILABLE,
                 shift_ends_at=_instant(d.shift_ends_at),
+                available_since=_instant(d.free_at),
             )
             for d in drivers
             if haversine_km(d.location, order.restaurant) <= order.radius_km

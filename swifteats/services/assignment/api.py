@@ -67,6 +67,11 @@ class DriverIn(Location):
     driver_id: NewId = Field(alias="driverId")
     status: DriverStatus = DriverStatus.AVAILABLE
     shift_ends_at: ShiftEnd | None = Field(None, alias="shiftEndsAt")
+    available_since: ShiftEnd | None = Field(
+        None,
+        alias="availableSince",
+        description="when an available driver became so (default: now; same range)",
+    )
 
 
 class StatusIn(BaseModel):
@@ -87,6 +92,9 @@ class DriverOut(BaseModel):
     order_id: str | None = Field(alias="orderId")
     shift_ends_at: str | None = Field(alias="shiftEndsAt", description="ISO-8601 UTC")
     route: list[RouteStop]
+    available_since: str | None = Field(
+        alias="availableSince", description="ISO-8601 UTC: when it last became available"
+    )
 
 
 class RoutesIn(BaseModel):
@@ -115,6 +123,9 @@ def driver_json(driver: DriverRecord) -> dict[str, Any]:
         "orderId": driver.order_id,
         "shiftEndsAt": format_instant(driver.shift_ends_at) if driver.shift_ends_at else None,
         "route": [{"orderId": order_id, "eta": eta} for order_id, eta in driver.route],
+        "availableSince": (
+            format_instant(driver.available_since) if driver.available_since else None
+        ),
     }
 
 
@@ -176,7 +187,8 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
     def register(body: DriverIn) -> dict[str, Any]:
         location = Point(body.latitude, body.longitude)
         try:
-            drivers.register(body.driver_id, location, body.status, body.shift_ends_at)
+            since = body.available_since or runtime.clock()
+            drivers.register(body.driver_id, location, body.status, body.shift_ends_at, since)
         except DriverHoldsOrderError as held:
             raise _refused(held) from None
         return driver_json(known(body.driver_id))
@@ -192,7 +204,7 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
     @router.put("/{driver_id}/status", response_model=DriverOut, responses=_CHANGES)
     def set_status(driver_id: StorableId, body: StatusIn) -> dict[str, Any]:
         try:
-            drivers.set_status(driver_id, body.status)
+            drivers.set_status(driver_id, body.status, runtime.clock())
         except UnknownDriverError:
             raise HTTPException(404, f"driver {driver_id!r} is not registered") from None
         except DriverHoldsOrderError as held:
