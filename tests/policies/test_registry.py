@@ -54,15 +54,16 @@ def test_each_policy_declares_its_knobs() -> None:
     assert names("greedy-score") == names("nearest") == set()
     assert names("batch-matching") == {"window_minutes", "reward", "age_weight"}
     route = {"window_minutes", "queue_horizon", "max_bundle", "bundle_load", "ready_gap"}
-    assert route | {"max_extra", "courier_weight", "reward", "age_weight", "postpone"} == names(
-        "bundling"
-    )
+    costs = {"max_extra", "courier_weight", "reward", "age_weight", "backlog_weight"}
+    assert route | costs | {"postpone"} == names("bundling")
     defaults = {p.name: p.default for p in policy_spec("rolling-horizon").parameters}
-    assert (defaults["postpone"], defaults["queue_horizon"], defaults["courier_weight"]) == (
-        True,
-        15.0,
-        0.25,
-    )
+    assert (
+        defaults["postpone"],
+        defaults["queue_horizon"],
+        defaults["courier_weight"],
+        defaults["backlog_weight"],
+    ) == (True, 15.0, 0.25, 1.0)
+    assert policy_spec("bundling").defaults.backlog_weight == 0.0
 
 
 def test_a_changed_parameter_changes_the_decision() -> None:

@@ -186,3 +186,27 @@ def test_a_design_request_becomes_an_open_order_in_minutes_from_an_epoch() -> No
     assert policy("bundling").decide([opened], [idle("d", -5.0, now=90.0)], 90.0) == [
         Assignment("d", ("o1",))
     ]
+
+
+def test_rolling_horizon_keeps_a_backlog_off_long_empty_drives() -> None:
+    """Both orders' food waits at ten past; ``near`` takes one, and the other waits for
+    ``near`` (back within 20 minutes) rather than send ``far`` on a 40-minute empty drive
+    while food waits for drivers. Without the backlog's price ``far`` goes too."""
+    orders = [order("o1", customer=10.0, ready=0.0), order("o2", restaurant=2.0, ready=0.0)]
+    drivers = [idle("near", 1.0, now=10.0), idle("far", 40.0, now=10.0)]
+    unpriced = build_policy("rolling-horizon", CONTEXT, params={"backlog_weight": 0.0})
+    assert set(unpriced.decide(orders, drivers, 10.0)) == {
+        Assignment("near", ("o1",)),
+        Assignment("far", ("o2",)),
+    }
+    (only,) = decided("rolling-horizon", orders, drivers, now=10.0)
+    assert only.driver_id == "near"
+
+
+def test_rolling_horizon_sends_a_far_driver_when_no_nearer_one_exists() -> None:
+    """The backlog's price counts minutes beyond the best driver for the orders: the only
+    driver, however far, is nobody's second choice."""
+    orders = [order("o1", customer=10.0, ready=0.0)]
+    assert decided("rolling-horizon", orders, [idle("far", 30.0, now=10.0)], now=10.0) == {
+        Assignment("far", ("o1",))
+    }

@@ -18,7 +18,13 @@ that is free now or will be within ``queue_horizon`` minutes:
    minutes the driver is tied up, minus the worth of the bundle's orders: ``reward``
    each, plus ``age_weight`` per minute its food has waited already (so that no order
    starves). Pairs whose pickup would fall after the driver's shift, whose restaurant is
-   beyond an order's radius or where a leg has no length are left out.
+   beyond an order's radius or where a leg has no length are left out. When food is
+   ready and waiting for drivers (a backlog), a driver's minutes beyond the fewest any
+   feasible driver would take for that bundle cost ``backlog_weight`` times the waiting
+   orders per driver more: each such minute delays the backlog behind that driver, so a
+   bundle rather waits for a nearer driver about to be free than sends a far one on a
+   long empty drive. The bundle's best driver costs nothing more, so no bundle becomes
+   worse than leaving it open; with no food waiting nothing changes.
 3. **Matching.** A minimum-cost matching of bundles to drivers (``matching.match``).
 4. **Commitment.** A driver free now starts its route at once; a busy one gets it queued
    and starts it when it is free, unless a later decision changes it first.
@@ -51,7 +57,12 @@ from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, Po
 from swifteats.domain.policies.support.bundles import Bundle, Legs, make_bundles
 from swifteats.domain.policies.support.explain import Explanation
 from swifteats.domain.policies.support.explain import explain as explain_pairs
-from swifteats.domain.policies.support.matching import Candidates, FloatArray, match
+from swifteats.domain.policies.support.matching import (
+    BoolArray,
+    Candidates,
+    FloatArray,
+    match,
+)
 from swifteats.domain.policies.support.travel_matrix import distance_km, travel_matrix
 from swifteats.domain.policies.support.windowed import WindowedMatching
 
@@ -79,13 +90,20 @@ class RouteMatchingParams:
     """What serving an order is worth, in customer-minutes."""
     age_weight: float = 1.0
     """What each minute an order's food has waited adds to its worth."""
+    backlog_weight: float = 0.0
+    """What a driver's minute beyond the best driver's for a bundle is worth, per order
+    whose food is ready and waiting for each driver available (0: not priced)."""
     postpone: bool = False
     """Commit only when the driver must leave within the window (``rolling-horizon``)."""
 
 
-ROLLING_HORIZON = RouteMatchingParams(queue_horizon=15.0, courier_weight=0.25, postpone=True)
+ROLLING_HORIZON = RouteMatchingParams(
+    queue_horizon=15.0, courier_weight=0.25, postpone=True, backlog_weight=1.0
+)
 """``rolling-horizon``: postponed commitments; a driver's time weighs less, since it no
-longer includes waiting for the food, and busy drivers are looked at a little less far ahead."""
+longer includes waiting for the food, and busy drivers are looked at a little less far ahead;
+a backlog prices a driver's extra minutes (one customer-minute per waiting order per
+driver, the backlog's shadow price, not a tuned figure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +187,14 @@ class RouteMatching(WindowedMatching):
         pickup = np.maximum(ready[:, None], arrive + half)
         leave_by = ready[:, None] - half - to_restaurant
         customers, courier, worth = self._terms(bundles, drivers, pickup, leave_by, now)
-        cost = customers + self.params.courier_weight * courier - worth
         radius = np.array([b.radius_km for b in bundles])
         feasible = (
             (pickup <= drivers.shift_ends_at[None, :])
             & (to_restaurant >= 1)
             & (distance_km(restaurants, drivers.free_location) <= radius[:, None])
         )
+        cost = customers + self.params.courier_weight * courier - worth
+        cost = cost + self._backlog_cost(bundles, courier, feasible, now)
         pairs = match(cost, feasible)
         plans = [_Plan(bundles[b], drivers.drivers[d], float(leave_by[b, d])) for b, d in pairs]
         if not explain:
@@ -192,6 +211,22 @@ class RouteMatching(WindowedMatching):
             leave_by=leave_by,
             committed=[self._commits(p, now) for p in plans],
         )
+
+    def _backlog_cost(
+        self, bundles: list[Bundle], courier: FloatArray, feasible: BoolArray, now: float
+    ) -> FloatArray:
+        """``backlog_weight`` times the orders whose food is ready and waiting per driver
+        available, times the driver's minutes beyond the fewest any driver would take for
+        that bundle: when food waits for drivers, a driver's extra minute delays the backlog
+        behind it. The best feasible driver of each bundle costs nothing more, so no
+        bundle becomes worse than leaving it open."""
+        if self.params.backlog_weight == 0:
+            return np.zeros_like(courier)
+        waiting = sum(1 for b in bundles for o in b.orders if o.ready_at <= now)
+        fewest = np.where(feasible, courier, np.inf).min(axis=1, keepdims=True)
+        extra: FloatArray = np.where(feasible, courier - fewest, 0.0)
+        priced: FloatArray = self.params.backlog_weight * waiting / courier.shape[1] * extra
+        return priced
 
     def _terms(
         self,
