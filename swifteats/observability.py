@@ -79,7 +79,6 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self._lock = threading.Lock()
-        self._samples: dict[str, deque[float]] = {}
         self._counts: Counter[str] = Counter()
         self._latency = Histogram(
             "swifteats_stage_seconds",
@@ -92,12 +91,20 @@ class ServiceMetrics:
             "swifteats_events", "Events by kind", ["service", "kind"], registry=self.registry
         )
         self._service = service
+        self._stages: dict[str, tuple[deque[float], Histogram]] = {}
+        """Per stage: its recent samples and its labelled histogram (``labels`` is slow)."""
+        self._kinds: dict[str, PromCounter] = {}
+        """Per kind: its labelled counter."""
 
     def observe(self, stage: str, seconds: float) -> None:
         """Record one duration of ``stage``."""
         with self._lock:
-            self._samples.setdefault(stage, deque(maxlen=_WINDOW)).append(seconds)
-        self._latency.labels(self._service, stage).observe(seconds)
+            found = self._stages.get(stage)
+            if found is None:
+                found = deque(maxlen=_WINDOW), self._latency.labels(self._service, stage)
+                self._stages[stage] = found
+            found[0].append(seconds)
+        found[1].observe(seconds)
 
     def gauge(self, name: str, documentation: str, read: Reading, label: str | None = None) -> None:
         """Expose ``swifteats_<name>``, read by ``read`` at each scrape; with ``label``, the
@@ -109,7 +116,10 @@ class ServiceMetrics:
         """Add ``n`` to the counter ``kind``."""
         with self._lock:
             self._counts[kind] += n
-        self._events.labels(self._service, kind).inc(n)
+            counter = self._kinds.get(kind)
+            if counter is None:
+                counter = self._kinds[kind] = self._events.labels(self._service, kind)
+        counter.inc(n)
 
     def counts(self) -> dict[str, int]:
         """Every counter's value."""
@@ -119,7 +129,7 @@ class ServiceMetrics:
     def latency_ms(self) -> dict[str, dict[str, float]]:
         """p50/p95/p99 and sample count per stage over the recent window, in milliseconds."""
         with self._lock:
-            snapshot = {stage: sorted(values) for stage, values in self._samples.items()}
+            snapshot = {stage: sorted(values) for stage, (values, _) in self._stages.items()}
         return {
             stage: {
                 "p50": round(percentile(values, 50) * 1000, 3),

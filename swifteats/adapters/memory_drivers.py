@@ -2,7 +2,7 @@
 
 A search measures every driver (replays hold hundreds), so positions are kept as rows of
 NumPy arrays (radians and cosine of latitude) and each driver's record as a search shows
-it: one vectorised distance per search. NumPy's ``arcsin`` may differ from ``math.asin``
+it: one distance matrix for the searches made together. NumPy's ``arcsin`` may differ from ``math.asin``
 in the last bits, so the exact formula (:func:`redis_geo_distance_m`, operation for
 operation) decides every driver within a micrometre of the radius or of another driver:
 the radius cut and the order are exactly those of the scalar formula.
@@ -112,48 +112,71 @@ class _Rows:
         if trig is not None:
             self._terms[:, row] = trig
 
-    def within(self, center: Point, limit_m: float) -> list[DriverRecord]:
-        """Records within ``limit_m`` of ``center``, nearest first, ties by driver id."""
-        origin = _Trig.of(center)
-        latitude, longitude, cos_latitude = self._terms[:, : len(self._found)]
-        u = np.sin((latitude - origin.latitude) / 2)
-        v = np.sin((longitude - origin.longitude) / 2)
+    def within(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
+        """For each ``(center, limit_m)``, the records within ``limit_m`` of ``center``,
+        nearest first, ties by driver id: one distance matrix and one sort for all."""
+        if not areas:
+            return []
+        origins = np.array([_Trig.of(center) for center, _ in areas]).T[:, :, None]
+        limits = np.array([limit_m for _, limit_m in areas])[:, None]
+        latitude, longitude, cos_latitude = self._terms[:, None, : len(self._found)]
+        u = np.sin((latitude - origins[0]) / 2)
+        v = np.sin((longitude - origins[1]) / 2)
         distance = _REDIS_EARTH_DIAMETER_M * np.arcsin(
-            np.sqrt(u * u + origin.cos_latitude * cos_latitude * v * v)
+            np.sqrt(u * u + origins[2] * cos_latitude * v * v)
         )
-        rows = np.flatnonzero(distance <= limit_m + _CLOSE_M)
-        rows = rows[np.argsort(distance[rows], kind="stable")]
-        order = rows.tolist()
-        for first, last in _unsettled(distance[rows], limit_m):
-            measured = sorted(
-                (self._measure(origin, row), self._found[row].driver_id, row)
-                for row in order[first:last]
-            )
-            order[first:last] = [row if metres <= limit_m else -1 for metres, _, row in measured]
-        return [self._found[row] for row in order if row >= 0]
+        nearest = np.argsort(distance, axis=1, kind="stable")
+        ascending = distance[np.arange(len(areas))[:, None], nearest]
+        inside = ascending <= limits + _CLOSE_M
+        counts = inside.sum(axis=1).tolist()
+        unsettled = _unsettled(ascending, limits) & inside
+        searches, positions = np.nonzero(unsettled)
+        ranges = _ranges(searches, positions, len(areas))
+        found = []
+        for i, (center, limit_m) in enumerate(areas):
+            order = nearest[i, : counts[i]].tolist()
+            if ranges[i]:
+                origin = _Trig.of(center)
+                for first, last in ranges[i]:
+                    measured = sorted(
+                        (self._measure(origin, row), self._found[row].driver_id, row)
+                        for row in order[first:last]
+                    )
+                    order[first:last] = [
+                        row if metres <= limit_m else -1 for metres, _, row in measured
+                    ]
+            found.append([self._found[row] for row in order if row >= 0])
+        return found
 
     def _measure(self, origin: _Trig, row: int) -> float:
         latitude, longitude, cos_latitude = self._terms[:, row].tolist()
         return _haversine_m(origin, _Trig(latitude, longitude, cos_latitude))
 
 
-def _unsettled(ascending_m: np.ndarray, limit_m: float) -> list[tuple[int, int]]:
-    """Ranges ``[first, last)`` of sorted distances the exact formula must settle: those
-    within ``_CLOSE_M`` of the radius or of a neighbour, in runs of consecutive positions.
+def _unsettled(ascending_m: np.ndarray, limits_m: np.ndarray) -> np.ndarray:
+    """Which sorted distances (one row per search) the exact formula must settle: those
+    within ``_CLOSE_M`` of their row's radius or of a neighbour in the row.
 
-    Outside them NumPy's order and cut are the exact ones: each distance is inside the
+    Elsewhere NumPy's order and cut are the exact ones: each distance is inside the
     radius by more than its error and apart from its neighbours by more than theirs.
     """
-    flagged = ascending_m > limit_m - _CLOSE_M
-    close = np.diff(ascending_m) <= _CLOSE_M
-    flagged[:-1] |= close
-    flagged[1:] |= close
-    ranges: list[tuple[int, int]] = []
-    for position in np.flatnonzero(flagged).tolist():
-        if ranges and ranges[-1][1] == position:
-            ranges[-1] = (ranges[-1][0], position + 1)
+    flagged = ascending_m > limits_m - _CLOSE_M
+    close = np.diff(ascending_m, axis=1) <= _CLOSE_M
+    flagged[:, :-1] |= close
+    flagged[:, 1:] |= close
+    return flagged
+
+
+def _ranges(searches: np.ndarray, positions: np.ndarray, count: int) -> list[list[tuple[int, int]]]:
+    """Per search of ``count``, its flagged positions (pairs in row-major order) as ranges
+    ``[first, last)`` of consecutive positions."""
+    ranges: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+    for search, position in zip(searches.tolist(), positions.tolist(), strict=True):
+        runs = ranges[search]
+        if runs and runs[-1][1] == position:
+            runs[-1] = (runs[-1][0], position + 1)
         else:
-            ranges.append((position, position + 1))
+            runs.append((position, position + 1))
     return ranges
 
 
@@ -233,11 +256,11 @@ class InMemoryDriverIndex:
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
         """Drivers within ``radius_km`` of ``center`` (Redis's own distance), nearest first."""
-        return self._rows.within(center, radius_km * 1000)
+        return self._rows.within([(center, radius_km * 1000)])[0]
 
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
-        """:meth:`search` for each ``(center, radius_km)``."""
-        return [self.search(center, radius_km) for center, radius_km in areas]
+        """:meth:`search` for each ``(center, radius_km)``, measured together."""
+        return self._rows.within([(center, radius_km * 1000) for center, radius_km in areas])
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Give the order its first still-available driver, or the one it already holds."""

@@ -55,8 +55,10 @@ class InvalidMessageError(ValueError):
 
 def format_instant(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``: ``2024-01-15T10:30:00.000Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime writes such a year unpadded; isoformat pads it
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_instant(text: str) -> datetime:

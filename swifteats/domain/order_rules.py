@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from swifteats.domain.bus import Outgoing
 from swifteats.domain.events import (
@@ -226,17 +226,20 @@ def _failed_attempt(
     """The next request after the backoff, or the order failed once out of attempts."""
     now = context.consumed_at
     delay = retry.delay_after(order.attempts)
-    answered = replace(
-        order,
-        last_error=response.error,
-        decided_at=context.decided_at or response.failed_at,
-        request_consumed_at=context.request_consumed_at,
-        response_consumed_at=context.wall,
-        updated_at=now,
-    )
+    answered: dict[str, Any] = {
+        "last_error": response.error,
+        "decided_at": context.decided_at or response.failed_at,
+        "request_consumed_at": context.request_consumed_at,
+        "response_consumed_at": context.wall,
+        "updated_at": now,
+    }
     if delay is None:
         failed = replace(
-            answered, status=OrderStatus.ASSIGNMENT_FAILED, failed_at=now, next_attempt_at=None
+            order,
+            **answered,
+            status=OrderStatus.ASSIGNMENT_FAILED,
+            failed_at=now,
+            next_attempt_at=None,
         )
         return AnswerResult(failed, (_dead_letter(order, response, now),), outcome="failed")
     # The retry happens when it falls due: its time and the food's remaining
@@ -246,7 +249,8 @@ def _failed_attempt(
         order.order, event_id=new_event_id(), occurred_at=due, elapsed=due - order.created_at
     )
     retried = replace(
-        answered,
+        order,
+        **answered,
         attempts=order.attempts + 1,
         current_request_id=request.event_id,
         next_attempt_at=due,
