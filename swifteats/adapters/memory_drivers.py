@@ -2,10 +2,10 @@
 
 A search measures every driver (replays hold hundreds), so positions are kept as rows of
 NumPy arrays (radians and cosine of latitude) and each driver's record as a search shows
-it: one distance matrix for the searches made together. NumPy's ``arcsin`` may differ from ``math.asin``
-in the last bits, so the exact formula (:func:`redis_geo_distance_m`, operation for
-operation) decides every driver within a micrometre of the radius or of another driver:
-the radius cut and the order are exactly those of the scalar formula.
+it: one distance matrix for the searches made together. NumPy's ``arcsin`` may differ
+from ``math.asin`` in the last bits, so the exact formula (:func:`redis_geo_distance_m`,
+operation for operation) decides every driver within a micrometre of the radius or of
+another driver: the radius cut and the order are exactly those of the scalar formula.
 """
 
 from __future__ import annotations
