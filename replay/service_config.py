@@ -21,8 +21,6 @@ REPLAY_RETRY = RetryPolicy(60.0, 2.0, 300.0, 5)
 ``RunRequest.max_attempts`` changes the count, 0 retrying every 5 minutes until the day ends)."""
 NO_RESEND_S = 1e9
 """The services' answer timeouts in a replay: no request is sent again."""
-LOCKSTEP_FETCH_WAIT_MS = 2
-"""The services' Kafka fetch wait in a replay (``SWIFTEATS_KAFKA_FETCH_MAX_WAIT_MS``)."""
 REPLAY_MAX_HOLD_S = 86_400.0
 """Windowed policies keep an order open until a driver takes it (the MDRP's rule)."""
 
@@ -62,9 +60,6 @@ class ServiceConfig:
             # wall seconds, on a slow machine) would only race it
             "SWIFTEATS_ANSWER_TIMEOUT_S": repr(NO_RESEND_S),
             "SWIFTEATS_RESEND_UNPROVEN_AFTER_S": repr(NO_RESEND_S),
-            # each instant waits for two Kafka hops; a broker that answers an empty fetch
-            # only when its wait ends adds half of that wait to each
-            "SWIFTEATS_KAFKA_FETCH_MAX_WAIT_MS": str(LOCKSTEP_FETCH_WAIT_MS),
             **_eta_env(self.eta),
         }
 
