@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from swifteats.domain.drivers import (
     Claim,
@@ -33,6 +33,8 @@ T = TypeVar("T")
 GeoHit = tuple[str, tuple[float, float]]
 """One answer of GEOSEARCH WITHCOORD: ``(member, (longitude, latitude))``."""
 
+_STATUSES = {status.value: status for status in DriverStatus}
+"""Each status by its stored name (a dict look-up; the enum's own is several times slower)."""
 _UNREADABLE = (ValueError, TypeError, KeyError, IndexError, OverflowError, OSError)
 """What parsing a malformed stored value raises (JSON, enum, float, epoch conversions)."""
 
@@ -50,13 +52,20 @@ def driver_record(
         return DriverRecord(
             driver_id,
             location,
-            DriverStatus(status),
+            _status(status),
             order_id,
             _shift_end(shift_end),
             _route(route),
         )
     except _UNREADABLE as error:
         raise UnreadableDriverError(driver_id, str(error)) from None
+
+
+def _status(stored: str) -> DriverStatus:
+    status = _STATUSES.get(stored)
+    if status is None:
+        raise ValueError(f"{stored!r} is not a valid DriverStatus")
+    return status
 
 
 def _route(stored: str | None) -> RouteStops:
@@ -67,30 +76,48 @@ def _route(stored: str | None) -> RouteStops:
     return tuple((str(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2))
 
 
+def searched_drivers(
+    answer: Sequence[Any], made: dict[str, DriverRecord | None] | None = None
+) -> list[DriverRecord]:
+    """The drivers of a search script's answer, ``[driverId, longitude, latitude, status,
+    shift end or None, …]``, in its order, as :func:`found_drivers` keeps them; ``made`` (records
+    by id) lets several answers share each driver's record."""
+    made = {} if made is None else made
+    found = []
+    for driver_id, longitude, latitude, status, end in zip(
+        *(answer[i::5] for i in range(5)), strict=True
+    ):
+        if driver_id in made:
+            record = made[driver_id]
+        else:
+            where = Point(float(latitude), float(longitude))
+            record = made[driver_id] = found_driver(driver_id, where, status, end)
+        if record is not None:
+            found.append(record)
+    return found
+
+
 def found_drivers(
     hits: Iterable[GeoHit], statuses: Iterable[str | None], shift_ends: Iterable[str | None]
 ) -> list[DriverRecord]:
     """The drivers a search found, in its order; those without a status (not registered)
     are left out, those whose record cannot be read too, with a warning each."""
     found = (
-        found_driver(driver_id, position, status, end)
+        found_driver(driver_id, Point(position[1], position[0]), status, end)
         for (driver_id, position), status, end in zip(hits, statuses, shift_ends, strict=True)
     )
     return [driver for driver in found if driver is not None]
 
 
 def found_driver(
-    driver_id: str,
-    position: tuple[float, float] | None,
-    status: str | None,
-    shift_end: str | None,
+    driver_id: str, where: Point, status: str | None, shift_end: str | None
 ) -> DriverRecord | None:
-    """One driver a search found at ``(longitude, latitude)``; None when it has no
-    position or status (not registered) or its record cannot be read (with a warning)."""
-    if position is None or status is None:
+    """One driver a search found; None when it has no status (not registered) or its
+    record cannot be read (with a warning)."""
+    if status is None:
         return None
     try:
-        return driver_record(driver_id, Point(position[1], position[0]), status, None, shift_end)
+        return driver_record(driver_id, where, status, None, shift_end)
     except UnreadableDriverError as error:
         log.warning("search skips a driver: %s", error)
         return None
