@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from swifteats.domain.drivers import (
@@ -117,9 +118,9 @@ def found_driver(
     if status is None:
         return None
     try:
-        return driver_record(driver_id, where, status, None, shift_end)
-    except UnreadableDriverError as error:
-        log.warning("search skips a driver: %s", error)
+        return DriverRecord(driver_id, where, _status(status), None, _shift_end(shift_end))
+    except _UNREADABLE as error:
+        log.warning("search skips a driver: %s", UnreadableDriverError(driver_id, str(error)))
         return None
 
 
@@ -144,9 +145,16 @@ def _readable(driver_id: str, what: str, parse: Callable[[str], T], stored: str 
 
 
 def _shift_end(epoch: str | None) -> datetime | None:
-    if epoch is None:
-        return None
-    return checked_shift_end(datetime.fromtimestamp(float(epoch), UTC))
+    return None if epoch is None else _shift_end_at(epoch)
+
+
+@lru_cache(maxsize=1 << 14)
+def _shift_end_at(epoch: str) -> datetime:
+    """A stored shift end as an instant; remembered, since a search reads the same ones
+    again and again (a refused one raises and is not remembered)."""
+    moment = datetime.fromtimestamp(float(epoch), UTC)
+    checked_shift_end(moment)
+    return moment
 
 
 def _route_end(stored: str) -> RouteEnd:
