@@ -5,6 +5,35 @@ writes. Keys are named in the comment above each script (see ``redis_drivers`` f
 they hold).
 """
 
+# KEYS: geo, status, shift end, available since. ARGV: longitude, latitude, radius in km.
+# Every driver within the radius, nearest first, six values each: [driverId, longitude,
+# latitude, status, shift end, available since, …] (a missing value is nil). One round
+# trip instead of a GEOSEARCH and then HMGETs that send every id found back to the server.
+# The HMGETs go in chunks: Lua's unpack takes a few thousand values at most.
+SEARCH = """
+local hits = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2],
+  'BYRADIUS', ARGV[3], 'km', 'ASC', 'WITHCOORD')
+local found = {}
+for first = 1, #hits, 1000 do
+  local last = math.min(first + 999, #hits)
+  local ids = {}
+  for i = first, last do ids[#ids + 1] = hits[i][1] end
+  local statuses = redis.call('HMGET', KEYS[2], unpack(ids))
+  local ends = redis.call('HMGET', KEYS[3], unpack(ids))
+  local since = redis.call('HMGET', KEYS[4], unpack(ids))
+  for i = first, last do
+    local hit, n, j = hits[i], #found, i - first + 1
+    found[n + 1] = hit[1]
+    found[n + 2] = hit[2][1]
+    found[n + 3] = hit[2][2]
+    found[n + 4] = statuses[j]
+    found[n + 5] = ends[j]
+    found[n + 6] = since[j]
+  end
+end
+return found
+"""
+
 # KEYS: status, driver→order, order→driver, route end, next route, driver→route. ARGV:
 # orderId, then the ranking as one JSON array of strings [driverId, eta, driverId, eta, …]:
 # one argument instead of two per candidate, which the client would encode one by one (a

@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -24,15 +24,13 @@ from redis.cluster import RedisCluster
 from swifteats.adapters import redis_driver_scripts as lua
 from swifteats.adapters.redis_keys import SingleNodeKeys
 from swifteats.adapters.redis_records import (
-    GeoHit,
     driver_plan,
     driver_record,
-    found_driver,
-    found_drivers,
     instant_arg,
     pairs_json,
     queued_route_json,
     route_end_json,
+    searched_drivers,
     stored_claim,
 )
 from swifteats.domain.drivers import (
@@ -65,6 +63,8 @@ class RedisDriverIndex:
         self._route_end = keys.route_end
         self._next_route = keys.next_route
         self._route = keys.route
+        self._search = client.register_script(lua.SEARCH)
+        self._search_keys = [self._geo, self._status, self._shift_end, self._available_since]
         self._claim = client.register_script(lua.CLAIM)
         self._claim_route = client.register_script(lua.CLAIM_ROUTE)
         self._queue_route = client.register_script(lua.QUEUE_ROUTE)
@@ -178,65 +178,22 @@ class RedisDriverIndex:
         return driver_record(driver_id, where, status, order_id, shift_end, route, since)
 
     def search(self, center: Point, radius_km: float) -> list[DriverRecord]:
-        """Every driver within ``radius_km`` of ``center`` (GEOSEARCH), with its status;
-        records that cannot be read are left out and logged."""
-        found = cast(
-            list[GeoHit],
-            self._redis.geosearch(
-                self._geo,
-                longitude=center.longitude,
-                latitude=center.latitude,
-                radius=radius_km,
-                unit="km",
-                withcoord=True,
-                sort="ASC",
-            ),
-        )
-        if not found:
-            return []
-        ids = [driver_id for driver_id, _ in found]
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hmget(self._status, ids)
-        pipe.hmget(self._shift_end, ids)
-        pipe.hmget(self._available_since, ids)
-        statuses, shift_ends, since = cast(list[list[str | None]], pipe.execute())
-        return found_drivers(found, statuses, shift_ends, since)
+        """Every driver within ``radius_km`` of ``center``, nearest first, with its status
+        and shift end (one Lua step); records that cannot be read are left out and logged."""
+        args = [center.longitude, center.latitude, radius_km]
+        return searched_drivers(self._search(keys=self._search_keys, args=args))
 
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
-        """:meth:`search` for each ``(center, radius_km)`` in two round trips: every
-        distinct area's GEOSEARCH (members only) in one pipeline, then the positions,
-        statuses, shift ends and availability instants of all drivers found, each
-        driver's record made once."""
+        """:meth:`search` for each ``(center, radius_km)`` in one round trip: every
+        distinct area's search in one pipeline, each driver's record made once."""
         keys = list(dict.fromkeys((c.longitude, c.latitude, r) for c, r in areas))
         pipe = self._redis.pipeline(transaction=False)
         for longitude, latitude, radius_km in keys:
-            pipe.geosearch(
-                self._geo,
-                longitude=longitude,
-                latitude=latitude,
-                radius=radius_km,
-                unit="km",
-                sort="ASC",
-            )
-        found = cast(list[list[str]], pipe.execute())
-        ids = list(dict.fromkeys(driver_id for hits in found for driver_id in hits))
-        if not ids:
-            return [[] for _ in areas]
-        pipe.geopos(self._geo, *ids)
-        pipe.hmget(self._status, ids)
-        pipe.hmget(self._shift_end, ids)
-        pipe.hmget(self._available_since, ids)
-        # positions: (longitude, latitude) or None; the others: stored text or None
-        positions, statuses, ends, since = cast(list[list[Any]], pipe.execute())
-        records = {
-            driver_id: found_driver(driver_id, position, status, end, at)
-            for driver_id, position, status, end, at in zip(
-                ids, positions, statuses, ends, since, strict=True
-            )
-        }
+            self._search(keys=self._search_keys, args=[longitude, latitude, radius_km], client=pipe)
+        answers = pipe.execute()
+        made: dict[str, DriverRecord | None] = {}
         by_area = {
-            key: [d for d in (records[driver_id] for driver_id in hits) if d is not None]
-            for key, hits in zip(keys, found, strict=True)
+            key: searched_drivers(answer, made) for key, answer in zip(keys, answers, strict=True)
         }
         return [list(by_area[(c.longitude, c.latitude, r)]) for c, r in areas]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from swifteats.domain.drivers import (
     Claim,
@@ -33,6 +34,8 @@ T = TypeVar("T")
 GeoHit = tuple[str, tuple[float, float]]
 """One answer of GEOSEARCH WITHCOORD: ``(member, (longitude, latitude))``."""
 
+_STATUSES = {status.value: status for status in DriverStatus}
+"""Each status by its stored name (a dict look-up; the enum's own is several times slower)."""
 _UNREADABLE = (ValueError, TypeError, KeyError, IndexError, OverflowError, OSError)
 """What parsing a malformed stored value raises (JSON, enum, float, epoch conversions)."""
 
@@ -52,7 +55,7 @@ def driver_record(
         return DriverRecord(
             driver_id,
             location,
-            DriverStatus(status),
+            _status(status),
             order_id,
             _shift_end(shift_end),
             _route(route),
@@ -62,12 +65,41 @@ def driver_record(
         raise UnreadableDriverError(driver_id, str(error)) from None
 
 
+def _status(stored: str) -> DriverStatus:
+    status = _STATUSES.get(stored)
+    if status is None:
+        raise ValueError(f"{stored!r} is not a valid DriverStatus")
+    return status
+
+
 def _route(stored: str | None) -> RouteStops:
     """``[orderId, eta, …]`` as ``((orderId, eta), …)``; none stored: empty."""
     if stored is None:
         return ()
     parts = json.loads(stored)
     return tuple((str(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2))
+
+
+def searched_drivers(
+    answer: Sequence[Any], made: dict[str, DriverRecord | None] | None = None
+) -> list[DriverRecord]:
+    """The drivers of a search script's answer, ``[driverId, longitude, latitude, status,
+    shift end or None, available since or None, …]``, in its order, as
+    :func:`found_drivers` keeps them; ``made`` (records by id) lets several answers share
+    each driver's record."""
+    made = {} if made is None else made
+    found = []
+    for driver_id, longitude, latitude, status, end, since in zip(
+        *(answer[i::6] for i in range(6)), strict=True
+    ):
+        if driver_id in made:
+            record = made[driver_id]
+        else:
+            where = Point(float(latitude), float(longitude))
+            record = made[driver_id] = found_driver(driver_id, where, status, end, since)
+        if record is not None:
+            found.append(record)
+    return found
 
 
 def found_drivers(
@@ -79,7 +111,7 @@ def found_drivers(
     """The drivers a search found, in its order; those without a status (not registered)
     are left out, those whose record cannot be read too, with a warning each."""
     found = (
-        found_driver(driver_id, position, status, end, since)
+        found_driver(driver_id, Point(position[1], position[0]), status, end, since)
         for (driver_id, position), status, end, since in zip(
             hits, statuses, shift_ends, available_since, strict=True
         )
@@ -89,20 +121,27 @@ def found_drivers(
 
 def found_driver(
     driver_id: str,
-    position: tuple[float, float] | None,
+    where: Point,
     status: str | None,
     shift_end: str | None,
     available_since: str | None,
 ) -> DriverRecord | None:
-    """One driver a search found at ``(longitude, latitude)``; None when it has no
-    position or status (not registered) or its record cannot be read (with a warning)."""
-    if position is None or status is None:
+    """One driver a search found; None when it has no status (not registered) or its
+    record cannot be read (with a warning)."""
+    if status is None:
         return None
-    where = Point(position[1], position[0])
     try:
-        return driver_record(driver_id, where, status, None, shift_end, None, available_since)
-    except UnreadableDriverError as error:
-        log.warning("search skips a driver: %s", error)
+        return DriverRecord(
+            driver_id,
+            where,
+            _status(status),
+            None,
+            _shift_end(shift_end),
+            (),
+            _instant(available_since),
+        )
+    except _UNREADABLE as error:
+        log.warning("search skips a driver: %s", UnreadableDriverError(driver_id, str(error)))
         return None
 
 
@@ -127,9 +166,16 @@ def _readable(driver_id: str, what: str, parse: Callable[[str], T], stored: str 
 
 
 def _shift_end(epoch: str | None) -> datetime | None:
-    if epoch is None:
-        return None
-    return checked_shift_end(datetime.fromtimestamp(float(epoch), UTC))
+    return None if epoch is None else _shift_end_at(epoch)
+
+
+@lru_cache(maxsize=1 << 14)
+def _shift_end_at(epoch: str) -> datetime:
+    """A stored shift end as an instant; remembered, since a search reads the same ones
+    again and again (a refused one raises and is not remembered)."""
+    moment = datetime.fromtimestamp(float(epoch), UTC)
+    checked_shift_end(moment)
+    return moment
 
 
 def _instant(epoch: str | None) -> datetime | None:

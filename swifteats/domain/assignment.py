@@ -139,7 +139,8 @@ class Assigner:
             )
         )
         scored = self.timer()
-        in_time = [(r.driver_id, r.total_eta) for r in ranked if r.total_eta <= MAX_ETA_MINUTES]
+        etas = ((r.driver_id, r.total_eta) for r in ranked)
+        in_time = [(driver_id, eta) for driver_id, eta in etas if eta <= MAX_ETA_MINUTES]
         claim = self.drivers.claim(request.order_id, in_time)
         claimed = self.timer()
         timings = {

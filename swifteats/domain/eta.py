@@ -27,8 +27,11 @@ class ConstantSpeedEta:
 
     def travel_minutes(self, origin: Point, destination: Point) -> int:
         """Minutes from ``origin`` to ``destination``."""
-        minutes = math.ceil(haversine_km(origin, destination) / self.speed_kmh * 60.0)
-        return max(self.min_minutes, minutes)
+        return self.minutes_for_km(haversine_km(origin, destination))
+
+    def minutes_for_km(self, km: float) -> int:
+        """Minutes over ``km`` of great-circle distance (for callers that know it already)."""
+        return max(self.min_minutes, math.ceil(km / self.speed_kmh * 60.0))
 
 
 METRES_PER_DEGREE = 111_320.0

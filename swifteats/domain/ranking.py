@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from swifteats.domain.drivers import DriverRecord, DriverStatus
-from swifteats.domain.eta import EtaModel
+from swifteats.domain.eta import ConstantSpeedEta, EtaModel
 from swifteats.domain.geo import Point, haversine_km
 from swifteats.domain.scoring import ScoreTerms, ScoringWeights, priority_score
 
@@ -69,25 +69,46 @@ def rank_drivers(
     pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
     near = neighbours([driver.location for driver in pool], weights)
-    ranked = [
-        _rank_one(job, driver, to_customer, weights, eta, n, idle_minutes(driver, now))
-        for driver, n in zip(pool, near, strict=True)
-    ]
-    shift_end = {d.driver_id: d.shift_ends_at for d in pool if d.shift_ends_at}
-    if now is not None and shift_end:
-        ranked = [
-            r
-            for r in ranked
-            if r.driver_id not in shift_end
-            or _pickup(now, job, r, pickup_lead_minutes) <= shift_end[r.driver_id]
-        ]
-    ranked.sort(key=lambda r: (-r.score, r.distance_km, r.driver_id))
+    pickup = None if now is None else _Pickups(now, job.preparation_time, pickup_lead_minutes)
+    by_km = eta.minutes_for_km if type(eta) is ConstantSpeedEta else None
+    ranked = []
+    for driver, n in zip(pool, near, strict=True):
+        distance = haversine_km(driver.location, job.restaurant)
+        if by_km is None:
+            to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
+        else:
+            to_restaurant = by_km(distance)
+        ends = driver.shift_ends_at
+        if pickup is not None and ends is not None and pickup.at(to_restaurant) > ends:
+            continue
+        slack = job.preparation_time - to_restaurant
+        total = to_restaurant + to_customer
+        terms = priority_score(slack, distance, total, weights, n, idle_minutes(driver, now))
+        ranked.append(
+            RankedDriver(driver.driver_id, distance, to_restaurant, to_customer, slack, terms)
+        )
+    ranked.sort(key=_best_first)
     return ranked
 
 
-def _pickup(now: datetime, job: Job, ranked: RankedDriver, lead: float) -> datetime:
-    minutes = max(ranked.eta_to_restaurant + lead, job.preparation_time)
-    return now + timedelta(minutes=minutes)
+def _best_first(ranked: RankedDriver) -> tuple[float, float, str]:
+    return (-ranked.terms.score, ranked.distance_km, ranked.driver_id)
+
+
+class _Pickups:
+    """The earliest pickup of the order by a driver ``minutes`` away: arrival plus the
+    lead, or the food being ready, whichever is later (made once per arrival minute)."""
+
+    def __init__(self, now: datetime, preparation_time: float, lead: float) -> None:
+        self._now, self._ready, self._lead = now, preparation_time, lead
+        self._known: dict[int, datetime] = {}
+
+    def at(self, minutes: int) -> datetime:
+        known = self._known.get(minutes)
+        if known is None:
+            wait = max(minutes + self._lead, self._ready)
+            known = self._known[minutes] = self._now + timedelta(minutes=wait)
+        return known
 
 
 def neighbours(points: Sequence[Point], weights: ScoringWeights) -> list[int]:
@@ -106,23 +127,6 @@ def idle_minutes(driver: DriverRecord, now: datetime | None) -> float:
     if now is None or driver.available_since is None:
         return 0.0
     return max(0.0, (now - driver.available_since).total_seconds() / 60.0)
-
-
-def _rank_one(
-    job: Job,
-    driver: DriverRecord,
-    to_customer: int,
-    weights: ScoringWeights,
-    eta: EtaModel,
-    near: int,
-    idle: float,
-) -> RankedDriver:
-    distance = haversine_km(driver.location, job.restaurant)
-    to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
-    slack = job.preparation_time - to_restaurant
-    total = to_restaurant + to_customer
-    terms = priority_score(slack, distance, total, weights, near, idle)
-    return RankedDriver(driver.driver_id, distance, to_restaurant, to_customer, slack, terms)
 
 
 def no_candidate_reason(drivers_in_area: int) -> str:
