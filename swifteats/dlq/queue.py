@@ -35,7 +35,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 # The services' own client options (addresses, TLS, SASL), for a consumer without a group.
-from swifteats.adapters.kafka.clients import _common as kafka_options
+from swifteats.adapters.kafka.clients import client_options as kafka_options
 from swifteats.adapters.kafka.clients import make_producer
 from swifteats.domain.clock import Clock, system_clock
 from swifteats.domain.events import format_instant

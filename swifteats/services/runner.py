@@ -16,6 +16,11 @@ UVICORN_LOGGING: dict[str, Any] = {"log_config": None, "log_level": None, "acces
 """uvicorn installs no handler of its own: its lines go through the root logger, in the
 service's format and at its level (``configure_logging``); no line per request."""
 
+UVICORN_SPEED: dict[str, Any] = {"loop": "uvloop", "http": "httptools"}
+"""uvloop's event loop and httptools' HTTP parser (both compiled), named rather than left to
+uvicorn's ``auto``, which quietly falls back to pure-Python h11 and asyncio's loop when
+they are missing."""
+
 
 class RunnableService(Protocol):
     """A service with background threads and an HTTP API."""
@@ -40,7 +45,7 @@ def serve(service: RunnableService, *, host: str, port: int) -> None:
     """
     _stop_on_shutdown(service)
     service.start()
-    uvicorn.run(service.api, host=host, port=port, **UVICORN_LOGGING)
+    uvicorn.run(service.api, host=host, port=port, **UVICORN_SPEED, **UVICORN_LOGGING)
 
 
 def _stop_on_shutdown(service: RunnableService) -> None:

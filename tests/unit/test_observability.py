@@ -11,10 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import generate_latest
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from swifteats.observability import (
     JsonFormatter,
@@ -23,7 +25,7 @@ from swifteats.observability import (
     configure_logging,
     percentile,
 )
-from swifteats.services.runner import UVICORN_LOGGING
+from swifteats.services.runner import UVICORN_LOGGING, UVICORN_SPEED
 
 WIKI_A = [15.0, 20.0, 35.0, 40.0, 50.0]
 WIKI_B = [3.0, 6.0, 7.0, 8.0, 8.0, 10.0, 13.0, 15.0, 16.0, 20.0]
@@ -217,6 +219,15 @@ def test_uvicorn_lines_come_out_as_json_lines_on_a_pipe() -> None:
     assert entry["logger"] == "uvicorn.error"
     assert entry["message"] == "Uvicorn running on http://127.0.0.1:1"
     assert ISO_UTC.match(entry["time"])
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_services_serve_on_uvloop_with_httptools() -> None:
+    config = uvicorn.Config(FastAPI(), **UVICORN_SPEED, **UVICORN_LOGGING)
+    config.load()
+
+    assert config.http_protocol_class is HttpToolsProtocol
+    assert config.get_loop_factory() is uvloop.new_event_loop
 
 
 @pytest.mark.usefixtures("restore_logging")
