@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -26,6 +26,7 @@ from swifteats.adapters.redis_keys import SingleNodeKeys
 from swifteats.adapters.redis_records import (
     driver_plan,
     driver_record,
+    found_driver,
     instant_arg,
     pairs_json,
     queued_route_json,
@@ -184,16 +185,42 @@ class RedisDriverIndex:
         return searched_drivers(self._search(keys=self._search_keys, args=args))
 
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
-        """:meth:`search` for each ``(center, radius_km)`` in one round trip: every
-        distinct area's search in one pipeline, each driver's record made once."""
+        """:meth:`search` for each ``(center, radius_km)`` in two round trips: every
+        distinct area's GEOSEARCH (members only) in one pipeline, then the positions,
+        statuses, shift ends and availability instants of all drivers found, each
+        driver's record made once (areas that overlap, as a window's restaurants' do,
+        send each driver once)."""
         keys = list(dict.fromkeys((c.longitude, c.latitude, r) for c, r in areas))
         pipe = self._redis.pipeline(transaction=False)
         for longitude, latitude, radius_km in keys:
-            self._search(keys=self._search_keys, args=[longitude, latitude, radius_km], client=pipe)
-        answers = pipe.execute()
-        made: dict[str, DriverRecord | None] = {}
+            pipe.geosearch(
+                self._geo,
+                longitude=longitude,
+                latitude=latitude,
+                radius=radius_km,
+                unit="km",
+                sort="ASC",
+            )
+        found = cast(list[list[str]], pipe.execute())
+        ids = list(dict.fromkeys(driver_id for hits in found for driver_id in hits))
+        if not ids:
+            return [[] for _ in areas]
+        pipe.geopos(self._geo, *ids)
+        pipe.hmget(self._status, ids)
+        pipe.hmget(self._shift_end, ids)
+        pipe.hmget(self._available_since, ids)
+        # positions: (longitude, latitude) or None; the others: stored text or None
+        positions, statuses, ends, since = cast(list[list[Any]], pipe.execute())
+        records = {
+            driver_id: found_driver(driver_id, Point(p[1], p[0]), status, end, at)
+            for driver_id, p, status, end, at in zip(
+                ids, positions, statuses, ends, since, strict=True
+            )
+            if p is not None
+        }
         by_area = {
-            key: searched_drivers(answer, made) for key, answer in zip(keys, answers, strict=True)
+            key: [d for d in (records.get(driver_id) for driver_id in hits) if d is not None]
+            for key, hits in zip(keys, found, strict=True)
         }
         return [list(by_area[(c.longitude, c.latitude, r)]) for c, r in areas]
 

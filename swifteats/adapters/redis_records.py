@@ -80,26 +80,17 @@ def _route(stored: str | None) -> RouteStops:
     return tuple((str(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2))
 
 
-def searched_drivers(
-    answer: Sequence[Any], made: dict[str, DriverRecord | None] | None = None
-) -> list[DriverRecord]:
+def searched_drivers(answer: Sequence[Any]) -> list[DriverRecord]:
     """The drivers of a search script's answer, ``[driverId, longitude, latitude, status,
     shift end or None, available since or None, …]``, in its order, as
-    :func:`found_drivers` keeps them; ``made`` (records by id) lets several answers share
-    each driver's record."""
-    made = {} if made is None else made
-    found = []
-    for driver_id, longitude, latitude, status, end, since in zip(
-        *(answer[i::6] for i in range(6)), strict=True
-    ):
-        if driver_id in made:
-            record = made[driver_id]
-        else:
-            where = Point(float(latitude), float(longitude))
-            record = made[driver_id] = found_driver(driver_id, where, status, end, since)
-        if record is not None:
-            found.append(record)
-    return found
+    :func:`found_drivers` keeps them."""
+    found = (
+        found_driver(driver_id, Point(float(latitude), float(longitude)), status, end, since)
+        for driver_id, longitude, latitude, status, end, since in zip(
+            *(answer[i::6] for i in range(6)), strict=True
+        )
+    )
+    return [driver for driver in found if driver is not None]
 
 
 def found_drivers(
