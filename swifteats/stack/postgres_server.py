@@ -73,24 +73,22 @@ def skip_commit_flush(database_url: str) -> None:
     """Let the database's commits return before their WAL reaches the disk
     (``synchronous_commit = off``): for a throwaway database (a replay's), whose last
     transactions nobody needs after a crash. New sessions only."""
-    name = urlsplit(database_url).path.lstrip("/")
-    with psycopg.connect(
-        maintenance_url(database_url), autocommit=True, connect_timeout=10
-    ) as conn:
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name))
-        )
+    _on_server(database_url, "ALTER DATABASE {} SET synchronous_commit = off")
 
 
 def drop_database(database_url: str) -> None:
     """Drop the database named in ``database_url`` (closing its sessions), if it exists."""
+    _on_server(database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def _on_server(database_url: str, statement: str) -> None:
+    """Run ``statement`` about the database named in ``database_url`` (its ``{}``) from
+    the server's maintenance database."""
     name = urlsplit(database_url).path.lstrip("/")
     with psycopg.connect(
         maintenance_url(database_url), autocommit=True, connect_timeout=10
     ) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
 def maintenance_url(database_url: str) -> str:
