@@ -62,7 +62,7 @@ class ServiceConfig:
             # wall seconds, on a slow machine) would only race it
             "SWIFTEATS_ANSWER_TIMEOUT_S": repr(NO_RESEND_S),
             # every instant waits for two Kafka hops: a short fetch wait costs idle CPU
-            # but less wall time than the services' 100 ms (7o100t100s1p100 rolling-horizon)
+            # but less wall time than the services' 100 ms
             "SWIFTEATS_KAFKA_FETCH_MAX_WAIT_MS": str(LOCKSTEP_FETCH_WAIT_MS),
             "SWIFTEATS_RESEND_UNPROVEN_AFTER_S": repr(NO_RESEND_S),
             **_eta_env(self.eta),
