@@ -153,7 +153,8 @@ class Replay:
         now = self._scheduler.minutes
         settled = self._engine.settle(self._scheduler.now())
         assigned = []
-        for applied in settled.applied:
+        # by order: a live Order Service applies answers in the order it reads them
+        for applied in sorted(settled.applied, key=lambda a: (a.order_id, a.attempt)):
             if applied.outcome != "retry":
                 self._open -= 1
                 self._answered += 1

@@ -7,6 +7,7 @@ The step runs over the in-memory driver index (the Redis one keeps the same cont
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
@@ -221,3 +222,42 @@ def test_a_route_with_an_eta_no_answer_may_carry_is_not_claimed() -> None:
     assert step.step() == []
     assert step.held == 1
     assert drivers.count_available() == 1
+
+
+class _SeesDrivers:
+    """A windowed policy that assigns nothing and keeps the drivers it was shown."""
+
+    name = "sees-drivers"
+    window_minutes = 0.5
+    holds_orders = True
+
+    def __init__(self) -> None:
+        self.shown: list[list[str]] = []
+
+    def decide(
+        self, orders: Sequence[OpenOrder], drivers: Sequence[DriverView], now: float
+    ) -> list[Assignment]:
+        self.shown.append([d.driver_id for d in drivers])
+        return []
+
+
+def test_the_policy_sees_the_same_drivers_in_the_same_order_however_the_requests_arrived() -> None:
+    """A live service reads its geo topics in no fixed order; its decisions must not
+    depend on it (the replay's live and in-process runs are identical by construction)."""
+    west = replace(request("west", 8.0), restaurant=at(-0.03))
+    east = replace(request("east", 8.0), restaurant=at(0.03))
+    shown = []
+    for arrived in ((west, east), (east, west)):
+        policy = _SeesDrivers()
+        clock = ManualClock(START)
+        drivers = InMemoryDriverIndex()
+        for driver_id, where in (("d1", -0.04), ("d2", 0.0), ("d3", 0.04)):
+            drivers.register(driver_id, at(where), DriverStatus.AVAILABLE)
+        metrics = ServiceMetrics("driver-assignment")
+        step = WindowedStep(policy, CONTEXT, drivers, clock=clock, metrics=metrics, max_hold_s=120)
+        for held in arrived:
+            step.hold(arrival(held, START))
+        later(clock, 30)
+        step.step()
+        shown += policy.shown
+    assert shown == [["d1", "d2", "d3"]] * 2

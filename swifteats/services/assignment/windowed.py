@@ -147,12 +147,12 @@ class WindowedStep:
             return []
         start = self._timer()
         answers = self._already_claimed(now)
-        nearby = self._nearby()
+        held = sorted(self._held.values(), key=lambda h: h.arrival.turn)
+        nearby = _nearby(self._drivers, held)
         plans = self._drivers.plans(
             [d.driver_id for d in nearby.values() if d.status is DriverStatus.BUSY]
         )
         searched = self._timer()
-        held = sorted(self._held.values(), key=lambda h: h.arrival.turn)
         orders = [OpenOrder.from_request(h.request, epoch=self._epoch) for h in held]
         decision = decide_window(
             self._policy,
@@ -243,17 +243,6 @@ class WindowedStep:
         if self._on_decision is not None:
             self._on_decision(fields)
 
-    def _nearby(self) -> dict[str, DriverRecord]:
-        """Every driver within the radius of a held order's restaurant, once each."""
-        areas = list(
-            dict.fromkeys((h.request.restaurant, h.request.radius_km) for h in self._held.values())
-        )
-        found: dict[str, DriverRecord] = {}
-        for drivers in self._drivers.search_many(areas):
-            for driver in drivers:
-                found.setdefault(driver.driver_id, driver)
-        return found
-
     def _expired(self, now: datetime, queued: set[str]) -> list[Outgoing]:
         """Failure answers for the requests held longer than ``max_hold_s`` and not on a
         queued route."""
@@ -304,3 +293,15 @@ def _answerable(decision: WindowDecision) -> WindowDecision:
     if len(started) < len(decision.started) or queued != decision.queued:
         log.warning("routes with an ETA over %d minutes left out", MAX_ETA_MINUTES)
     return WindowDecision(started, queued, decision.explanations)
+
+
+def _nearby(drivers: DriverIndex, held: list[_Held]) -> dict[str, DriverRecord]:
+    """Every driver within the radius of a held order's restaurant, once each, by driver
+    id: the same drivers in the same order however the requests arrived (a live service
+    reads its geo topics in no fixed order) and whichever index found them."""
+    areas = list(dict.fromkeys((h.request.restaurant, h.request.radius_km) for h in held))
+    found: dict[str, DriverRecord] = {}
+    for area in drivers.search_many(areas):
+        for driver in area:
+            found.setdefault(driver.driver_id, driver)
+    return dict(sorted(found.items()))
