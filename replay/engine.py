@@ -12,7 +12,7 @@ is published, read, decided and answered, and every answer applied, before time 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -57,6 +57,9 @@ class Settled:
     queued: tuple[str, ...] = ()
     """The drivers the instant's decision gave a queued route: a route that starts when
     their current one ends (only a decision queues routes)."""
+    routes: Mapping[str, RouteStops] = field(default_factory=dict)
+    """The routes of the drivers named in :meth:`Engine.settle`'s ``routes_of``, once the
+    instant's events were applied and before its decision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +103,8 @@ class Engine(Protocol):
         """The orders each driver holds now, in drop-off order, with their ETAs."""
         ...
 
-    def settle(self, now: datetime) -> Settled:
-        """The instant's barrier (see the module)."""
+    def settle(self, now: datetime, *, routes_of: list[str]) -> Settled:
+        """The instant's barrier (see the module); with the routes of ``routes_of``."""
         ...
 
     def decisions(self) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ Drivers come on shift available at their start, drive the routes the services gi
 their position every ``location_interval_min`` while they move. The fleet tells the
 services what happens (shifts, pickups, deliveries: a drop-off puts the driver at the door
 in the driver index) and learns each route from the driver index: when an answer assigns
-a driver, and when a drop-off frees a driver that may have had a route queued. Positions
+a driver, and when a drop-off frees a driver that may have had a route queued (read with
+the instant's barrier, :meth:`Fleet.take_starting`, one call for all). Positions
 along the way are not sent: no policy reads a busy driver's position (a windowed one
 plans from the route's end), so they would only cost a call each. A pickup or drop-off of
 an order whose assignment the Order Service has not applied yet (a queued route starts at
@@ -15,6 +16,7 @@ the drop-off, its orders are answered at the next window) is told once it is app
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from replay.engine import Engine
@@ -50,6 +52,8 @@ class Fleet:
         self._on_route: dict[str, Route] = {}
         self._may_start: set[str] = set()
         """Drivers a decision gave a queued route since their last drop-off."""
+        self._starting: list[str] = []
+        """Such drivers freed this instant: their route is read at its end."""
         self._confirmed: set[str] = set()
         self._deferred: defaultdict[str, list[str]] = defaultdict(list)
         self.trips: dict[str, Trip] = {}
@@ -125,7 +129,7 @@ class Fleet:
         self._record(shift.driver_id, "available", shift.start)
 
     def _shift_end(self, shift: DriverShift) -> None:
-        if shift.driver_id not in self._on_route:
+        if shift.driver_id not in self._on_route and shift.driver_id not in self._starting:
             self._go_offline(shift.driver_id, self._position[shift.driver_id])
 
     def _go_offline(self, driver_id: str, where: Point) -> None:
@@ -141,7 +145,8 @@ class Fleet:
         self._tell("picked_up", order_id)
 
     def _free(self, route: Route) -> None:
-        """The last drop-off: the driver is free at the door, or starts its queued route."""
+        """The last drop-off: the driver is free at the door, or (read at the instant's end)
+        starts its queued route."""
         driver_id, door = route.driver_id, route.end
         del self._on_route[driver_id]
         self._position[driver_id] = door
@@ -150,11 +155,28 @@ class Fleet:
         self._record(driver_id, "available", door)
         if driver_id in self._may_start:
             self._may_start.discard(driver_id)
-            held = self._engine.driver_routes([driver_id]).get(driver_id, ())
-            self._launch_held_route(driver_id, held)
+            self._starting.append(driver_id)
+        else:
+            self._off_if_shift_ended(driver_id)
+
+    def take_starting(self) -> list[str]:
+        """The drivers freed this instant whose drop-off may have started a queued route:
+        the harness reads their routes once the instant's events are told and hands them
+        to :meth:`start_queued`."""
+        starting, self._starting = self._starting, []
+        return starting
+
+    def start_queued(self, driver_ids: list[str], routes: Mapping[str, RouteStops]) -> None:
+        """Drive the route each driver of :meth:`take_starting` holds now, from ``routes``
+        (none: it stays free, or goes off if its shift has ended)."""
+        for driver_id in driver_ids:
+            self._launch_held_route(driver_id, routes.get(driver_id, ()))
+            self._off_if_shift_ended(driver_id)
+
+    def _off_if_shift_ended(self, driver_id: str) -> None:
         ended = self._scheduler.minutes >= self._shifts[driver_id].shift_end
         if driver_id not in self._on_route and ended:
-            self._go_offline(driver_id, door)
+            self._go_offline(driver_id, self._position[driver_id])
 
     def _tell(self, action: str, order_id: str) -> None:
         """Tell the Order Service, or wait until it has applied the order's assignment."""

@@ -99,11 +99,12 @@ class InProcessEngine:
         found = {driver_id: self.drivers.get(driver_id) for driver_id in driver_ids}
         return {d: driver.route if driver is not None else () for d, driver in found.items()}
 
-    def settle(self, now: datetime) -> Settled:
+    def settle(self, now: datetime, *, routes_of: list[str]) -> Settled:
         """Publish what is due, decide and apply the answers (all delivered at once)."""
         started = time.perf_counter()
         self._now, self._synced = now, False
         self._sync()
+        routes = self.driver_routes(routes_of)
         decided = self.assignment.decide(now)
         applied = self.orders.advance_clock(now)
         pending, self._pending = self._pending, []
@@ -113,6 +114,7 @@ class InProcessEngine:
             min(wakes, default=None),
             (time.perf_counter() - started) * 1000,
             decided.queued,
+            routes,
         )
 
     def decisions(self) -> list[dict[str, Any]]:

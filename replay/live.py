@@ -232,20 +232,17 @@ class LiveEngine:
         """The routes the driver index holds for the drivers, read after the events told
         so far are applied (one call: with those events when there are some)."""
         if self._events and self._now is not None:
-            routes = self._clock(self._now, routes_of=driver_ids)["routes"]
-        else:
-            routes = self._client.driver_routes(driver_ids)
-        return {
-            driver_id: tuple((stop["orderId"], int(stop["eta"])) for stop in route)
-            for driver_id, route in routes.items()
-        }
+            return _routes(self._clock(self._now, routes_of=driver_ids)["routes"])
+        return _routes(self._client.driver_routes(driver_ids))
 
-    def settle(self, now: datetime) -> Settled:
-        """Publish what is due, decide, and wait until every answer is applied."""
+    def settle(self, now: datetime, *, routes_of: list[str]) -> Settled:
+        """Publish what is due (reading the routes of ``routes_of``), decide, and wait
+        until every answer is applied."""
         started = time.perf_counter()
         instant = format_instant(now)
         self._now = now
-        published = self._clock(now)
+        published = self._clock(now, routes_of=routes_of or None)
+        routes = _routes(published["routes"])
         decided = self._client.decide(instant, after_requests=self._published)
         if decided["answersPublished"] > self._answers:  # else nothing more to apply
             self._answers = decided["answersPublished"]
@@ -257,6 +254,7 @@ class LiveEngine:
             min((parse_instant(w) for w in wakes), default=None),
             (time.perf_counter() - started) * 1000,
             tuple(decided["queuedDrivers"]),
+            routes,
         )
 
     def decisions(self) -> list[dict[str, Any]]:
@@ -269,6 +267,13 @@ class LiveEngine:
         self._flush()
         found = {o["orderId"]: o for o in self._client.get_orders(order_ids)}
         return {order_id: _final(found[order_id]) for order_id in order_ids}
+
+
+def _routes(routes: dict[str, list[dict[str, Any]]]) -> dict[str, RouteStops]:
+    return {
+        driver_id: tuple((stop["orderId"], int(stop["eta"])) for stop in route)
+        for driver_id, route in routes.items()
+    }
 
 
 def _applied(answer: dict[str, Any]) -> Applied:

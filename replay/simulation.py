@@ -109,7 +109,9 @@ class Replay:
         for order in self._data.orders:
             self._scheduler.at(order.revealed_at, Priority.ORDER, self._place, order)
         pace = None if self._config.speed is None else _pacer(self._config.speed)
-        self._engine.settle(self._scheduler.now())  # both services' clocks start together
+        self._engine.settle(
+            self._scheduler.now(), routes_of=[]
+        )  # both services' clocks start together
         self._scheduler.run_until(before_instant=self._begin, after_instant=self._settle, pace=pace)
         self._report()
         for order_id, final in self._engine.final_orders(list(self._outcomes)).items():
@@ -146,12 +148,17 @@ class Replay:
         self._due = True
 
     def _settle(self) -> None:
-        """The instant's barrier, when an order was placed or a service asked for it."""
+        """The instant's barrier, when an order was placed or a service asked for it; the
+        routes that drop-offs started are read with it (alone when there is none)."""
+        starting = self._fleet.take_starting()
         if not self._due:
+            if starting:
+                self._fleet.start_queued(starting, self._engine.driver_routes(starting))
             return
         self._due = False
         now = self._scheduler.minutes
-        settled = self._engine.settle(self._scheduler.now())
+        settled = self._engine.settle(self._scheduler.now(), routes_of=starting)
+        self._fleet.start_queued(starting, settled.routes)
         assigned = []
         # by order: a live Order Service applies answers in the order it reads them
         for applied in sorted(settled.applied, key=lambda a: (a.order_id, a.attempt)):
