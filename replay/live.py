@@ -13,10 +13,11 @@ from __future__ import annotations
 import fcntl
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,9 +156,11 @@ class LiveEngine:
     """The running services over HTTP, Kafka between them (see ``replay.engine``).
 
     What happens for the Order Service (orders placed, picked up, delivered) is kept,
-    each event with its instant, and sent in one ``PUT /clock``: at the next barrier, or
-    before a call to the Assignment Service, which must see it first (a drop-off frees a
-    driver). Nothing reads the Order Service's state in between.
+    each event with its instant, and sent in one ``PUT /clock`` at the next barrier or
+    route read. Shifts starting and ending are sent to the Assignment Service right after
+    that call, in turn, as they must follow the events told before them (a drop-off frees
+    the driver a shift end takes off) and precede the next decision. Nothing reads either
+    service's state in between.
     """
 
     def __init__(self, services: LiveServices, *, api_key: SecretStr | None = None) -> None:
@@ -172,16 +175,19 @@ class LiveEngine:
         """The instant's events not sent yet."""
         self._published = 0
         self._pending: list[dict[str, Any]] = []
+        self._shifts: list[Callable[[], object]] = []
+        """Shift starts and ends not sent yet, in turn."""
 
     def begin(self, now: datetime) -> None:
         """A new instant: the events told from now on happened at ``now``."""
         self._now = now
 
     def _flush(self) -> None:
-        """``PUT /clock`` with the events told since the last one, at their instant."""
-        if not self._events or self._now is None:
-            return
-        self._clock(self._now)
+        """``PUT /clock`` with the events told since the last one, at their instant, then
+        the shift changes."""
+        if self._events and self._now is not None:
+            self._clock(self._now)
+        self._send_shifts()
 
     def _clock(self, now: datetime, routes_of: list[str] | None = None) -> dict[str, Any]:
         events, self._events = self._events, []
@@ -190,27 +196,35 @@ class LiveEngine:
         )
         self._published = report["requestsPublished"]
         self._pending += report["applied"]
+        self._send_shifts()
         return report
+
+    def _send_shifts(self) -> None:
+        shifts, self._shifts = self._shifts, []
+        for send in shifts:
+            send()
 
     def close(self) -> None:
         """Close both HTTP clients."""
         self._client.close()
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
-        """Register the driver, available from now until the end of the shift."""
-        self._flush()
-        self._client.register_driver(
-            driver_id,
-            at.latitude,
-            at.longitude,
-            shift_ends_at=format_instant(shift_ends_at),
-            available_since=None if self._now is None else format_instant(self._now),
+        """Register the driver, available from now until the end of the shift (sent after
+        the next ``PUT /clock``)."""
+        self._shifts.append(
+            partial(
+                self._client.register_driver,
+                driver_id,
+                at.latitude,
+                at.longitude,
+                shift_ends_at=format_instant(shift_ends_at),
+                available_since=None if self._now is None else format_instant(self._now),
+            )
         )
 
     def driver_off(self, driver_id: str) -> None:
-        """Sign the driver off."""
-        self._flush()
-        self._client.set_driver_status(driver_id, "offline")
+        """Sign the driver off (sent after the next ``PUT /clock``)."""
+        self._shifts.append(partial(self._client.set_driver_status, driver_id, "offline"))
 
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """``POST /orders``'s body, sent with the instant."""
