@@ -28,6 +28,7 @@ from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, Settled, order_b
 from replay.inputs import LoggedOrder, ReplayInput
 from replay.service_config import ServiceConfig
 from swifteats.adapters.kafka.topics import create_topics
+from swifteats.adapters.redis_drivers import forget_namespace
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.drivers import RouteStops
 from swifteats.domain.events import format_instant, parse_instant
@@ -96,10 +97,11 @@ def _live_services(
     database_url = f"{base}/swifteats_replay_{tag}"
     ensure_database(database_url)
     skip_commit_flush(database_url)  # a replay's database is dropped at its end
+    namespace = f"replay:{tag}"
     common = {
         **stack_env(settings),
         "DATABASE_URL": database_url,
-        "SWIFTEATS_REDIS_PREFIX": f"replay:{tag}",
+        "SWIFTEATS_REDIS_PREFIX": namespace,
         "SWIFTEATS_LOG_LEVEL": "WARNING",
         **config.env(),
     }
@@ -127,6 +129,7 @@ def _live_services(
         for service in services:
             service.stop()
         drop_database(database_url)
+        forget_namespace(settings, namespace)
 
 
 def request_topics(data: ReplayInput) -> tuple[str, ...]:

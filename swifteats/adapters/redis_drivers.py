@@ -388,3 +388,19 @@ def redis_for(settings: Settings) -> RedisClient:
         username=settings.redis_username,
         password=password.get_secret_value() if password else None,
     )
+
+
+def delete_namespace(client: RedisClient, prefix: str) -> None:
+    """Delete every key under ``prefix:``."""
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=10_000))
+    for start in range(0, len(keys), 10_000):
+        client.delete(*keys[start : start + 10_000])
+
+
+def forget_namespace(settings: Settings, prefix: str) -> None:
+    """:func:`delete_namespace` on the settings' Redis: a run's own keys, at its end."""
+    client = redis_for(settings)
+    try:
+        delete_namespace(client, prefix)
+    finally:
+        client.close()

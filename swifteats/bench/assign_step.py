@@ -20,9 +20,8 @@ from typing import Any
 
 import redis
 
-from swifteats.adapters.redis_drivers import RedisDriverIndex
+from swifteats.adapters.redis_drivers import RedisDriverIndex, delete_namespace
 from swifteats.bench.fleet import Area, near
-from swifteats.bench.services import delete_prefix
 from swifteats.bench.stats import summarise
 from swifteats.domain.assignment import Assigner
 from swifteats.domain.clock import system_clock
@@ -91,7 +90,7 @@ def _one_size(client: redis.Redis, drivers: int, options: AssignStepOptions) -> 
             sample()
         samples = [sample() for _ in range(options.samples)]
     finally:
-        delete_prefix(client, prefix)
+        delete_namespace(client, prefix)
     return {
         "drivers": drivers,
         "square_km": round(area.side_km, 1),

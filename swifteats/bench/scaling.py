@@ -27,13 +27,13 @@ import httpx
 import psycopg
 
 from swifteats.adapters.kafka.topics import create_topics
-from swifteats.adapters.redis_drivers import RedisDriverIndex
+from swifteats.adapters.redis_drivers import RedisDriverIndex, forget_namespace
 from swifteats.bench.e2e import E2eOptions, request_topics
 from swifteats.bench.e2e_orders import OrderMaker
 from swifteats.bench.fleet import Area
 from swifteats.bench.loadgen import Offer, offer_orders
 from swifteats.bench.releaser import DriverReleaser
-from swifteats.bench.services import auth_headers, bench_redis, delete_prefix
+from swifteats.bench.services import auth_headers, bench_redis
 from swifteats.domain.drivers import DriverRecord, DriverStatus
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
@@ -153,9 +153,7 @@ def _instances(
         for service in started:
             service.stop()
         drop_database(database_url)
-        client = bench_redis(settings)
-        delete_prefix(client, prefix)
-        client.close()
+        forget_namespace(settings, prefix)
 
 
 def _wait_for_partitions(settings: Settings, assignment_urls: list[str]) -> None:

@@ -23,7 +23,7 @@ import httpx
 import redis
 
 from swifteats.adapters.kafka.topics import create_topics
-from swifteats.adapters.redis_drivers import connect_redis
+from swifteats.adapters.redis_drivers import connect_redis, forget_namespace
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database, free_port, stack_down, stack_up
@@ -95,7 +95,7 @@ def bench_services(
         for service in services:
             service.stop()
         drop_database(database_url)
-        _forget_prefix(settings, prefix)
+        forget_namespace(settings, prefix)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -130,18 +130,3 @@ def auth_headers(settings: Settings) -> dict[str, str]:
     """The bearer header the services want when API keys are configured."""
     key = settings.client_api_key
     return {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
-
-
-def delete_prefix(client: redis.Redis, prefix: str) -> None:
-    """Delete every key under ``prefix:``."""
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=10_000))
-    for start in range(0, len(keys), 10_000):
-        client.delete(*keys[start : start + 10_000])
-
-
-def _forget_prefix(settings: Settings, prefix: str) -> None:
-    client = bench_redis(settings)
-    try:
-        delete_prefix(client, prefix)
-    finally:
-        client.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import redis
 
 from replay.inputs import DriverShift, LoggedOrder, ReplayInput
 from replay.mdrp.instance import mdrp_root
@@ -82,8 +83,8 @@ def test_live_and_in_process_make_identical_assignments_for_every_policy(
         assert (stamps[later] >= stamps[earlier]).all(), (earlier, later)
 
 
-def test_the_bundled_sample_format_replays_live(
-    servers: Settings, kafka: Broker, tmp_path: Path
+def test_the_bundled_sample_format_replays_live_and_leaves_no_keys_in_redis(
+    servers: Settings, kafka: Broker, tmp_path: Path, redis_client: redis.Redis
 ) -> None:
     from replay.orderlog import write_drivers_csv, write_orders_csv
     from replay.runner import load_order_log
@@ -94,10 +95,12 @@ def test_the_bundled_sample_format_replays_live(
     write_drivers_csv(tmp_path / "d.csv", drivers)
     loaded = load_order_log(tmp_path / "o.csv", tmp_path / "d.csv")
 
+    before = set(redis_client.scan_iter(match="replay:*"))
     in_process, live = _both(loaded, _live_settings(servers, kafka, tmp_path), tmp_path)
 
     assert live["driver_id"].to_list() == in_process["driver_id"].to_list()
     assert live["attempts"].to_list() == in_process["attempts"].to_list()
+    assert set(redis_client.scan_iter(match="replay:*")) <= before
 
 
 def _lunch_rush() -> LoadedInput:
