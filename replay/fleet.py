@@ -81,9 +81,11 @@ class Fleet:
         routes: dict[str, RouteStops] = {}
         for i, (order_id, driver_id) in enumerate(answers):
             self._confirmed.add(order_id)
-            if order_id not in self.trips and not self._queued_routes:
+            if order_id in self.trips:  # a queued route that started at a drop-off
+                pass
+            elif not self._queued_routes:
                 self._launch(driver_id, [order_id])
-            elif order_id not in self.trips:
+            else:
                 if driver_id not in routes:
                     later = [d for o, d in answers[i:] if o not in self.trips]
                     routes = self._engine.driver_routes(list(dict.fromkeys(later)))
