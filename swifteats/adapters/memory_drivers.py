@@ -29,6 +29,7 @@ from swifteats.domain.drivers import (
     RouteEnd,
     UnknownDriverError,
     checked_shift_end,
+    union_of,
 )
 from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point, geo_key
 
@@ -261,6 +262,10 @@ class InMemoryDriverIndex:
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
         """:meth:`search` for each ``(center, radius_km)``, measured together."""
         return self._rows.within([(center, radius_km * 1000) for center, radius_km in areas])
+
+    def search_union(self, areas: Sequence[tuple[Point, float]]) -> list[DriverRecord]:
+        """Every driver within any of the areas, once."""
+        return union_of(self.search_many(areas))
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Give the order its first still-available driver, or the one it already holds."""

@@ -192,37 +192,69 @@ class RedisDriverIndex:
         send each driver once)."""
         keys = list(dict.fromkeys((c.longitude, c.latitude, r) for c, r in areas))
         pipe = self._redis.pipeline(transaction=False)
-        for longitude, latitude, radius_km in keys:
-            pipe.geosearch(
-                self._geo,
-                longitude=longitude,
-                latitude=latitude,
-                radius=radius_km,
-                unit="km",
-                sort="ASC",
-            )
+        for key in keys:
+            self._geosearch(pipe, key, nearest_first=True)
         found = cast(list[list[str]], pipe.execute())
-        ids = list(dict.fromkeys(driver_id for hits in found for driver_id in hits))
+        records = self._records(list(dict.fromkeys(d for hits in found for d in hits)))
+        by_area = {
+            key: [records[driver_id] for driver_id in hits if driver_id in records]
+            for key, hits in zip(keys, found, strict=True)
+        }
+        return [list(by_area[(c.longitude, c.latitude, r)]) for c, r in areas]
+
+    def search_union(self, areas: Sequence[tuple[Point, float]]) -> list[DriverRecord]:
+        """Every driver within any of the areas, once: the first area's GEOSEARCH with
+        the fleet's size, and only when it did not find the whole fleet the others' (a
+        window's restaurants at a city's radius each find everyone), then one read of
+        the drivers found."""
+        keys = list(dict.fromkeys((c.longitude, c.latitude, r) for c, r in areas))
+        if not keys:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zcard(self._geo)
+        self._geosearch(pipe, keys[0], nearest_first=False)
+        fleet, first = cast(tuple[int, list[str]], pipe.execute())
+        found = {driver_id: None for driver_id in first}
+        if len(found) < fleet and len(keys) > 1:
+            for key in keys[1:]:
+                self._geosearch(pipe, key, nearest_first=False)
+            for hits in cast(list[list[str]], pipe.execute()):
+                found.update(dict.fromkeys(hits))
+        return list(self._records(list(found)).values())
+
+    def _geosearch(
+        self, pipe: Any, area: tuple[float, float, float], *, nearest_first: bool
+    ) -> None:
+        longitude, latitude, radius_km = area
+        pipe.geosearch(
+            self._geo,
+            longitude=longitude,
+            latitude=latitude,
+            radius=radius_km,
+            unit="km",
+            sort="ASC" if nearest_first else None,
+        )
+
+    def _records(self, ids: list[str]) -> dict[str, DriverRecord]:
+        """The records of these drivers (one pipeline); those without a position, or
+        that cannot be read, left out."""
         if not ids:
-            return [[] for _ in areas]
+            return {}
+        pipe = self._redis.pipeline(transaction=False)
         pipe.geopos(self._geo, *ids)
         pipe.hmget(self._status, ids)
         pipe.hmget(self._shift_end, ids)
         pipe.hmget(self._available_since, ids)
         # positions: (longitude, latitude) or None; the others: stored text or None
         positions, statuses, ends, since = cast(list[list[Any]], pipe.execute())
-        records = {
-            driver_id: found_driver(driver_id, Point(p[1], p[0]), status, end, at)
+        records = (
+            found_driver(driver_id, Point(p[1], p[0]), status, end, at)
             for driver_id, p, status, end, at in zip(
                 ids, positions, statuses, ends, since, strict=True
             )
             if p is not None
-        }
-        by_area = {
-            key: [d for d in (records.get(driver_id) for driver_id in hits) if d is not None]
-            for key, hits in zip(keys, found, strict=True)
-        }
-        return [list(by_area[(c.longitude, c.latitude, r)]) for c, r in areas]
+        )
+        return {record.driver_id: record for record in records if record is not None}
 
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order its first still-available driver, or the one it holds."""

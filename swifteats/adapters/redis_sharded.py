@@ -68,6 +68,7 @@ from swifteats.domain.drivers import (
     RouteEnd,
     UnknownDriverError,
     checked_shift_end,
+    union_of,
 )
 from swifteats.domain.geo import Point, geo_key
 
@@ -185,6 +186,10 @@ class ShardedRedisDriverIndex:
         """Every driver within ``radius_km`` of ``center``, nearest first, read from every
         region the circle touches."""
         return self.search_many([(center, radius_km)])[0]
+
+    def search_union(self, areas: Sequence[tuple[Point, float]]) -> list[DriverRecord]:
+        """Every driver within any of the areas, once (from :meth:`search_many`)."""
+        return union_of(self.search_many(areas))
 
     def search_many(self, areas: Sequence[tuple[Point, float]]) -> list[list[DriverRecord]]:
         """:meth:`search` for each ``(center, radius_km)``: one pipeline of GEOSEARCHes,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -177,6 +177,11 @@ class DriverIndex(Protocol):
         """:meth:`search` for each ``(center, radius_km)``, in one go."""
         ...
 
+    def search_union(self, areas: Sequence[tuple[Point, float]]) -> list[DriverRecord]:
+        """Every driver within any of the areas, once, in no set order: what a window
+        needs of its restaurants' overlapping areas."""
+        ...
+
     def claim(self, order_id: str, ranked: list[tuple[str, int]]) -> Claim | None:
         """Atomically give the order the first still-available driver of ``(driver_id, eta)``.
 
@@ -226,3 +231,12 @@ class DriverIndex(Protocol):
     def available_by_geo_key(self) -> dict[str, int]:
         """Available drivers per geo key of where they are (keys with none are left out)."""
         ...
+
+
+def union_of(found: Iterable[Iterable[DriverRecord]]) -> list[DriverRecord]:
+    """Each driver of ``found`` once (its first record)."""
+    union: dict[str, DriverRecord] = {}
+    for records in found:
+        for record in records:
+            union.setdefault(record.driver_id, record)
+    return list(union.values())

@@ -284,6 +284,21 @@ class TestDriverIndexContract:
         assert [len(found) for found in index.search_many(areas)] == [2, 1, 0, 4, 2]
         assert index.search_many([]) == []
 
+    def test_a_union_search_finds_each_driver_of_any_area_once(self, index: DriverIndex) -> None:
+        for i, km in enumerate((0.5, 1.5, 3.0, 6.0)):
+            index.register(f"d{i}", north(km), AVAILABLE if i % 2 else BUSY)
+        cases: list[list[tuple[Point, float]]] = [
+            [(CENTER, 2.0), (north(6), 1.0), (north(20), 1.0), (CENTER, 2.0)],
+            [(CENTER, 10.0), (north(6), 1.0)],  # the first area finds the whole fleet
+            [(north(20), 1.0), (north(6), 1.0), (north(3), 0.2)],  # the first finds none
+            [],
+        ]
+        for areas in cases:
+            union = index.search_union(areas)
+            each = {d.driver_id: d for found in index.search_many(areas) for d in found}
+            assert sorted(d.driver_id for d in union) == sorted(each)
+            assert {d.driver_id: d for d in union} == each
+
     def test_a_driver_shows_the_route_it_holds_until_it_is_free(self, index: DriverIndex) -> None:
         index.register("d1", CENTER, AVAILABLE)
         index.register("d2", north(1), AVAILABLE)

@@ -296,12 +296,8 @@ def _answerable(decision: WindowDecision) -> WindowDecision:
 
 
 def _nearby(drivers: DriverIndex, held: list[_Held]) -> dict[str, DriverRecord]:
-    """Every driver within the radius of a held order's restaurant, once each, by driver
-    id: the same drivers in the same order however the requests arrived (a live service
-    reads its geo topics in no fixed order) and whichever index found them."""
-    areas = list(dict.fromkeys((h.request.restaurant, h.request.radius_km) for h in held))
-    found: dict[str, DriverRecord] = {}
-    for area in drivers.search_many(areas):
-        for driver in area:
-            found.setdefault(driver.driver_id, driver)
-    return dict(sorted(found.items()))
+    """Every driver within the radius of a held order's restaurant, by driver id: the
+    same drivers in the same order however the requests arrived (a live service reads its
+    geo topics in no fixed order) and whichever index found them."""
+    found = drivers.search_union([(h.request.restaurant, h.request.radius_km) for h in held])
+    return {driver.driver_id: driver for driver in sorted(found, key=lambda d: d.driver_id)}
