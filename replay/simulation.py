@@ -109,9 +109,8 @@ class Replay:
         for order in self._data.orders:
             self._scheduler.at(order.revealed_at, Priority.ORDER, self._place, order)
         pace = None if self._config.speed is None else _pacer(self._config.speed)
-        self._engine.settle(
-            self._scheduler.now(), routes_of=[]
-        )  # both services' clocks start together
+        # both services' clocks start together
+        self._engine.settle(self._scheduler.now(), routes_of=[])
         self._scheduler.run_until(before_instant=self._begin, after_instant=self._settle, pace=pace)
         self._report()
         for order_id, final in self._engine.final_orders(list(self._outcomes)).items():
