@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -51,6 +52,11 @@ class InMemoryOrderStore:
         self._requests_published = 0
         self._lock = threading.Lock()
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Nothing: each call is kept as it returns, and nothing can fail to commit."""
+        yield
+
     def add(self, change: OrderChange) -> None:
         """Store a new order and enqueue its messages."""
         with self._lock:
@@ -63,6 +69,11 @@ class InMemoryOrderStore:
         """The order, ``next_attempt_at`` included."""
         with self._lock:
             return self._require(order_id)
+
+    def get_many(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders known among these, in the order named."""
+        with self._lock:
+            return [self._require(i) for i in order_ids if i in self._orders]
 
     def change(self, order_id: str, rule: Callable[[OrderRecord], Change]) -> Change:
         """Run ``rule`` on the order under the lock; keep what it returns."""

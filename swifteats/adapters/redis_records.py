@@ -170,7 +170,13 @@ def _shift_end_at(epoch: str) -> datetime:
 
 
 def _instant(epoch: str | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(float(epoch), UTC)
+    return None if epoch is None else _instant_at(epoch)
+
+
+@lru_cache(maxsize=1 << 14)
+def _instant_at(epoch: str) -> datetime:
+    """A stored instant; remembered, as a driver's stays the same from search to search."""
+    return datetime.fromtimestamp(float(epoch), UTC)
 
 
 def instant_arg(moment: datetime | None) -> str:

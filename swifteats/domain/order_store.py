@@ -8,6 +8,7 @@ The store applies no rule itself: :meth:`OrderStore.change` runs one of
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -35,12 +36,24 @@ class StoreUnavailableError(Exception):
 class OrderStore(Protocol):
     """Orders, written together with the messages they emit."""
 
+    def batch(self) -> AbstractContextManager[None]:
+        """The calls the current thread makes in the block share one transaction: kept
+        together when it ends, one commit for many changes. Each call behaves as alone (a
+        duplicate or a rule that raises writes nothing and fails no other); if the block
+        raises, what was done in it may or may not be kept."""
+        ...
+
     def add(self, change: OrderChange) -> None:
         """Store a new order and enqueue its messages; raise :class:`DuplicateOrderError`."""
         ...
 
     def get(self, order_id: str) -> OrderRecord:
         """The order, ``next_attempt_at`` included; raise :class:`OrderNotFoundError`."""
+        ...
+
+    def get_many(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders with these ids, as :meth:`get` shows each, in the order named;
+        unknown ids left out."""
         ...
 
     def change(self, order_id: str, rule: Callable[[OrderRecord], Change]) -> Change:

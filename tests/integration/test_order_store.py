@@ -8,7 +8,7 @@ PostgreSQL variant gets a fresh database per test (``database_url``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from swifteats.domain.events import AssignmentFailed, AssignmentResponse, Driver
 from swifteats.domain.geo import Point
 from swifteats.domain.order_rules import (
     AnswerResult,
+    OrderChange,
     ResponseContext,
     advance_order,
     apply_answer,
@@ -103,6 +104,10 @@ def _pool(database_url: str) -> Pool:
     return pool
 
 
+def _moved(target: OrderStatus) -> Callable[[OrderRecord], OrderChange]:
+    return lambda order: advance_order(order, target, now=T0)
+
+
 def _order(order_id: str) -> NewOrder:
     return NewOrder(
         order_id=order_id,
@@ -138,6 +143,31 @@ class TestOrderStoreContract:
             orders.place()
         with pytest.raises(OrderNotFoundError):
             orders.store.get("o-2")
+        orders.place("o-3")
+        found = orders.store.get_many(["o-3", "o-2", "o-1"])
+        assert [o.order_id for o in found] == ["o-3", "o-1"]
+        assert found[1] == orders.store.get("o-1")
+
+    def test_a_batch_keeps_every_change_and_a_refused_one_fails_no_other(
+        self, orders: Orders
+    ) -> None:
+        orders.place("o-1")
+        with orders.store.batch():
+            orders.place("o-2")
+            with pytest.raises(DuplicateOrderError):
+                orders.place("o-1")
+            with pytest.raises(InvalidTransitionError):  # not assigned yet
+                orders.store.change("o-2", _moved(OrderStatus.DELIVERED))
+            assert (
+                orders.answer(
+                    DriverAssigned("o-2", "d-1", 9, T0), orders.current("o-2", T0)
+                ).outcome
+                == "assigned"
+            )  # sees the order placed in the batch
+            orders.store.change("o-2", _moved(OrderStatus.PICKED_UP))
+        assert orders.store.get("o-2").status == OrderStatus.PICKED_UP
+        assert orders.store.get("o-1").status == OrderStatus.NEW_ORDER
+        assert sorted(m.key for m in orders.sent(T0)) == ["o-1", "o-2"]
 
     def test_a_failing_sender_keeps_the_messages(self, orders: Orders) -> None:
         orders.place()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from psycopg import Connection, errors
+from psycopg import Connection
 
 from swifteats.adapters.postgres.pool import Pool, Row, connection
 from swifteats.domain.events import OrderItem
@@ -24,27 +26,59 @@ class PostgresOrderStore:
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+        self._batch = threading.local()
+        """``conn``: the connection of the calling thread's open :meth:`batch`, if any."""
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for the calls this thread makes in the block, committed at its
+        end (rows they change stay locked until then); within an open batch, nothing."""
+        if getattr(self._batch, "conn", None) is not None:
+            yield
+            return
+        with connection(self._pool, transaction=True) as conn:
+            self._batch.conn = conn
+            try:
+                yield
+            finally:
+                self._batch.conn = None
+
+    @contextmanager
+    def _connection(self, *, transaction: bool = True) -> Iterator[Connection[Row]]:
+        """The open batch's connection, or one of the pool's (in a transaction if asked)."""
+        batch: Connection[Row] | None = getattr(self._batch, "conn", None)
+        if batch is not None:
+            yield batch
+            return
+        with connection(self._pool, transaction=transaction) as conn:
+            yield conn
 
     def add(self, change: OrderChange) -> None:
-        """Insert the order and its outbox rows in one transaction."""
-        with connection(self._pool, transaction=True) as conn:
-            try:
-                conn.execute(_INSERT_ORDER, _insert_params(change.order))
-            except errors.UniqueViolation:
-                raise DuplicateOrderError(change.order.order_id) from None
+        """Insert the order and its outbox rows in one transaction (an existing id is
+        refused without failing it: a batch goes on)."""
+        with self._connection() as conn:
+            if conn.execute(_INSERT_ORDER, _insert_params(change.order)).rowcount == 0:
+                raise DuplicateOrderError(change.order.order_id)
             enqueue(conn, change.messages)
 
     def get(self, order_id: str) -> OrderRecord:
         """The order with the due time of its next unsent request."""
-        with connection(self._pool) as conn:
+        with self._connection(transaction=False) as conn:
             row = conn.execute(_SELECT_WITH_NEXT_ATTEMPT, (order_id,)).fetchone()
         if row is None:
             raise OrderNotFoundError(order_id)
         return record_of(row)
 
+    def get_many(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders known among these (one query), in the order named."""
+        with self._connection(transaction=False) as conn:
+            rows = conn.execute(_SELECT_MANY, (list(order_ids),)).fetchall()
+        found = {row["id"]: record_of(row) for row in rows}
+        return [found[i] for i in order_ids if i in found]
+
     def change(self, order_id: str, rule: Callable[[OrderRecord], Change]) -> Change:
         """Lock the row, run ``rule``, write its order and messages, commit."""
-        with connection(self._pool, transaction=True) as conn:
+        with self._connection() as conn:
             found = conn.execute(_SELECT_FOR_UPDATE, (order_id,)).fetchone()
             if found is None:
                 raise OrderNotFoundError(order_id)
@@ -60,7 +94,7 @@ class PostgresOrderStore:
         """Lock every row (one SELECT, in id order), run the rules in turn, write the
         orders and messages (one batch each), commit once."""
         ids = sorted({order_id for order_id, _ in changes})
-        with connection(self._pool, transaction=True) as conn:
+        with self._connection() as conn:
             rows = conn.execute(_SELECT_MANY_FOR_UPDATE, (ids,)).fetchall()
             current = {row["id"]: record_of(row) for row in rows}
             written: dict[str, OrderRecord] = {}
@@ -82,7 +116,7 @@ class PostgresOrderStore:
 
     def enqueue(self, message: Enqueued) -> None:
         """Insert one outbox row."""
-        with connection(self._pool, transaction=True) as conn:
+        with self._connection() as conn:
             enqueue(conn, (message,))
 
 
@@ -213,10 +247,9 @@ FROM orders o WHERE o.id = %s
 
 _SELECT_FOR_UPDATE = _SELECT_WITH_NEXT_ATTEMPT + " FOR UPDATE OF o"
 
-_SELECT_MANY_FOR_UPDATE = (
-    _SELECT_WITH_NEXT_ATTEMPT.replace("WHERE o.id = %s", "WHERE o.id = ANY(%s)")
-    + " ORDER BY o.id FOR UPDATE OF o"
-)
+_SELECT_MANY = _SELECT_WITH_NEXT_ATTEMPT.replace("WHERE o.id = %s", "WHERE o.id = ANY(%s)")
+
+_SELECT_MANY_FOR_UPDATE = _SELECT_MANY + " ORDER BY o.id FOR UPDATE OF o"
 
 _INSERT_ORDER = """
 INSERT INTO orders (id, customer_id, restaurant_id, restaurant_latitude, restaurant_longitude,
@@ -226,4 +259,5 @@ INSERT INTO orders (id, customer_id, restaurant_id, restaurant_latitude, restaur
 VALUES (%(id)s, %(customer_id)s, %(restaurant_id)s, %(rlat)s, %(rlon)s, %(clat)s, %(clon)s,
     %(items)s, %(total)s, %(prep)s, %(notes)s, %(radius)s, %(status)s, %(request_id)s,
     %(now)s, %(now)s, %(accepted)s)
+ON CONFLICT (id) DO NOTHING
 """

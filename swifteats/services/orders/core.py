@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -132,6 +133,25 @@ class OrderCore:
         self._handled_changed = threading.Condition()
         self._applied: list[AppliedAnswer] = []
         self._applied_lock = threading.Lock()
+        self._batch = threading.local()
+        """``placed``: orders placed in the calling thread's open :meth:`batch`, if any."""
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The changes this thread makes in the block share one store transaction (see
+        :meth:`OrderStore.batch`); orders placed in it wake the relay at its end, when
+        their requests can be read."""
+        if getattr(self._batch, "placed", None) is not None:
+            yield
+            return
+        self._batch.placed = 0
+        try:
+            with self.store.batch():
+                yield
+        finally:
+            placed, self._batch.placed = self._batch.placed, None
+        if placed:
+            self.relay.notify()
 
     def place(self, order: NewOrder, *, accepted_at: datetime | None = None) -> OrderRecord:
         """Charge the order, store it and queue its first request.
@@ -152,13 +172,20 @@ class OrderCore:
             accepted_at=accepted_at or self.wall(),
         )
         self.store.add(change)
-        self.relay.notify()
+        if getattr(self._batch, "placed", None) is None:
+            self.relay.notify()
+        else:
+            self._batch.placed += 1
         self.metrics.count("orders_placed")
         return change.order
 
     def get(self, order_id: str) -> OrderRecord:
         """The order; raise :class:`~swifteats.domain.order_store.OrderNotFoundError`."""
         return self.store.get(order_id)
+
+    def get_many(self, order_ids: list[str]) -> list[OrderRecord]:
+        """The orders known among these, in the order named."""
+        return self.store.get_many(order_ids)
 
     def on_response(self, raw: bytes | None, topic: str, headers: Headers | None) -> str:
         """Handle one record of the responses topic: ``assigned``, ``retry``, ``failed``,
