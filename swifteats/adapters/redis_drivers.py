@@ -214,7 +214,7 @@ class RedisDriverIndex:
         pipe.zcard(self._geo)
         self._geosearch(pipe, keys[0], nearest_first=False)
         fleet, first = cast(tuple[int, list[str]], pipe.execute())
-        found = {driver_id: None for driver_id in first}
+        found = dict.fromkeys(first)
         if len(found) < fleet and len(keys) > 1:
             for key in keys[1:]:
                 self._geosearch(pipe, key, nearest_first=False)
