@@ -28,7 +28,7 @@ from replay.engine import PIPELINE_STAGES, Applied, FinalOrder, Settled, order_b
 from replay.inputs import LoggedOrder, ReplayInput
 from replay.service_config import ServiceConfig
 from swifteats.adapters.kafka.topics import create_topics
-from swifteats.adapters.redis_drivers import forget_namespace
+from swifteats.adapters.redis_client import forget_namespace
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.drivers import RouteStops
 from swifteats.domain.events import format_instant, parse_instant

@@ -20,7 +20,8 @@ from typing import Any
 
 import redis
 
-from swifteats.adapters.redis_drivers import RedisDriverIndex, delete_namespace
+from swifteats.adapters.redis_client import delete_namespace
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.bench.fleet import Area, near
 from swifteats.bench.stats import summarise
 from swifteats.domain.assignment import Assigner

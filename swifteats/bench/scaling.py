@@ -27,7 +27,8 @@ import httpx
 import psycopg
 
 from swifteats.adapters.kafka.topics import create_topics
-from swifteats.adapters.redis_drivers import RedisDriverIndex, forget_namespace
+from swifteats.adapters.redis_client import forget_namespace
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.bench.e2e import E2eOptions, request_topics
 from swifteats.bench.e2e_orders import OrderMaker
 from swifteats.bench.fleet import Area

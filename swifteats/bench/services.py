@@ -23,7 +23,7 @@ import httpx
 import redis
 
 from swifteats.adapters.kafka.topics import create_topics
-from swifteats.adapters.redis_drivers import connect_redis, forget_namespace
+from swifteats.adapters.redis_client import connect_redis, forget_namespace
 from swifteats.launcher import ServiceProcess, stack_env
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database, free_port, stack_down, stack_up

@@ -17,7 +17,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from swifteats.adapters.redis_drivers import connect_redis
+from swifteats.adapters.redis_client import connect_redis
 from swifteats.client import SwiftEatsClient
 from swifteats.settings import Settings
 from swifteats.stack import drop_database, ensure_database, free_port, stack_down, stack_up

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from swifteats.adapters.redis_drivers import RedisDriverIndex, connect_redis
+from swifteats.adapters.redis_client import connect_redis
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.check_flow import CUSTOMER, RESTAURANT, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.topics import RESPONSES_TOPIC

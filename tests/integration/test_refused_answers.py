@@ -20,7 +20,8 @@ from swifteats.adapters.postgres.migrations import migrate
 from swifteats.adapters.postgres.orders import PostgresOrderStore
 from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import open_pool
-from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
+from swifteats.adapters.redis_client import redis_for
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.check_flow import CUSTOMER, RESTAURANT, sample_order
 from swifteats.client import SwiftEatsClient
 from swifteats.domain.drivers import DriverStatus

@@ -11,7 +11,8 @@ import pytest
 from redis.cluster import RedisCluster
 
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
-from swifteats.adapters.redis_drivers import RedisDriverIndex, redis_for
+from swifteats.adapters.redis_client import redis_for
+from swifteats.adapters.redis_drivers import RedisDriverIndex
 from swifteats.adapters.redis_keys import ShardedKeys, region_of, regions_touched
 from swifteats.adapters.redis_sharded import ShardedRedisDriverIndex, driver_index_for
 from swifteats.domain.drivers import Claim, DriverIndex, DriverStatus

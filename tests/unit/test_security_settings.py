@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from swifteats.adapters.kafka.clients import client_options, security_options
-from swifteats.adapters.redis_drivers import redis_for
+from swifteats.adapters.redis_client import redis_for
 from swifteats.observability import JsonFormatter
 from swifteats.settings import Settings
 

@@ -13,7 +13,7 @@ from swifteats.adapters.kafka.bus import KafkaEventBus
 from swifteats.adapters.kafka.clients import make_consumer, make_producer
 from swifteats.adapters.kafka.consumer_loop import ConsumerLoop, Record
 from swifteats.adapters.kafka.topics import TopicCreator
-from swifteats.adapters.redis_drivers import RedisClient, redis_for
+from swifteats.adapters.redis_client import RedisClient, redis_for
 from swifteats.adapters.redis_sharded import driver_index_for
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import DriverIndex

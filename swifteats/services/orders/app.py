@@ -21,7 +21,7 @@ from swifteats.adapters.postgres.orders import PostgresOrderStore
 from swifteats.adapters.postgres.outbox import PostgresOutbox
 from swifteats.adapters.postgres.pool import Row, open_pool
 from swifteats.adapters.postgres.stats import order_stats, queue_depths
-from swifteats.adapters.redis_drivers import RedisClient, redis_for
+from swifteats.adapters.redis_client import RedisClient, redis_for
 from swifteats.adapters.redis_ratelimit import RedisRateLimiter
 from swifteats.adapters.redis_sharded import driver_index_for
 from swifteats.domain.clock import Clock, ManualClock, system_clock
