@@ -13,11 +13,10 @@ from __future__ import annotations
 import fcntl
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +159,10 @@ class LiveEngine:
 
     What happens for the Order Service (orders placed, picked up, delivered) is kept,
     each event with its instant, and sent in one ``PUT /clock`` at the next barrier or
-    route read. Shifts starting and ending are sent to the Assignment Service right after
-    that call, in turn, as they must follow the events told before them (a drop-off frees
-    the driver a shift end takes off) and precede the next decision. Nothing reads either
-    service's state in between.
+    route read. Shifts starting and ending go to the Assignment Service with the next
+    ``POST /decisions``, in turn, before it decides: after the events told before them (a
+    drop-off frees the driver a shift end takes off). No route read depends on them, and
+    those told after the last decision are not sent, as no decision follows.
     """
 
     def __init__(self, services: LiveServices, *, api_key: SecretStr | None = None) -> None:
@@ -178,19 +177,17 @@ class LiveEngine:
         """The instant's events not sent yet."""
         self._published = 0
         self._pending: list[dict[str, Any]] = []
-        self._shifts: list[Callable[[], object]] = []
-        """Shift starts and ends not sent yet, in turn."""
+        self._shifts: list[dict[str, Any]] = []
+        """Shift starts and ends not sent yet, in turn (``POST /decisions``'s ``shifts``)."""
 
     def begin(self, now: datetime) -> None:
         """A new instant: the events told from now on happened at ``now``."""
         self._now = now
 
     def _flush(self) -> None:
-        """``PUT /clock`` with the events told since the last one, at their instant, then
-        the shift changes."""
+        """``PUT /clock`` with the events told since the last one, at their instant."""
         if self._events and self._now is not None:
             self._clock(self._now)
-        self._send_shifts()
 
     def _clock(self, now: datetime, routes_of: list[str] | None = None) -> dict[str, Any]:
         events, self._events = self._events, []
@@ -199,35 +196,27 @@ class LiveEngine:
         )
         self._published = report["requestsPublished"]
         self._pending += report["applied"]
-        self._send_shifts()
         return report
-
-    def _send_shifts(self) -> None:
-        shifts, self._shifts = self._shifts, []
-        for send in shifts:
-            send()
 
     def close(self) -> None:
         """Close both HTTP clients."""
         self._client.close()
 
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
-        """Register the driver, available from now until the end of the shift (sent after
-        the next ``PUT /clock``)."""
-        self._shifts.append(
-            partial(
-                self._client.register_driver,
-                driver_id,
-                at.latitude,
-                at.longitude,
-                shift_ends_at=format_instant(shift_ends_at),
-                available_since=None if self._now is None else format_instant(self._now),
-            )
-        )
+        """Register the driver, available from now until the end of the shift (sent with
+        the next decision)."""
+        register = {
+            "driverId": driver_id,
+            "latitude": at.latitude,
+            "longitude": at.longitude,
+            "shiftEndsAt": format_instant(shift_ends_at),
+            "availableSince": None if self._now is None else format_instant(self._now),
+        }
+        self._shifts.append({"on": register})
 
     def driver_off(self, driver_id: str) -> None:
-        """Sign the driver off (sent after the next ``PUT /clock``)."""
-        self._shifts.append(partial(self._client.set_driver_status, driver_id, "offline"))
+        """Sign the driver off (sent with the next decision)."""
+        self._shifts.append({"off": driver_id})
 
     def place(self, order: LoggedOrder, *, radius_km: float, now_min: float) -> None:
         """``POST /orders``'s body, sent with the instant."""
@@ -260,7 +249,8 @@ class LiveEngine:
         self._now = now
         published = self._clock(now, routes_of=routes_of or None)
         routes = _routes(published["routes"])
-        decided = self._client.decide(instant, after_requests=self._published)
+        shifts, self._shifts = self._shifts, []
+        decided = self._client.decide(instant, after_requests=self._published, shifts=shifts)
         if decided["answersPublished"] > self._answers:  # else nothing more to apply
             self._answers = decided["answersPublished"]
             published = self._clock(now)

@@ -87,13 +87,7 @@ class SwiftEatsClient:
             "routesOf": routes_of or [],
         }
         report = _json(self._orders.put("/clock", json=body))
-        refused = [
-            (event, result)
-            for event, result in zip(events or [], report["events"], strict=True)
-            if result["status"] >= 300
-        ]
-        if refused:
-            raise ServiceError(f"PUT /clock: {len(refused)} event(s) refused, first {refused[0]}")
+        _raise_refused("PUT /clock", events or [], report["events"])
         return report
 
     def driver_routes(self, driver_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -101,11 +95,17 @@ class SwiftEatsClient:
         answer = self._assignment.post("/drivers/routes", json={"driverIds": driver_ids})
         return cast(dict[str, list[dict[str, Any]]], _json(answer)["routes"])
 
-    def decide(self, instant: str, *, after_requests: int) -> dict[str, Any]:
+    def decide(
+        self, instant: str, *, after_requests: int, shifts: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """POST /decisions on an Assignment Service with an external decision clock, once
-        it has read ``after_requests`` requests in all."""
-        body = {"at": instant, "afterRequests": after_requests}
-        return _json(self._assignment.post("/decisions", json=body))
+        it has read ``after_requests`` requests in all, after the ``shifts`` changes
+        (``{"on": <POST /drivers body>}`` or ``{"off": driverId}``).
+        ServiceError if a shift change was refused."""
+        body = {"at": instant, "afterRequests": after_requests, "shifts": shifts or []}
+        report = _json(self._assignment.post("/decisions", json=body))
+        _raise_refused("POST /decisions", shifts or [], report["shifts"])
+        return report
 
     def move_driver(self, driver_id: str, latitude: float, longitude: float) -> dict[str, Any]:
         """Update a driver's position."""
@@ -202,3 +202,14 @@ def _checked(response: httpx.Response) -> Any:
             f"{response.status_code} {response.text}"
         )
     return response.json()
+
+
+def _raise_refused(call: str, sent: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+    """ServiceError naming the first of ``sent`` whose result is not a 2xx status."""
+    refused = [
+        (item, result)
+        for item, result in zip(sent, results, strict=True)
+        if result["status"] >= 300
+    ]
+    if refused:
+        raise ServiceError(f"{call}: {len(refused)} change(s) refused, first {refused[0]}")

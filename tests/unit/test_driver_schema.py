@@ -1,4 +1,5 @@
-"""Validation of the Driver Assignment Service's bodies: ``POST /drivers`` and a location."""
+"""The Driver Assignment Service's driver bodies: ``POST /drivers``, a location, and the shift
+changes a decision carries."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pydantic import ValidationError
 from swifteats.adapters.memory_bus import InProcessBus
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.observability import ServiceMetrics
-from swifteats.services.assignment.api import DriverIn, DriverOut, Location, build_api
+from swifteats.services.assignment.api import build_api
 from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.assignment.schemas import DriverIn, DriverOut, Location
 from swifteats.services.http import Check, HttpSecurity
 from swifteats.settings import Settings
 from tests.unit.test_order_schema import BAD_IDS, GOOD_IDS
@@ -106,12 +108,13 @@ def test_latitudes_redis_cannot_index_are_refused_saying_why(latitude: float) ->
 
 @dataclass
 class _Runtime:
+    settings: Settings = field(default_factory=Settings)
     drivers: InMemoryDriverIndex = field(default_factory=InMemoryDriverIndex)
     metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics("driver-assignment"))
 
     def __post_init__(self) -> None:
         self.core = AssignmentCore(
-            Settings(), drivers=self.drivers, bus=InProcessBus(), metrics=self.metrics
+            self.settings, drivers=self.drivers, bus=InProcessBus(), metrics=self.metrics
         )
         self.clock = self.core.clock
 
@@ -122,9 +125,9 @@ class _Runtime:
         return {}
 
 
-def _assignment_app() -> FastAPI:
+def _assignment_app(settings: Settings | None = None) -> FastAPI:
     security = HttpSecurity.from_settings(Settings(), service="driver-assignment")
-    return build_api(_Runtime(), security)
+    return build_api(_Runtime(settings or Settings()), security)
 
 
 def test_drivers_are_answered_and_documented_as_driver_models() -> None:
@@ -160,3 +163,25 @@ def test_a_driver_is_available_since_the_instant_given_else_the_services_now() -
     for answer in (now, again):
         since = datetime.fromisoformat(answer["availableSince"])
         assert before <= since <= datetime.now(UTC)
+
+
+def test_shift_changes_sent_with_a_decision_apply_in_turn_before_it() -> None:
+    app = _assignment_app(Settings(decision_clock="external"))
+    since = "2026-01-15T12:00:00.000Z"
+    shifts = [
+        {"on": driver(driverId="d1")},
+        {"on": driver(driverId="d2", availableSince=since)},
+        {"off": "d1"},
+        {"off": "ghost"},
+    ]
+
+    decided = call(app, "POST", "/decisions", json={"at": since, "shifts": shifts}).json()
+
+    assert [s["status"] for s in decided["shifts"]] == [201, 201, 200, 404]
+    assert "ghost" in decided["shifts"][3]["detail"]
+    assert call(app, "GET", "/drivers/d1").json()["status"] == "offline"
+    assert call(app, "GET", "/drivers/d2").json()["availableSince"] == since
+    both = {"on": driver(driverId="d3"), "off": "d2"}
+    refused = call(app, "POST", "/decisions", json={"at": since, "shifts": [both]})
+    assert refused.status_code == 422
+    assert call(app, "GET", "/drivers/d2").json()["status"] == "available"

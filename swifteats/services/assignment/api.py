@@ -7,102 +7,31 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from swifteats.domain.clock import Clock
 from swifteats.domain.drivers import (
     DriverHoldsOrderError,
     DriverIndex,
     DriverRecord,
-    DriverStatus,
     UnknownDriverError,
     UnreadableDriverError,
-    checked_shift_end,
 )
 from swifteats.domain.events import MAX_ID_LENGTH, format_instant
 from swifteats.domain.geo import SEARCHABLE_LATITUDE, Point
 from swifteats.services.assignment.clock_api import decision_routes
 from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.assignment.schemas import DriverIn, DriverOut, Location, RoutesIn, StatusIn
+from swifteats.services.assignment.shifts import register
 from swifteats.services.auth import key_fingerprint
 from swifteats.services.http import (
     HttpSecurity,
-    Latitude,
-    Longitude,
-    NewId,
     Observable,
-    RouteStop,
     StorableId,
     observability_routes,
     routes_json,
 )
 
 log = logging.getLogger("swifteats.assignment")
-
-
-def _instant_text(value: object) -> object:
-    """An instant comes as ISO-8601 text, not as a number of seconds."""
-    if not isinstance(value, str):
-        raise ValueError("an instant must be an ISO-8601 string")
-    return value
-
-
-ShiftEnd = Annotated[
-    AwareDatetime, BeforeValidator(_instant_text), AfterValidator(checked_shift_end)
-]
-"""An ISO-8601 instant with a time zone, from 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z."""
-
-
-class Location(BaseModel):
-    """A position in decimal degrees."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    latitude: Latitude
-    longitude: Longitude
-
-
-class DriverIn(Location):
-    """A driver announcing itself."""
-
-    driver_id: NewId = Field(alias="driverId")
-    status: DriverStatus = DriverStatus.AVAILABLE
-    shift_ends_at: ShiftEnd | None = Field(None, alias="shiftEndsAt")
-    available_since: ShiftEnd | None = Field(
-        None,
-        alias="availableSince",
-        description="when an available driver became so (default: now; same range)",
-    )
-
-
-class StatusIn(BaseModel):
-    """A new status."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: DriverStatus
-
-
-class DriverOut(BaseModel):
-    """A driver as the service holds it."""
-
-    driver_id: str = Field(alias="driverId")
-    latitude: float
-    longitude: float
-    status: DriverStatus
-    order_id: str | None = Field(alias="orderId")
-    shift_ends_at: str | None = Field(alias="shiftEndsAt", description="ISO-8601 UTC")
-    route: list[RouteStop]
-    available_since: str | None = Field(
-        alias="availableSince", description="ISO-8601 UTC: when it last became available"
-    )
-
-
-class RoutesIn(BaseModel):
-    """Drivers whose routes are wanted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    driver_ids: list[StorableId] = Field(alias="driverIds", max_length=10_000)
 
 
 class AssignmentRuntime(Observable, Protocol):
@@ -134,7 +63,7 @@ def build_api(runtime: AssignmentRuntime, security: HttpSecurity) -> FastAPI:
     app = security.app("swifteats Driver Assignment Service")
     app.add_exception_handler(UnreadableDriverError, _unreadable)
     app.include_router(_driver_routes(runtime, security))
-    app.include_router(decision_routes(runtime.core, security))
+    app.include_router(decision_routes(runtime.core, drivers=runtime.drivers, security=security))
     app.include_router(observability_routes("driver-assignment", runtime, security))
     return app
 
@@ -184,11 +113,9 @@ def _driver_routes(runtime: AssignmentRuntime, security: HttpSecurity) -> APIRou
         return driver
 
     @router.post("", status_code=201, response_model=DriverOut, responses=_HOLDS_ORDER)
-    def register(body: DriverIn) -> dict[str, Any]:
-        location = Point(body.latitude, body.longitude)
+    def register_driver(body: DriverIn) -> dict[str, Any]:
         try:
-            since = body.available_since or runtime.clock()
-            drivers.register(body.driver_id, location, body.status, body.shift_ends_at, since)
+            register(drivers, body, runtime.clock())
         except DriverHoldsOrderError as held:
             raise _refused(held) from None
         return driver_json(known(body.driver_id))
