@@ -163,10 +163,23 @@ class LiveEngine:
     ``POST /decisions``, in turn, before it decides: after the events told before them (a
     drop-off frees the driver a shift end takes off). No route read depends on them, and
     those told after the last decision are not sent, as no decision follows.
+
+    With ``queued_routes`` (a windowed policy), the call that waits for a decision's
+    answers also reads the routes of the drivers they assigned; a route read finds them
+    there until an event is told or the clock moves again.
     """
 
-    def __init__(self, services: LiveServices, *, api_key: SecretStr | None = None) -> None:
+    def __init__(
+        self,
+        services: LiveServices,
+        *,
+        queued_routes: bool = False,
+        api_key: SecretStr | None = None,
+    ) -> None:
         self._services = services
+        self._queued_routes = queued_routes
+        self._assigned_routes: dict[str, RouteStops] = {}
+        """Routes read with the last decision's answers, while nothing happened since."""
         self._client = SwiftEatsClient(
             services.orders_url, services.assignment_url, timeout_s=60, api_key=api_key
         )
@@ -189,10 +202,17 @@ class LiveEngine:
         if self._events and self._now is not None:
             self._clock(self._now)
 
-    def _clock(self, now: datetime, routes_of: list[str] | None = None) -> dict[str, Any]:
+    def _clock(
+        self, now: datetime, routes_of: list[str] | None = None, *, of_assigned: bool = False
+    ) -> dict[str, Any]:
         events, self._events = self._events, []
+        self._assigned_routes = {}
         report = self._client.set_clock(
-            format_instant(now), after_responses=self._answers, events=events, routes_of=routes_of
+            format_instant(now),
+            after_responses=self._answers,
+            events=events,
+            routes_of=routes_of,
+            routes_of_assigned=of_assigned,
         )
         self._published = report["requestsPublished"]
         self._pending += report["applied"]
@@ -233,10 +253,14 @@ class LiveEngine:
     def _tell(self, event: dict[str, Any]) -> None:
         at = None if self._now is None else format_instant(self._now)
         self._events.append({**event, "at": at})
+        self._assigned_routes = {}
 
     def driver_routes(self, driver_ids: list[str]) -> dict[str, RouteStops]:
         """The routes the driver index holds for the drivers, read after the events told
-        so far are applied (one call: with those events when there are some)."""
+        so far are applied (one call: with those events when there are some; none when
+        the last decision's answers brought them)."""
+        if all(d in self._assigned_routes for d in driver_ids):
+            return {d: self._assigned_routes[d] for d in driver_ids}
         if self._events and self._now is not None:
             return _routes(self._clock(self._now, routes_of=driver_ids)["routes"])
         return _routes(self._client.driver_routes(driver_ids))
@@ -253,7 +277,8 @@ class LiveEngine:
         decided = self._client.decide(instant, after_requests=self._published, shifts=shifts)
         if decided["answersPublished"] > self._answers:  # else nothing more to apply
             self._answers = decided["answersPublished"]
-            published = self._clock(now)
+            published = self._clock(now, of_assigned=self._queued_routes)
+            self._assigned_routes = _routes(published["routes"])
         pending, self._pending = self._pending, []
         wakes = [w for w in (published["nextDueAt"], decided["nextDecisionAt"]) if w is not None]
         return Settled(

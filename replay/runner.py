@@ -272,7 +272,9 @@ def _run_live(
 ) -> RunResult:
     service = _service_config(loaded, request)
     with live_services(settings, service, request_topics(loaded.data)) as services:
-        engine = LiveEngine(services, api_key=settings.client_api_key)
+        engine = LiveEngine(
+            services, queued_routes=config.queued_routes, api_key=settings.client_api_key
+        )
         scheduler = Scheduler(loaded.day_start)
         try:
             return Replay(loaded.data, engine, scheduler, config, progress=progress).run()

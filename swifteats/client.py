@@ -75,16 +75,20 @@ class SwiftEatsClient:
         after_responses: int = 0,
         events: list[dict[str, Any]] | None = None,
         routes_of: list[str] | None = None,
+        routes_of_assigned: bool = False,
     ) -> dict[str, Any]:
         """PUT /clock on an Order Service that runs on a simulated clock, once it has read
         ``after_responses`` responses in all, with the ``events`` of the instant (orders
         placed, picked up, delivered); what it published and applied, and the routes of the
-        drivers in ``routes_of`` after the events. ServiceError if an event was refused."""
+        drivers in ``routes_of`` after the events (and, with ``routes_of_assigned``, of the
+        drivers of the assignments it reports applied). ServiceError if an event was
+        refused."""
         body = {
             "now": instant,
             "afterResponses": after_responses,
             "events": events or [],
             "routesOf": routes_of or [],
+            "routesOfAssigned": routes_of_assigned,
         }
         report = _json(self._orders.put("/clock", json=body))
         _raise_refused("PUT /clock", events or [], report["events"])

@@ -4,6 +4,7 @@ JSON, ``PUT /clock`` and one mapping of an unreachable store to 503."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,18 +13,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from swifteats.adapters.memory_bus import InProcessBus
+from swifteats.adapters.memory_bus import Delivery, InProcessBus
 from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.adapters.memory_orders import InMemoryOrderStore
 from swifteats.check_flow import sample_order
 from swifteats.domain.clock import Clock, ManualClock
 from swifteats.domain.drivers import DriverStatus
+from swifteats.domain.events import DriverAssigned
 from swifteats.domain.geo import Point
 from swifteats.domain.order_store import StoreUnavailableError
 from swifteats.domain.orders import OrderRecord
 from swifteats.domain.payment import SimulatedPayments
 from swifteats.domain.ratelimit import RateLimiter
 from swifteats.domain.retry import RetryPolicy
+from swifteats.domain.topics import REQUEST_TOPIC_PATTERN, RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
 from swifteats.services.http import Check, HttpSecurity
 from swifteats.services.orders import api
@@ -31,6 +34,7 @@ from swifteats.services.orders.admission import Admission
 from swifteats.services.orders.core import OrderCore
 from swifteats.services.orders.models import EXAMPLE_ANSWER, OrderOut
 from swifteats.services.orders.schemas import OrderIn
+from swifteats.services.outgoing import answer
 from swifteats.settings import Settings
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -62,17 +66,21 @@ def app_over(
     *,
     admission: Admission | None = None,
     drivers: InMemoryDriverIndex | None = None,
+    bus: InProcessBus | None = None,
 ) -> FastAPI:
+    """The Order Service's API over ``store``; with ``bus``, it reads the answers on it."""
+    bus = bus or InProcessBus()
     core = OrderCore(
         store,
         store,
-        InProcessBus(),
+        bus,
         drivers or InMemoryDriverIndex(),
         retry=RetryPolicy(),
         clock=clock,
         metrics=ServiceMetrics("orders"),
         payments=SimulatedPayments(frozenset({"broke"})),
     )
+    bus.subscribe(RESPONSES_TOPIC, lambda d: core.on_response(d.value, d.topic, d.headers))
     security = HttpSecurity.from_settings(Settings(), service="order-service")
     return api.build_api(Runtime(core, admission=admission), security)
 
@@ -174,6 +182,33 @@ def test_put_clock_reports_the_routes_of_the_drivers_it_names() -> None:
         "d-1": [{"orderId": "o-1", "eta": 12}, {"orderId": "o-2", "eta": 20}],
         "d-2": [],
     }
+
+
+def test_put_clock_reports_the_routes_of_the_drivers_its_answers_assigned_when_asked() -> None:
+    drivers = InMemoryDriverIndex()
+    for driver_id in ("d-1", "d-2"):
+        drivers.register(driver_id, Point(40.7, -74.0), DriverStatus.AVAILABLE)
+    bus = InProcessBus()
+
+    def assign(request: Delivery) -> None:  # a decision giving o-N to d-N
+        payload = json.loads(request.value or b"{}")
+        driver_id = payload["orderId"].replace("o-", "d-")
+        assert drivers.claim_route(driver_id, [(payload["orderId"], 9)])
+        assigned = DriverAssigned(payload["orderId"], driver_id, 9, T0)
+        bus.publish(answer(assigned, payload["eventId"], T0))
+
+    bus.subscribe(REQUEST_TOPIC_PATTERN, assign)
+    app = app_over(InMemoryOrderStore(), ManualClock(T0), drivers=drivers, bus=bus)
+    placed = [{"placed": sample_order() | {"orderId": o}} for o in ("o-1", "o-2")]
+
+    plain = call(app, "PUT", "/clock", json={"now": "2026-01-15T12:00:01Z", "events": placed[:1]})
+    body = {"now": "2026-01-15T12:00:02Z", "events": placed[1:], "routesOfAssigned": True}
+    asked = call(app, "PUT", "/clock", json=body)
+
+    assert [a["driverId"] for a in plain.json()["applied"]] == ["d-1"]
+    assert plain.json()["routes"] == {}
+    assert [a["driverId"] for a in asked.json()["applied"]] == ["d-2"]
+    assert asked.json()["routes"] == {"d-2": [{"orderId": "o-2", "eta": 9}]}
 
 
 def test_an_unreachable_store_is_503_with_retry_after() -> None:

@@ -94,6 +94,9 @@ class ClockIn(BaseModel):
     )
     """Drivers whose routes to report once the events are applied (a drop-off may have
     started a driver's queued route)."""
+    routes_of_assigned: bool = Field(False, alias="routesOfAssigned")
+    """Also report the routes of the drivers of the answers this call reports applied as
+    assigned (a windowed policy's routes, read once the answers are in)."""
 
 
 def order_json(order: OrderRecord) -> dict[str, Any]:
@@ -205,7 +208,12 @@ def build_api(runtime: OrderRuntime, security: HttpSecurity) -> FastAPI:
         if body.events:
             results = apply_events(core, body.events, body.now)
         report = core.advance_clock(body.now)
-        return clock_json(report, results, core.driver_routes(body.routes_of))
+        drivers = list(body.routes_of)
+        if body.routes_of_assigned:
+            drivers += [
+                a.driver_id for a in report.applied if a.outcome == "assigned" and a.driver_id
+            ]
+        return clock_json(report, results, core.driver_routes(list(dict.fromkeys(drivers))))
 
     @api.get("/orders/{order_id}", response_model=OrderOut, responses=refusals(404, 503))
     def get_order(order_id: StorableId) -> dict[str, Any]:
