@@ -28,7 +28,7 @@ from replay.inputs import LoggedOrder, ReplayInput
 from replay.service_config import ServiceConfig
 from swifteats.adapters.kafka.topics import create_topics
 from swifteats.adapters.redis_client import forget_namespace
-from swifteats.client import SwiftEatsClient
+from swifteats.client import SwiftEatsClient, driver_body
 from swifteats.domain.drivers import RouteStops
 from swifteats.domain.events import format_instant, parse_instant
 from swifteats.domain.geo import Point, geo_key
@@ -225,14 +225,15 @@ class LiveEngine:
     def driver_on(self, driver_id: str, at: Point, shift_ends_at: datetime) -> None:
         """Register the driver, available from now until the end of the shift (sent with
         the next decision)."""
-        register = {
-            "driverId": driver_id,
-            "latitude": at.latitude,
-            "longitude": at.longitude,
-            "shiftEndsAt": format_instant(shift_ends_at),
-            "availableSince": None if self._now is None else format_instant(self._now),
-        }
-        self._shifts.append({"on": register})
+        since = None if self._now is None else format_instant(self._now)
+        body = driver_body(
+            driver_id,
+            at.latitude,
+            at.longitude,
+            shift_ends_at=format_instant(shift_ends_at),
+            available_since=since,
+        )
+        self._shifts.append({"on": body})
 
     def driver_off(self, driver_id: str) -> None:
         """Sign the driver off (sent with the next decision)."""

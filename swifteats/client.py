@@ -58,14 +58,14 @@ class SwiftEatsClient:
     ) -> dict[str, Any]:
         """Register or re-register a driver (``shift_ends_at``, ``available_since``:
         ISO-8601 instants; the latter defaults to the service's now)."""
-        body = {
-            "driverId": driver_id,
-            "latitude": latitude,
-            "longitude": longitude,
-            "status": status,
-            "shiftEndsAt": shift_ends_at,
-            "availableSince": available_since,
-        }
+        body = driver_body(
+            driver_id,
+            latitude,
+            longitude,
+            status,
+            shift_ends_at=shift_ends_at,
+            available_since=available_since,
+        )
         return _json(self._assignment.post("/drivers", json=body))
 
     def set_clock(
@@ -206,6 +206,26 @@ def _checked(response: httpx.Response) -> Any:
             f"{response.status_code} {response.text}"
         )
     return response.json()
+
+
+def driver_body(
+    driver_id: str,
+    latitude: float,
+    longitude: float,
+    status: str = "available",
+    *,
+    shift_ends_at: str | None = None,
+    available_since: str | None = None,
+) -> dict[str, Any]:
+    """``POST /drivers``'s body (also a shift change's ``on``)."""
+    return {
+        "driverId": driver_id,
+        "latitude": latitude,
+        "longitude": longitude,
+        "status": status,
+        "shiftEndsAt": shift_ends_at,
+        "availableSince": available_since,
+    }
 
 
 def _raise_refused(call: str, sent: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
