@@ -111,8 +111,11 @@ def _seconds_until_assigned(
     while waiting:
         assert time.monotonic() - since < timeout_s, f"{len(waiting)} orders never assigned"
         for order_id in sorted(waiting):
-            status = http.get(f"/orders/{order_id}").json()["status"]
-            assert status in ("new_order", "assigned_driver"), f"{order_id}: {status}"
+            order = http.get(f"/orders/{order_id}").json()
+            status = order["status"]
+            assert status in ("new_order", "assigned_driver"), (
+                f"{order_id}: {status} ({order['lastError']})"
+            )
             if status == "assigned_driver":
                 waiting.discard(order_id)
     return time.monotonic() - since
@@ -186,8 +189,9 @@ def test_ten_kills_and_quick_restarts_of_the_assignment_service_under_load(
 def test_three_broker_kills_and_quick_restarts_under_load(
     kafka: Broker, deployment: Deployment
 ) -> None:
-    # The broker forgets the requests in flight: the Order Service sends them again.
-    orders, assignment = _start(kafka, deployment, drivers=400, answer_timeout_s=15)
+    # The broker forgets the requests in flight: the Order Service sends them again. Drivers
+    # are never freed, so there are enough that no area runs dry, however long it takes.
+    orders, assignment = _start(kafka, deployment, drivers=800, answer_timeout_s=15)
     _restarts_under_load(orders, kafka.kill, kafka.start, times=3)
     for service in (orders, assignment):
         wait_until(lambda s=service: _healthy(s), timeout_s=60, what=f"{service.command} healthy")
