@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
+
+import numpy as np
 
 from swifteats.domain.drivers import DriverRecord, DriverStatus
 from swifteats.domain.eta import ConstantSpeedEta, EtaModel
 from swifteats.domain.geo import Point, haversine_km
-from swifteats.domain.scoring import ScoreTerms, ScoringWeights, priority_score
+from swifteats.domain.scoring import ScoreTerms, ScoringWeights, priority_score, priority_scores
 
 NO_DRIVERS_IN_AREA = "No available drivers in area"
 ALL_DRIVERS_BUSY = "All drivers busy"
@@ -28,16 +31,20 @@ class Job:
     radius_km: float
 
 
-@dataclass(frozen=True, slots=True)
-class RankedDriver:
-    """One candidate with every input and term of its score."""
+class RankedDriver(NamedTuple):
+    """One candidate with every input of its score; the terms are worked out on demand
+    (a named tuple: a ranking makes one per candidate, and a tuple is made fastest)."""
 
     driver_id: str
     distance_km: float
     eta_to_restaurant: int
     eta_to_customer: int
     slack: float
-    terms: ScoreTerms
+    score: float
+    """The priority score (after the floor)."""
+    neighbours: int
+    idle_minutes: float
+    weights: ScoringWeights
 
     @property
     def total_eta(self) -> int:
@@ -45,9 +52,17 @@ class RankedDriver:
         return self.eta_to_restaurant + self.eta_to_customer
 
     @property
-    def score(self) -> float:
-        """The priority score."""
-        return self.terms.score
+    def terms(self) -> ScoreTerms:
+        """Every term of the score, as :func:`priority_score` gives them (logs and
+        research read them; the ranking itself scores every candidate at once)."""
+        return priority_score(
+            self.slack,
+            self.distance_km,
+            self.total_eta,
+            self.weights,
+            self.neighbours,
+            self.idle_minutes,
+        )
 
 
 def rank_drivers(
@@ -71,7 +86,7 @@ def rank_drivers(
     near = neighbours([driver.location for driver in pool], weights)
     pickup = None if now is None else _Pickups(now, job.preparation_time, pickup_lead_minutes)
     by_km = eta.minutes_for_km if type(eta) is ConstantSpeedEta else None
-    ranked = []
+    kept: list[tuple[DriverRecord, float, int, int, float]] = []
     for driver, n in zip(pool, near, strict=True):
         distance = haversine_km(driver.location, job.restaurant)
         if by_km is None:
@@ -81,18 +96,42 @@ def rank_drivers(
         ends = driver.shift_ends_at
         if pickup is not None and ends is not None and pickup.at(to_restaurant) > ends:
             continue
-        slack = job.preparation_time - to_restaurant
-        total = to_restaurant + to_customer
-        terms = priority_score(slack, distance, total, weights, n, idle_minutes(driver, now))
-        ranked.append(
-            RankedDriver(driver.driver_id, distance, to_restaurant, to_customer, slack, terms)
+        kept.append((driver, distance, to_restaurant, n, idle_minutes(driver, now)))
+    if not kept:
+        return []
+    _, distances, etas, counts, idle = zip(*kept, strict=True)
+    to_restaurant_minutes = np.array(etas, dtype=np.float64)
+    scores = np.maximum(
+        priority_scores(
+            job.preparation_time - to_restaurant_minutes,
+            np.array(distances),
+            to_restaurant_minutes + to_customer,
+            weights,
+            np.array(counts, dtype=np.float64),
+            np.array(idle),
+        ),
+        weights.floor,
+    ).tolist()
+    ranked = [
+        RankedDriver(
+            driver.driver_id,
+            distance,
+            to_restaurant,
+            to_customer,
+            job.preparation_time - to_restaurant,
+            score,
+            n,
+            idle_for,
+            weights,
         )
+        for (driver, distance, to_restaurant, n, idle_for), score in zip(kept, scores, strict=True)
+    ]
     ranked.sort(key=_best_first)
     return ranked
 
 
 def _best_first(ranked: RankedDriver) -> tuple[float, float, str]:
-    return (-ranked.terms.score, ranked.distance_km, ranked.driver_id)
+    return (-ranked.score, ranked.distance_km, ranked.driver_id)
 
 
 class _Pickups:

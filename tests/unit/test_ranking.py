@@ -130,6 +130,27 @@ def test_ranking_is_sorted_and_a_permutation_of_the_available(
         assert r.total_eta == r.eta_to_restaurant + r.eta_to_customer
 
 
+weight_values = st.floats(min_value=0, max_value=50, allow_nan=False)
+weight_sets = st.builds(
+    ScoringWeights,
+    slack_bonus_per_minute=weight_values,
+    distance_penalty_per_km=weight_values,
+    wait_penalty_per_minute=weight_values,
+    supply_bonus_per_driver=weight_values,
+    floor=st.floats(min_value=-100, max_value=100),
+)
+
+
+@given(driver_lists, st.floats(min_value=0, max_value=60), weight_sets)
+def test_every_candidate_scores_exactly_what_priority_score_gives_its_inputs(
+    drivers: list[DriverRecord], preparation_time: float, weights: ScoringWeights
+) -> None:
+    """The ranking scores all candidates at once; each one's score is bit for bit that of
+    the design's one-driver score, whose terms the decision logs show."""
+    for r in rank_drivers(job(preparation_time), drivers, weights, ETA):
+        assert r.score == r.terms.score
+
+
 def test_a_driver_whose_shift_ends_before_the_pickup_is_left_out() -> None:
     from datetime import UTC, datetime, timedelta
 
