@@ -198,6 +198,13 @@ class TestDriverIndexContract:
         assert busy is not None
         assert busy.order_id is None
 
+    def test_claim_reaches_past_a_long_run_of_taken_drivers(self, index: DriverIndex) -> None:
+        ranking = [(f"d{i:02d}", i) for i in range(40)]
+        for driver_id, _ in ranking:
+            index.register(driver_id, CENTER, BUSY if driver_id < "d37" else AVAILABLE)
+        assert index.claim("order_1", ranking) == Claim("d37", 37, existing=False)
+        assert index.claim("order_1", ranking[:3]) == Claim("d37", 37, existing=True)
+
     def test_claim_returns_none_when_nobody_is_available(self, index: DriverIndex) -> None:
         index.register("busy", CENTER, BUSY)
         assert index.claim("order_1", [("busy", 5)]) is None
