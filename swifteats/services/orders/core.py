@@ -134,23 +134,24 @@ class OrderCore:
         self._applied: list[AppliedAnswer] = []
         self._applied_lock = threading.Lock()
         self._batch = threading.local()
-        """``placed``: orders placed in the calling thread's open :meth:`batch`, if any."""
+        """``wake_relay``: in the calling thread's open :meth:`batch`, whether an order was
+        placed in it (None: no batch open)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         """The changes this thread makes in the block share one store transaction (see
         :meth:`OrderStore.batch`); orders placed in it wake the relay at its end, when
         their requests can be read."""
-        if getattr(self._batch, "placed", None) is not None:
+        if getattr(self._batch, "wake_relay", None) is not None:
             yield
             return
-        self._batch.placed = 0
+        self._batch.wake_relay = False
         try:
             with self.store.batch():
                 yield
         finally:
-            placed, self._batch.placed = self._batch.placed, None
-        if placed:
+            wake, self._batch.wake_relay = self._batch.wake_relay, None
+        if wake:
             self.relay.notify()
 
     def place(self, order: NewOrder, *, accepted_at: datetime | None = None) -> OrderRecord:
@@ -172,10 +173,10 @@ class OrderCore:
             accepted_at=accepted_at or self.wall(),
         )
         self.store.add(change)
-        if getattr(self._batch, "placed", None) is None:
+        if getattr(self._batch, "wake_relay", None) is None:
             self.relay.notify()
         else:
-            self._batch.placed += 1
+            self._batch.wake_relay = True
         self.metrics.count("orders_placed")
         return change.order
 
