@@ -11,6 +11,7 @@ removes the database and the prefix's keys afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -33,7 +34,10 @@ _START_TIMEOUT_S = 90.0
 
 @contextmanager
 def private_stack(settings: Settings) -> Iterator[Settings]:
-    """``settings`` with a fresh broker of their own; Redis and PostgreSQL reused or started."""
+    """``settings`` with a fresh broker of their own; Redis and PostgreSQL reused or started.
+
+    If the block fails, the logs of everything it ran are kept under ``settings``' state
+    directory (``logs/bench-failed-<time>``), and the error says where."""
     with tempfile.TemporaryDirectory(prefix="swifteats-bench-") as tmp:
         own = settings.model_copy(
             update={"kafka_host": f"127.0.0.1:{free_port()}", "state_dir": Path(tmp)}
@@ -41,8 +45,22 @@ def private_stack(settings: Settings) -> Iterator[Settings]:
         stack_up(own)
         try:
             yield own
+        except BaseException as error:
+            kept = _keep_logs(Path(tmp) / "logs", settings.state_dir)
+            if kept is not None:
+                error.add_note(f"the benchmark's service logs are kept in {kept}")
+            raise
         finally:
             stack_down(own)
+
+
+def _keep_logs(logs: Path, state_dir: Path) -> Path | None:
+    """A copy of ``logs`` under ``state_dir``'s own logs, named by the time (None: no logs)."""
+    if not logs.is_dir():
+        return None
+    kept = state_dir / "logs" / f"bench-failed-{time.strftime('%Y%m%d-%H%M%S')}"
+    shutil.copytree(logs, kept, dirs_exist_ok=True)
+    return kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ class CliGroup(TyperGroup):
             if known is None or ctx.params.get("debug"):
                 raise
             typer.echo(str(known), err=True)
+            for note in getattr(error, "__notes__", ()):
+                typer.echo(f"  {note}", err=True)
             raise typer.Exit(known.code) from None
 
 

@@ -15,6 +15,7 @@ from swifteats.bench.e2e import E2eOptions
 from swifteats.bench.overload import OverloadOptions
 from swifteats.bench.replay_speed import ReplaySpeedOptions
 from swifteats.bench.report import HEADLINE_KEYS, lookup
+from swifteats.bench.services import private_stack
 from swifteats.settings import Settings
 from tests.integration.helpers import Broker
 
@@ -62,3 +63,18 @@ def test_a_tiny_bench_measures_every_section_and_writes_the_json(
     assert results["e2e"]["postgres_commit_ms"]["p50"] > 0
     assert all(cpu > 0 for k, cpu in first["cpu_ms_per_order"].items() if "generator" not in k)
     assert [t["key"] for t in written["targets"]] == list(HEADLINE_KEYS)
+
+
+def test_a_failed_benchmark_keeps_its_service_logs_and_says_where(
+    servers: Settings, tmp_path: Path
+) -> None:
+    settings = servers.model_copy(update={"state_dir": tmp_path / "state"})
+    with pytest.raises(RuntimeError) as failed, private_stack(settings) as own:
+        log = own.state_dir / "logs" / "bench-1" / "assignment-service.log"
+        log.parent.mkdir(parents=True)
+        log.write_text("the traceback\n")
+        raise RuntimeError("POST /decisions: 500 Internal Server Error")
+    (note,) = failed.value.__notes__
+    kept = Path(note.removeprefix("the benchmark's service logs are kept in "))
+    assert kept.is_relative_to(settings.state_dir)
+    assert (kept / "bench-1" / "assignment-service.log").read_text() == "the traceback\n"

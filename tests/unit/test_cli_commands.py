@@ -266,6 +266,21 @@ def test_an_error_status_of_a_service_is_a_message(
     _fails_with(["drivers", "get", "d9"], "404", "driver d9 not found")
 
 
+def test_an_error_message_keeps_the_notes_that_say_where_to_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from swifteats.client import ServiceError
+
+    def failed(*args: object) -> None:
+        error = ServiceError("POST http://x/decisions: 500 Internal Server Error")
+        error.add_note("the benchmark's service logs are kept in /state/logs/bench-failed-1")
+        raise error
+
+    monkeypatch.setattr(RecordingClient, "get_driver", failed, raising=False)
+    monkeypatch.setattr(drivers_cli, "service_client", lambda *args: RecordingClient())
+    _fails_with(["drivers", "get", "d9"], "500", "kept in /state/logs/bench-failed-1")
+
+
 def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch, state: Path) -> None:
     import replay.runner
 
