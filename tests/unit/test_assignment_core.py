@@ -16,7 +16,11 @@ from swifteats.adapters.memory_drivers import InMemoryDriverIndex
 from swifteats.domain.drivers import DriverStatus
 from swifteats.domain.topics import RESPONSES_TOPIC
 from swifteats.observability import ServiceMetrics
-from swifteats.services.assignment.core import AssignmentCore, NotExternalClockError
+from swifteats.services.assignment.core import (
+    AnswersNotPublishedError,
+    AssignmentCore,
+    NotExternalClockError,
+)
 from swifteats.services.outgoing import Outgoing
 from swifteats.settings import Settings
 from tests.unit.test_assignment_handler import encode, north, request
@@ -40,11 +44,26 @@ class Collected:
         self.pending = []
 
 
+class Flaky(Collected):
+    """A bus whose next ``failures`` flushes fail and drop what was queued, as Kafka's does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 0
+
+    def flush(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            self.pending = []
+            raise ConnectionError("broker gone")
+        super().flush()
+
+
 def core(
     policy: str = "greedy-score", clock: str = "external"
-) -> tuple[AssignmentCore, InMemoryDriverIndex, Collected]:
+) -> tuple[AssignmentCore, InMemoryDriverIndex, Flaky]:
     drivers = InMemoryDriverIndex()
-    bus = Collected()
+    bus = Flaky()
     settings = Settings(policy=policy, decision_clock=clock, policy_window_s=60)
     made = AssignmentCore(settings, drivers=drivers, bus=bus, metrics=ServiceMetrics("t"))
     return made, drivers, bus
@@ -127,3 +146,31 @@ def test_waiting_for_requests_times_out_when_fewer_were_read() -> None:
     read(made, "o1", START)
     assert made.wait_for_requests(1, timeout_s=0.0)
     assert not made.wait_for_requests(2, timeout_s=0.01)
+
+
+def test_answers_a_failed_flush_dropped_are_sent_again_by_the_next_try() -> None:
+    made, drivers, bus = core("batch-matching")
+    made.decide(START)
+    drivers.register("d", north(0.5), DriverStatus.AVAILABLE)
+    read(made, "o1", START, position=(0, 5))
+    bus.failures = 2
+
+    report = made.decide(START + timedelta(seconds=60))
+
+    assert [(a["orderId"], a["driverId"]) for a in answers(bus)] == [("o1", "d")]
+    assert report.answers_published == 1 and made.uncommitted() == {}
+
+
+def test_a_decision_the_bus_never_acknowledged_keeps_its_offset_and_goes_out_later() -> None:
+    made, drivers, bus = core("batch-matching")
+    made.decide(START)
+    drivers.register("d", north(0.5), DriverStatus.AVAILABLE)
+    read(made, "o1", START, position=(0, 5))
+    bus.failures = 3
+
+    with pytest.raises(AnswersNotPublishedError, match="broker gone"):
+        made.decide(START + timedelta(seconds=60))
+    assert answers(bus) == [] and made.uncommitted() == {(TOPIC, 0): 5}
+
+    made.flush()  # the consumer's next batch
+    assert [a["orderId"] for a in answers(bus)] == ["o1"] and made.uncommitted() == {}

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from swifteats.domain.drivers import DriverIndex
 from swifteats.domain.events import format_instant
-from swifteats.services.assignment.core import AssignmentCore
+from swifteats.services.assignment.core import AnswersNotPublishedError, AssignmentCore
 from swifteats.services.assignment.schemas import ShiftIn
 from swifteats.services.assignment.shifts import apply_shifts
 from swifteats.services.http import HttpSecurity
@@ -50,6 +50,7 @@ def decision_routes(
         "/decisions",
         responses={
             404: {"description": "this service decides on its own clock"},
+            503: {"description": "the broker did not acknowledge the answers; sent again later"},
             504: {"description": "the requests published were not all read in time"},
         },
     )
@@ -61,7 +62,10 @@ def decision_routes(
                 504, f"read {core.requests_seen} of {body.after_requests} requests in time"
             )
         shifts = apply_shifts(drivers, body.shifts, core.clock())
-        report = core.decide(body.at)
+        try:
+            report = core.decide(body.at)
+        except AnswersNotPublishedError as error:
+            raise HTTPException(503, str(error)) from error
         return {
             "shifts": shifts,
             "answersPublished": report.answers_published,

@@ -55,6 +55,15 @@ class NotExternalClockError(RuntimeError):
     """:meth:`AssignmentCore.decide` on a service that decides on its own clock."""
 
 
+class AnswersNotPublishedError(RuntimeError):
+    """The bus did not acknowledge a decision's answers after every try; the next flush
+    (the consumer's next batch) sends them again."""
+
+
+_DECIDE_FLUSH_TRIES = 3
+_DECIDE_FLUSH_PAUSE_S = 0.5
+
+
 class AssignmentCore:
     """Requests in, answers and dead letters out (see the module). Thread-safe."""
 
@@ -111,6 +120,11 @@ class AssignmentCore:
         self._anchored = False
         self._held_records: dict[str, tuple[str, int, int]] = {}
         """Held order → the earliest record holding it: ``(topic, partition, offset)``."""
+        self._unflushed: list[Outgoing] = []
+        """Sent since the last flush that succeeded."""
+        self._bus_dropped = False
+        """A publish or flush failed, so the bus dropped what it queued: the next flush
+        publishes ``_unflushed`` again first."""
 
     def on_request(
         self,
@@ -151,8 +165,29 @@ class AssignmentCore:
             self._send(self.handler.reject(raw, source_topic=topic, key=key, reason=reason))
 
     def flush(self) -> None:
-        """Wait until everything sent is acknowledged (raises the first failure)."""
-        self._bus.flush()
+        """Wait until everything sent is acknowledged (raises the first failure).
+
+        Whatever a failed publish or flush lost, from any thread, is sent again by the next
+        flush (at least once: the Order Service ignores an answer it already applied); a
+        held request's offset stays uncommitted until its answer is acknowledged.
+        """
+        with self._changed:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._bus_dropped:
+            for message in self._unflushed:
+                self._bus.publish(message)
+            self._bus_dropped = False
+        try:
+            self._bus.flush()
+        except Exception:
+            self._bus_dropped = True
+            raise
+        for message in self._unflushed:
+            if message.topic == RESPONSES_TOPIC:
+                self._held_records.pop(message.key, None)
+        self._unflushed.clear()
 
     def on_poll(self) -> None:
         """On the service's own clock: run the windowed step when a window has ended.
@@ -166,6 +201,11 @@ class AssignmentCore:
         with self._changed:
             if self.step.due():
                 self._run_step()
+            if self._unflushed:
+                try:
+                    self._flush()
+                except Exception:
+                    log.exception("answers not acknowledged; the next flush sends them again")
 
     def wait_for_requests(self, count: int, *, timeout_s: float) -> bool:
         """Wait until ``count`` request records have been read in all; False on timeout."""
@@ -181,7 +221,8 @@ class AssignmentCore:
     def decide(self, at: datetime) -> DecisionReport:
         """External clock: move to ``at`` and decide what is due then; publish the answers.
 
-        The first call anchors the windows of a windowed policy at ``at``.
+        The first call anchors the windows of a windowed policy at ``at``. Raises
+        :class:`AnswersNotPublishedError` if the bus kept failing to acknowledge them.
         """
         if not self.external or not isinstance(self.clock, ManualClock):
             raise NotExternalClockError("this service decides on its own clock")
@@ -194,7 +235,7 @@ class AssignmentCore:
             if self.step is not None and self.step.due():
                 self._run_step()
                 queued = self.step.queued if isinstance(self.step, WindowedStep) else ()
-            self._bus.flush()
+            self._flush_trying()
             return DecisionReport(
                 self.answers_published,
                 self.step.held if self.step else 0,
@@ -207,20 +248,40 @@ class AssignmentCore:
         """Requests waiting for a decision."""
         return self.step.held if self.step else 0
 
+    def _flush_trying(self) -> None:
+        """Flush, trying again after a pause (which lets the consumer run) on failure."""
+        for attempt in range(1, _DECIDE_FLUSH_TRIES + 1):
+            try:
+                self._flush()
+                return
+            except Exception as error:
+                log.warning("answers not acknowledged (try %d): %s", attempt, error)
+                if attempt == _DECIDE_FLUSH_TRIES:
+                    raise AnswersNotPublishedError(
+                        f"the bus did not acknowledge the answers: {error}"
+                    ) from error
+                self._changed.wait(_DECIDE_FLUSH_PAUSE_S * attempt)
+
     def _run_step(self) -> None:
+        """Send what the step decided (and, if it raised, what it decided before that)."""
         assert self.step is not None  # noqa: S101 - callers check
         try:
             for message in self.step.step():
                 self._send(message)
-            self._bus.flush()
         except Exception:
             log.exception("decision step failed; undecided requests stay held")
 
     def _send(self, message: Outgoing) -> None:
-        self._bus.publish(message)
+        self._unflushed.append(message)
         if message.topic == RESPONSES_TOPIC:
             self.answers_published += 1
-            self._held_records.pop(message.key, None)
+        if self._bus_dropped:
+            return
+        try:
+            self._bus.publish(message)
+        except Exception:
+            self._bus_dropped = True
+            raise
 
 
 def _windowed(
