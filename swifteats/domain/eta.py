@@ -64,16 +64,23 @@ class PlanarProjection:
 
 @dataclass(frozen=True, slots=True)
 class PlanarEta:
-    """The MDRP travel model: ``ceil(euclidean metres / metres per minute)``, no minimum."""
+    """The MDRP travel model: ``ceil(euclidean metres / metres per minute)``, no minimum.
+
+    Positions are rounded to whole metres first, as MDRP's are: a position read back from a
+    GEO index (stored to about ±0.3 m) then gives the evaluator's own travel minutes.
+    """
 
     projection: PlanarProjection
     meters_per_minute: float
 
     def travel_minutes(self, origin: Point, destination: Point) -> int:
         """Whole minutes between two points."""
-        return self.minutes_between_metres(
-            self.projection.to_metres(origin), self.projection.to_metres(destination)
-        )
+        return self.minutes_between_metres(self.whole_metres(origin), self.whole_metres(destination))
+
+    def whole_metres(self, point: Point) -> tuple[float, float]:
+        """The point's planar position, rounded to whole metres (half to even)."""
+        x, y = self.projection.to_metres(point)
+        return float(round(x)), float(round(y))
 
     def minutes_between_metres(self, a: tuple[float, float], b: tuple[float, float]) -> int:
         """Whole minutes between two planar positions."""

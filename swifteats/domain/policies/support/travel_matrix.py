@@ -72,10 +72,11 @@ def _planar_metres(
 
 
 def _metres(projection: PlanarProjection, points: Sequence[Point]) -> FloatArray:
-    """The projection's own arithmetic (``PlanarProjection.to_metres``), element-wise."""
+    """The projection's own arithmetic (``PlanarProjection.to_metres``), element-wise, rounded
+    to whole metres as ``PlanarEta.whole_metres`` rounds them."""
     degrees = coordinates(points)
     origin = projection.origin
     per_degree_lon = METRES_PER_DEGREE * math.cos(math.radians(origin.latitude))
     x = (degrees[:, 1] - origin.longitude) * per_degree_lon
     y = (degrees[:, 0] - origin.latitude) * METRES_PER_DEGREE
-    return np.stack([x, y], axis=1)
+    return np.round(np.stack([x, y], axis=1))
