@@ -75,7 +75,9 @@ class PlanarEta:
 
     def travel_minutes(self, origin: Point, destination: Point) -> int:
         """Whole minutes between two points."""
-        return self.minutes_between_metres(self.whole_metres(origin), self.whole_metres(destination))
+        return self.minutes_between_metres(
+            self.whole_metres(origin), self.whole_metres(destination)
+        )
 
     def whole_metres(self, point: Point) -> tuple[float, float]:
         """The point's planar position, rounded to whole metres (half to even)."""

@@ -79,7 +79,9 @@ def rank_drivers(
     With ``now`` given, a driver whose shift ends before the order could be picked up
     (arrival plus ``pickup_lead_minutes``, or the food being ready, whichever is later)
     is left out, and a driver's idle minutes count from its ``available_since`` (none
-    without ``now`` or an ``available_since``).
+    without ``now`` or an ``available_since``). A driver the model puts 0 minutes away is
+    left out too, as the windowed policies leave out a leg of no length: the MDRP evaluator
+    refuses such a move (the design's model gives 5 minutes at least).
     """
     pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
@@ -93,6 +95,8 @@ def rank_drivers(
             to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
         else:
             to_restaurant = by_km(distance)
+        if to_restaurant < 1:
+            continue
         ends = driver.shift_ends_at
         if pickup is not None and ends is not None and pickup.at(to_restaurant) > ends:
             continue

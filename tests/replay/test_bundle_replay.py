@@ -140,3 +140,24 @@ def test_the_policy_bench_judges_each_policy_by_the_checker(
         [two_orders_one_courier], tmp_path / "bench", policies=["greedy-score", "bundling"]
     )
     assert again.results.equals(outcome.results)  # nothing re-run
+
+
+@pytest.mark.parametrize(
+    "policy", ["greedy-score", "batch-matching", "bundling", "rolling-horizon"]
+)
+def test_a_courier_who_starts_at_the_restaurant_door_breaks_no_mdrp_rule(
+    tmp_path: Path, policy: str
+) -> None:
+    """c1 starts at r2's door: the evaluator's move there has no length, so c1 cannot be
+    sent from its start (it used to be, with a minute of travel from the driver index's
+    rounding of its position); c2, ten minutes away, takes the order."""
+    instance = write_instance(
+        tmp_path / "door",
+        ["o1\t1600\t9600\t10\tr2\t30\n"],
+        ["c1\t0\t9600\t0\t200\n", "c2\t0\t6400\t0\t200\n"],
+    )
+    run_dir = tmp_path / "run"
+    summary = run_replay(load_input(instance, None), RunRequest(policy=policy), run_dir)
+    report = check_solution(run_dir / "mdrp", read_instance(instance))
+    assert report.feasible, report.violations
+    assert summary.delivered == 1

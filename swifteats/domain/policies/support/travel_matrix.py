@@ -79,4 +79,6 @@ def _metres(projection: PlanarProjection, points: Sequence[Point]) -> FloatArray
     per_degree_lon = METRES_PER_DEGREE * math.cos(math.radians(origin.latitude))
     x = (degrees[:, 1] - origin.longitude) * per_degree_lon
     y = (degrees[:, 0] - origin.latitude) * METRES_PER_DEGREE
-    return np.round(np.stack([x, y], axis=1))
+    metres: FloatArray = np.stack([x, y], axis=1)
+    whole: FloatArray = np.rint(metres)
+    return whole
