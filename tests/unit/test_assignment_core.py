@@ -148,12 +148,19 @@ def test_waiting_for_requests_times_out_when_fewer_were_read() -> None:
     assert not made.wait_for_requests(2, timeout_s=0.01)
 
 
-def test_answers_a_failed_flush_dropped_are_sent_again_by_the_next_try() -> None:
+def one_held_order(failing_flushes: int) -> tuple[AssignmentCore, Flaky]:
+    """A batch-matching core holding order o1 (offset 5) with a driver for it, whose bus
+    fails the next ``failing_flushes`` flushes."""
     made, drivers, bus = core("batch-matching")
     made.decide(START)
     drivers.register("d", north(0.5), DriverStatus.AVAILABLE)
     read(made, "o1", START, position=(0, 5))
-    bus.failures = 2
+    bus.failures = failing_flushes
+    return made, bus
+
+
+def test_answers_a_failed_flush_dropped_are_sent_again_by_the_next_try() -> None:
+    made, bus = one_held_order(2)
 
     report = made.decide(START + timedelta(seconds=60))
 
@@ -162,11 +169,7 @@ def test_answers_a_failed_flush_dropped_are_sent_again_by_the_next_try() -> None
 
 
 def test_a_decision_the_bus_never_acknowledged_keeps_its_offset_and_goes_out_later() -> None:
-    made, drivers, bus = core("batch-matching")
-    made.decide(START)
-    drivers.register("d", north(0.5), DriverStatus.AVAILABLE)
-    read(made, "o1", START, position=(0, 5))
-    bus.failures = 3
+    made, bus = one_held_order(3)
 
     with pytest.raises(AnswersNotPublishedError, match="broker gone"):
         made.decide(START + timedelta(seconds=60))
