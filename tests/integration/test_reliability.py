@@ -16,6 +16,7 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from swifteats.check_flow import sample_order
+from swifteats.client import driver_body
 from swifteats.launcher import ServiceProcess
 from swifteats.stack import free_port
 from swifteats.stack.postgres_server import start_postgres, stop_postgres
@@ -183,6 +184,14 @@ def test_after_a_redis_restart_only_drivers_that_announce_themselves_again_are_a
 
         redis_server.terminate()
         redis_server.wait(timeout=10)
+        during = httpx.post(
+            assignment.url + "/drivers",
+            json=driver_body("d-back", CENTER[0] + 0.01, CENTER[1]),
+            timeout=30,
+        )
+        assert during.status_code == 503, during.text  # a reason, not a crash
+        assert "redis unavailable" in during.json()["detail"].lower()
+        assert during.headers["retry-after"] == "1"
         redis_server = start()  # empty: Redis keeps nothing here
         wait_until(
             lambda: _registers(client, "d-back", CENTER[0] + 0.01, CENTER[1]),

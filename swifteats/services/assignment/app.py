@@ -6,7 +6,9 @@ import logging
 import threading
 from typing import Any
 
-from fastapi import FastAPI
+import redis
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from kafka import KafkaConsumer
 
 from swifteats.adapters.kafka.bus import KafkaEventBus
@@ -65,6 +67,8 @@ class AssignmentService:
         self.api: FastAPI = build_api(
             self, HttpSecurity.from_settings(settings, service="driver-assignment")
         )
+        self.api.add_exception_handler(redis.ConnectionError, _redis_unavailable)
+        self.api.add_exception_handler(redis.TimeoutError, _redis_unavailable)
 
     def _expose_gauges(self) -> None:
         """In /metrics: consumer lag per topic, held requests, available drivers per geo key."""
@@ -140,6 +144,16 @@ class AssignmentService:
         """A record whose handling kept raising goes to the DLQ with the reason."""
         key = record.key.decode(errors="replace") if record.key else None
         self.core.reject(record.value, topic=record.topic, key=key, reason=reason)
+
+
+def _redis_unavailable(_: Request, error: Exception) -> JSONResponse:
+    """503 with the reason while Redis cannot be reached; the caller tries again."""
+    log.warning("redis unavailable: %s", error)
+    return JSONResponse(
+        {"detail": f"Redis unavailable ({type(error).__name__}: {error}); try again"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
 
 
 def build_assignment_service(
