@@ -9,6 +9,10 @@ from typing import Protocol
 
 from swifteats.domain.geo import Point, haversine_km
 
+MIN_MOVE_MINUTES = 1
+"""The fewest minutes a move may take: the MDRP evaluator refuses a move of no length, so
+no policy sends a driver on one (the design's model gives 5 minutes at least)."""
+
 
 class EtaModel(Protocol):
     """Whole minutes to travel from one point to another."""

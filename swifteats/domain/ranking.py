@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from swifteats.domain.drivers import DriverRecord, DriverStatus
-from swifteats.domain.eta import ConstantSpeedEta, EtaModel
+from swifteats.domain.eta import MIN_MOVE_MINUTES, ConstantSpeedEta, EtaModel
 from swifteats.domain.geo import Point, haversine_km
 from swifteats.domain.scoring import ScoreTerms, ScoringWeights, priority_score, priority_scores
 
@@ -79,9 +79,8 @@ def rank_drivers(
     With ``now`` given, a driver whose shift ends before the order could be picked up
     (arrival plus ``pickup_lead_minutes``, or the food being ready, whichever is later)
     is left out, and a driver's idle minutes count from its ``available_since`` (none
-    without ``now`` or an ``available_since``). A driver the model puts 0 minutes away is
-    left out too, as the windowed policies leave out a leg of no length: the MDRP evaluator
-    refuses such a move (the design's model gives 5 minutes at least).
+    without ``now`` or an ``available_since``). A driver closer than ``MIN_MOVE_MINUTES`` is
+    left out too.
     """
     pool = [driver for driver in candidates if driver.status is DriverStatus.AVAILABLE]
     to_customer = eta.travel_minutes(job.restaurant, job.customer)
@@ -95,7 +94,7 @@ def rank_drivers(
             to_restaurant = eta.travel_minutes(driver.location, job.restaurant)
         else:
             to_restaurant = by_km(distance)
-        if to_restaurant < 1:
+        if to_restaurant < MIN_MOVE_MINUTES:
             continue
         ends = driver.shift_ends_at
         if pickup is not None and ends is not None and pickup.at(to_restaurant) > ends:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from swifteats.domain.eta import MIN_MOVE_MINUTES
 from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.policies.support.bundles import Legs
 from swifteats.domain.policies.support.explain import Explanation
@@ -88,7 +89,9 @@ class BatchMatching(WindowedMatching):
         pickup = np.maximum(ready[:, None], now + to_restaurant + half_pickup)
         radius = np.array([o.radius_km for o in waiting])
         feasible = (
-            (pickup <= idle.shift_ends_at[None, :]) & (to_restaurant >= 1) & (km <= radius[:, None])
+            (pickup <= idle.shift_ends_at[None, :])
+            & (to_restaurant >= MIN_MOVE_MINUTES)
+            & (km <= radius[:, None])
         )
         pairs = match(cost, feasible)
         chosen = [Assignment(idle.drivers[d].driver_id, (waiting[o].order_id,)) for o, d in pairs]

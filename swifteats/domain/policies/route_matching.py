@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from swifteats.domain.eta import MIN_MOVE_MINUTES
 from swifteats.domain.policies.base import Assignment, DriverView, OpenOrder, PolicyContext
 from swifteats.domain.policies.support.bundles import Bundle, Legs, make_bundles
 from swifteats.domain.policies.support.explain import Explanation
@@ -190,7 +191,7 @@ class RouteMatching(WindowedMatching):
         radius = np.array([b.radius_km for b in bundles])
         feasible = (
             (pickup <= drivers.shift_ends_at[None, :])
-            & (to_restaurant >= 1)
+            & (to_restaurant >= MIN_MOVE_MINUTES)
             & (distance_km(restaurants, drivers.free_location) <= radius[:, None])
         )
         cost = customers + self.params.courier_weight * courier - worth

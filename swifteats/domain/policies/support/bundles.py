@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from swifteats.domain.eta import EtaModel
+from swifteats.domain.eta import MIN_MOVE_MINUTES, EtaModel
 from swifteats.domain.fleet import ServiceTimes
 from swifteats.domain.geo import Point
 from swifteats.domain.policies.base import OpenOrder
@@ -90,7 +90,7 @@ def _timed(orders: Sequence[OpenOrder], legs: Legs, service: ServiceTimes) -> Bu
     here, clock, offsets = orders[0].restaurant, 0.0, []
     for order in orders:
         leg = legs(here, order.customer)
-        if leg <= 0:
+        if leg < MIN_MOVE_MINUTES:
             return None
         clock += leg + half
         offsets.append(clock)
